@@ -1,0 +1,112 @@
+//! Phone numbers to E.164, through `rlibphonenumber`.
+//!
+//! The acceptance rule is "possible number" (the length fits the numbering
+//! plan), not "valid number": metadata lags real numbering plans, and a
+//! rejected row costs a user more than a number that later fails delivery.
+
+use rlibphonenumber::{
+    NumberLengthType, PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat, Region,
+};
+
+/// A phone number in E.164 form, with the region it belongs to when the
+/// numbering plan says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    pub e164: String,
+    /// ISO 3166-1 alpha-2 of the number's region, when one region owns it.
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("is not a phone number")]
+    NotAPhoneNumber,
+}
+
+/// The characters people write inside numbers that carry no digits.
+fn is_filler(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '.' | '-' | '(' | ')' | '[' | ']' | '/' | '\u{2010}'..='\u{2015}'
+        )
+}
+
+/// Normalises `raw` to E.164. Without a leading `+` the number is read in
+/// `default_country` first; when it cannot be a number there it is read as
+/// international (`5511987654321` → `+5511987654321`). Returns `Ok(None)` for a
+/// cell with no digits and nothing else.
+pub fn normalize(raw: &str, default_country: Option<&str>) -> Result<Option<Phone>, PhoneError> {
+    let mut compact = String::with_capacity(raw.len() + 1);
+    for (i, c) in raw.trim().char_indices() {
+        match c {
+            '0'..='9' => compact.push(c),
+            '+' if i == 0 => compact.push(c),
+            c if is_filler(c) => {}
+            _ => return Err(PhoneError::NotAPhoneNumber),
+        }
+    }
+    if compact.is_empty() {
+        return Ok(None);
+    }
+    if compact == "+" {
+        return Err(PhoneError::NotAPhoneNumber);
+    }
+    if compact.starts_with('+') {
+        return possible(&compact, None)
+            .map(Some)
+            .ok_or(PhoneError::NotAPhoneNumber);
+    }
+    let region = default_country.and_then(|c| Region::from_code(c).ok());
+    if let Some(phone) = region.and_then(|r| possible(&compact, Some(r))) {
+        return Ok(Some(phone));
+    }
+    compact.insert(0, '+');
+    possible(&compact, None)
+        .map(Some)
+        .ok_or(PhoneError::NotAPhoneNumber)
+}
+
+fn possible(digits: &str, region: Option<Region>) -> Option<Phone> {
+    let number: PhoneNumber = PHONE_NUMBER_UTIL.parse(digits, region).ok()?;
+    match number.is_possible_with_reason() {
+        Ok(NumberLengthType::IsPossible) => Some(Phone {
+            e164: number.format_as(PhoneNumberFormat::E164).into_owned(),
+            region: number
+                .get_region_code()
+                .map(|r| r.as_region_str().to_string()),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e164(raw: &str, cc: Option<&str>) -> Option<String> {
+        normalize(raw, cc).ok().flatten().map(|p| p.e164)
+    }
+
+    #[test]
+    fn probe() {
+        for (raw, cc) in [
+            ("0991234501", Some("EC")),
+            ("593991234504", Some("EC")),
+            ("(04) 260-1234", Some("EC")),
+            ("12345", Some("EC")),
+            ("5511987650101", Some("BR")),
+            ("5511987650101", None),
+            ("(21) 99876-0102", Some("BR")),
+            ("11 3456-0104", Some("BR")),
+            ("5599", Some("BR")),
+            ("601010101", Some("MY")),
+            ("0123450103", Some("MY")),
+            ("+60 12-345 0102", Some("MY")),
+            ("60189988776", Some("MY")),
+        ] {
+            eprintln!("{raw:?} {cc:?} -> {:?}", normalize(raw, cc));
+        }
+        let _ = e164("1", None);
+    }
+}
