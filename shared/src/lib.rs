@@ -1,1 +1,9 @@
+//! The contact-import domain, free of AWS types: reading delimited files,
+//! mapping columns to contact fields, normalising values, classifying rows
+//! against a workspace and writing the review's files.
+
+pub mod dialect;
+pub mod limits;
 pub mod normalize;
+pub mod reader;
+pub mod refusal;

@@ -1,0 +1,43 @@
+//! Why a whole file is refused. Each message names the rule it breaks.
+
+use crate::limits::{MAX_COLUMNS, MAX_DATA_ROWS, MAX_FILE_BYTES};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the file is {size} bytes; files may be at most 20 MiB ({MAX_FILE_BYTES} bytes)")]
+    TooLarge { size: u64 },
+    #[error("the file has more than {MAX_DATA_ROWS} data rows; split it into smaller files")]
+    TooManyRows,
+    #[error("the file has no data rows: it needs a header row and at least one row below it")]
+    NoDataRows,
+    #[error("the file is not delimited text: {why}")]
+    NotDelimitedText { why: String },
+    #[error("the header repeats the column \"{name}\"; every column needs its own name")]
+    RepeatedHeader { name: String },
+    #[error("the header has {count} columns; files may have at most {MAX_COLUMNS}")]
+    TooManyColumns { count: usize },
+    #[error(
+        "line {line} holds bytes that are not valid {encoding}; save the file as UTF-8 and upload it again"
+    )]
+    Undecodable { line: u64, encoding: &'static str },
+    #[error(
+        "line {line} opens a quoted value that is never closed, so the rest of the file cannot be read"
+    )]
+    UnclosedQuote { line: u64 },
+}
+
+impl Refusal {
+    /// A stable snake_case code for the API's error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "file_too_large",
+            Self::TooManyRows => "too_many_rows",
+            Self::NoDataRows => "no_data_rows",
+            Self::NotDelimitedText { .. } => "not_delimited_text",
+            Self::RepeatedHeader { .. } => "repeated_header",
+            Self::TooManyColumns { .. } => "too_many_columns",
+            Self::Undecodable { .. } => "undecodable_bytes",
+            Self::UnclosedQuote { .. } => "unclosed_quote",
+        }
+    }
+}
