@@ -3,7 +3,10 @@
 //! against a workspace and writing the review's files.
 
 pub mod dialect;
+pub mod fields;
 pub mod limits;
+pub mod mapping;
 pub mod normalize;
+pub mod options;
 pub mod reader;
 pub mod refusal;

@@ -1,0 +1,262 @@
+//! The fields a contact has, and the custom fields a workspace defines.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A built-in contact field, by its API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactField {
+    FirstName,
+    LastName,
+    Phone,
+    Email,
+    Country,
+    Language,
+    Assignee,
+    Tags,
+    ContactId,
+}
+
+impl ContactField {
+    pub const ALL: [Self; 9] = [
+        Self::FirstName,
+        Self::LastName,
+        Self::Phone,
+        Self::Email,
+        Self::Country,
+        Self::Language,
+        Self::Assignee,
+        Self::Tags,
+        Self::ContactId,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::Phone => "phone",
+            Self::Email => "email",
+            Self::Country => "country",
+            Self::Language => "language",
+            Self::Assignee => "assignee",
+            Self::Tags => "tags",
+            Self::ContactId => "contact_id",
+        }
+    }
+
+    /// The field in plain words, for messages.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::FirstName => "first name",
+            Self::LastName => "last name",
+            Self::Phone => "phone number",
+            Self::Email => "email",
+            Self::Country => "country",
+            Self::Language => "language",
+            Self::Assignee => "assignee",
+            Self::Tags => "tags",
+            Self::ContactId => "contact ID",
+        }
+    }
+
+    /// Header names that map to the field automatically, folded (see
+    /// [`crate::normalize::fold`]): English, Spanish and Portuguese.
+    pub fn header_names(self) -> &'static [&'static str] {
+        match self {
+            Self::FirstName => &[
+                "firstname",
+                "first",
+                "name",
+                "fullname",
+                "givenname",
+                "contactname",
+                "nombre",
+                "nombres",
+                "primernombre",
+                "nombrecompleto",
+                "nome",
+                "primeironome",
+                "nomecompleto",
+            ],
+            Self::LastName => &[
+                "lastname",
+                "last",
+                "surname",
+                "familyname",
+                "apellido",
+                "apellidos",
+                "sobrenome",
+                "ultimonome",
+            ],
+            Self::Phone => &[
+                "phone",
+                "phonenumber",
+                "mobile",
+                "mobilenumber",
+                "mobilephone",
+                "cell",
+                "cellphone",
+                "telephone",
+                "tel",
+                "whatsapp",
+                "whatsappnumber",
+                "contactnumber",
+                "telefono",
+                "numerodetelefono",
+                "celular",
+                "movil",
+                "numero",
+                "numerodecelular",
+                "telefone",
+                "numerodetelefone",
+                "fone",
+                "numerodewhatsapp",
+            ],
+            Self::Email => &[
+                "email",
+                "emailaddress",
+                "mail",
+                "correo",
+                "correoelectronico",
+                "direcciondecorreo",
+                "enderecodeemail",
+                "emaildocontato",
+            ],
+            Self::Country => &["country", "countrycode", "pais"],
+            Self::Language => &["language", "lang", "locale", "idioma", "lengua", "lingua"],
+            Self::Assignee => &[
+                "assignee",
+                "assignedto",
+                "asignado",
+                "asignadoa",
+                "responsable",
+                "responsavel",
+                "atribuidoa",
+            ],
+            Self::Tags => &[
+                "tags",
+                "tag",
+                "labels",
+                "etiquetas",
+                "etiqueta",
+                "marcadores",
+            ],
+            Self::ContactId => &["contactid", "id", "idcontacto", "idcontato", "iddocontato"],
+        }
+    }
+}
+
+/// What a column maps to: a contact field or a workspace's custom field.
+/// In JSON: `"first_name"` or `"custom:<key>"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FieldRef {
+    Contact(ContactField),
+    Custom(String),
+}
+
+impl fmt::Display for FieldRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Contact(field) => f.write_str(field.key()),
+            Self::Custom(key) => write!(f, "custom:{key}"),
+        }
+    }
+}
+
+impl Serialize for FieldRef {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if let Some(key) = text.strip_prefix("custom:") {
+            return Ok(Self::Custom(key.to_string()));
+        }
+        ContactField::ALL
+            .into_iter()
+            .find(|f| f.key() == text)
+            .map(Self::Contact)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown field \"{text}\"")))
+    }
+}
+
+/// The type of a custom field, which its values are checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CustomType {
+    Text,
+    Number,
+    Date,
+    Boolean,
+    Url,
+    Email,
+    Phone,
+    List { options: Vec<String> },
+}
+
+/// A custom field a workspace defines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomField {
+    pub key: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub kind: CustomType,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::fold;
+
+    #[test]
+    fn field_refs_in_json() {
+        let refs: Vec<Option<FieldRef>> =
+            serde_json::from_str(r#"["phone", "custom:empresa", null]"#).unwrap();
+        assert_eq!(
+            refs,
+            [
+                Some(FieldRef::Contact(ContactField::Phone)),
+                Some(FieldRef::Custom("empresa".into())),
+                None
+            ]
+        );
+        assert_eq!(
+            serde_json::to_string(&refs).unwrap(),
+            r#"["phone","custom:empresa",null]"#
+        );
+        assert!(serde_json::from_str::<FieldRef>(r#""nickname""#).is_err());
+    }
+
+    #[test]
+    fn header_names_are_folded_and_claimed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for field in ContactField::ALL {
+            for name in field.header_names() {
+                assert_eq!(fold(name), *name);
+                assert!(
+                    seen.insert(*name)
+                        || field.header_names().iter().filter(|n| *n == name).count() > 1
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn custom_fields_in_json() {
+        let f: CustomField = serde_json::from_str(
+            r#"{"key":"plan","label":"Plan","type":"list","options":["basic","pro"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f.kind,
+            CustomType::List {
+                options: vec!["basic".into(), "pro".into()]
+            }
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Which column feeds which field: automatic by header name, or as the user
+//! said, and the rules every mapping keeps.
+
+use std::collections::HashSet;
+
+use crate::fields::{ContactField, FieldRef};
+use crate::normalize::fold;
+use crate::options::{ImportOptions, MappingEntry, OptionsError, Workspace};
+
+/// A mapped column's destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Field(ContactField),
+    /// An index into the workspace's custom fields.
+    Custom(usize),
+}
+
+/// The mapping in force for one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// One entry per header column, in file order, as the API shows it.
+    pub entries: Vec<MappingEntry>,
+    /// The mapped columns: (column index, destination).
+    pub columns: Vec<(usize, Target)>,
+    pub identifier_column: Option<usize>,
+    pub first_name_column: Option<usize>,
+}
+
+impl Plan {
+    pub fn column_of(&self, field: ContactField) -> Option<usize> {
+        self.columns
+            .iter()
+            .find(|(_, t)| *t == Target::Field(field))
+            .map(|(c, _)| *c)
+    }
+}
+
+/// Resolves the mapping for `headers`: the options' explicit mapping when
+/// given (columns it leaves out are skipped), else automatic.
+pub fn plan(
+    headers: &[String],
+    options: &ImportOptions,
+    workspace: &Workspace,
+) -> Result<Plan, OptionsError> {
+    let fields: Vec<Option<(FieldRef, bool)>> = match &options.mapping {
+        Some(explicit) => explicit_fields(headers, explicit)?,
+        None => automatic_fields(headers, workspace),
+    };
+    let mut columns = Vec::new();
+    let mut seen = HashSet::new();
+    for (column, field) in fields.iter().enumerate() {
+        let Some((field, _)) = field else { continue };
+        if !seen.insert(field.clone()) {
+            return Err(OptionsError::FieldMappedTwice(field.to_string()));
+        }
+        let target = match field {
+            FieldRef::Contact(f) => Target::Field(*f),
+            FieldRef::Custom(key) => Target::Custom(
+                workspace
+                    .custom_fields
+                    .iter()
+                    .position(|c| c.key == *key)
+                    .ok_or_else(|| OptionsError::UnknownCustomField(key.clone()))?,
+            ),
+        };
+        columns.push((column, target));
+    }
+    if columns.is_empty() {
+        return Err(OptionsError::NothingMapped);
+    }
+    let entries = headers
+        .iter()
+        .zip(&fields)
+        .map(|(header, field)| MappingEntry {
+            column: header.clone(),
+            field: field.as_ref().map(|(f, _)| f.clone()),
+            overwrite: field.as_ref().is_none_or(|(_, overwrite)| *overwrite),
+        })
+        .collect();
+    let mut plan = Plan {
+        entries,
+        columns,
+        identifier_column: None,
+        first_name_column: None,
+    };
+    plan.first_name_column = plan.column_of(ContactField::FirstName);
+    if let Some(identifier) = options.identifier_in_force() {
+        plan.identifier_column = plan.column_of(identifier.field());
+        if plan.identifier_column.is_none() {
+            return Err(OptionsError::IdentifierNotMapped(
+                identifier.field().words(),
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+fn explicit_fields(
+    headers: &[String],
+    explicit: &[MappingEntry],
+) -> Result<Vec<Option<(FieldRef, bool)>>, OptionsError> {
+    let mut fields = vec![None; headers.len()];
+    let mut named = HashSet::new();
+    for entry in explicit {
+        let column = headers
+            .iter()
+            .position(|h| *h == entry.column.trim())
+            .ok_or_else(|| OptionsError::UnknownColumn(entry.column.clone()))?;
+        if !named.insert(column) {
+            return Err(OptionsError::ColumnMappedTwice(entry.column.clone()));
+        }
+        fields[column] = entry.field.clone().map(|f| (f, entry.overwrite));
+    }
+    Ok(fields)
+}
+
+/// A header matches a field by any of its names, and a custom field by its key
+/// or label, folded; the first column to claim a field keeps it.
+fn automatic_fields(headers: &[String], workspace: &Workspace) -> Vec<Option<(FieldRef, bool)>> {
+    let mut taken = HashSet::new();
+    headers
+        .iter()
+        .map(|header| {
+            let folded = fold(header);
+            if folded.is_empty() {
+                return None;
+            }
+            let custom = || {
+                workspace
+                    .custom_fields
+                    .iter()
+                    .find(|c| fold(&c.key) == folded || fold(&c.label) == folded)
+                    .map(|c| FieldRef::Custom(c.key.clone()))
+            };
+            let field = ContactField::ALL
+                .into_iter()
+                .find(|f| f.header_names().contains(&folded.as_str()))
+                .map(FieldRef::Contact)
+                .or_else(custom)?;
+            taken.insert(field.clone()).then_some((field, true))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::{CustomField, CustomType};
+    use crate::options::{Identifier, Purpose};
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn mapped(plan: &Plan) -> Vec<Option<String>> {
+        plan.entries
+            .iter()
+            .map(|e| e.field.as_ref().map(ToString::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn automatic_in_three_languages_ignoring_case_accents_spaces() {
+        let ws = Workspace {
+            custom_fields: vec![CustomField {
+                key: "empresa".into(),
+                label: "Empresa".into(),
+                kind: CustomType::Text,
+            }],
+            ..Default::default()
+        };
+        let h = headers(&[
+            "NOMBRE",
+            "Apellido",
+            "Teléfono",
+            "Correo Electrónico",
+            "País",
+            "Etiquetas",
+            "Empresa",
+            "Notas",
+        ]);
+        let p = plan(&h, &ImportOptions::default(), &ws).unwrap();
+        let want = [
+            "first_name",
+            "last_name",
+            "phone",
+            "email",
+            "country",
+            "tags",
+            "custom:empresa",
+        ];
+        let got = mapped(&p);
+        assert_eq!(got[..7], want.map(|s| Some(s.to_string())));
+        assert_eq!(got[7], None);
+        let h = headers(&["Nome", "Telefone", "E-mail", "Cidade"]);
+        assert_eq!(
+            mapped(&plan(&h, &ImportOptions::default(), &Workspace::default()).unwrap()),
+            [
+                Some("first_name".into()),
+                Some("phone".into()),
+                Some("email".into()),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn automatic_maps_each_field_once() {
+        let h = headers(&["Phone", "Mobile", "Name"]);
+        let p = plan(&h, &ImportOptions::default(), &Workspace::default()).unwrap();
+        assert_eq!(
+            mapped(&p),
+            [Some("phone".into()), None, Some("first_name".into())]
+        );
+        assert_eq!(p.identifier_column, Some(0));
+    }
+
+    #[test]
+    fn explicit_mapping_rules() {
+        let h = headers(&["A", "B"]);
+        let entry = |column: &str, field: Option<&str>| MappingEntry {
+            column: column.into(),
+            field: field.map(|f| serde_json::from_value(serde_json::json!(f)).unwrap()),
+            overwrite: false,
+        };
+        let with = |m: Vec<MappingEntry>| ImportOptions {
+            mapping: Some(m),
+            ..Default::default()
+        };
+        let ws = Workspace::default();
+        let p = plan(&h, &with(vec![entry("B", Some("phone"))]), &ws).unwrap();
+        assert_eq!(mapped(&p), [None, Some("phone".into())]);
+        assert!(!p.entries[1].overwrite && p.entries[0].overwrite);
+        assert_eq!(
+            plan(
+                &h,
+                &with(vec![entry("A", Some("phone")), entry("B", Some("phone"))]),
+                &ws
+            ),
+            Err(OptionsError::FieldMappedTwice("phone".into()))
+        );
+        assert_eq!(
+            plan(&h, &with(vec![entry("C", Some("phone"))]), &ws),
+            Err(OptionsError::UnknownColumn("C".into()))
+        );
+        assert_eq!(
+            plan(
+                &h,
+                &with(vec![entry("A", Some("phone")), entry("A", None)]),
+                &ws
+            ),
+            Err(OptionsError::ColumnMappedTwice("A".into()))
+        );
+        assert_eq!(
+            plan(&h, &with(vec![entry("A", None)]), &ws),
+            Err(OptionsError::NothingMapped)
+        );
+        assert_eq!(
+            plan(&h, &with(vec![entry("A", Some("custom:x"))]), &ws),
+            Err(OptionsError::UnknownCustomField("x".into()))
+        );
+        assert_eq!(
+            plan(&h, &with(vec![entry("A", Some("first_name"))]), &ws),
+            Err(OptionsError::IdentifierNotMapped("phone number"))
+        );
+        let add_all = ImportOptions {
+            purpose: Purpose::AddAll,
+            ..with(vec![entry("A", Some("first_name"))])
+        };
+        assert!(plan(&h, &add_all, &ws).unwrap().identifier_column.is_none());
+    }
+
+    #[test]
+    fn nothing_recognised_is_refused() {
+        let h = headers(&["Foo", "Bar"]);
+        assert_eq!(
+            plan(&h, &ImportOptions::default(), &Workspace::default()),
+            Err(OptionsError::NothingMapped)
+        );
+        let by_id = ImportOptions {
+            purpose: Purpose::UpdateExisting,
+            identifier: Identifier::ContactId,
+            ..Default::default()
+        };
+        let h = headers(&["Sender ID", "Contact ID", "Message ID"]);
+        let p = plan(&h, &by_id, &Workspace::default()).unwrap();
+        assert_eq!(mapped(&p), [None, Some("contact_id".into()), None]);
+    }
+}

@@ -1,0 +1,236 @@
+//! An import's options, as the API and the command line take them, and the
+//! workspace facts validation needs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dialect::DialectOptions;
+use crate::fields::{ContactField, CustomField, FieldRef};
+use crate::normalize;
+
+/// What an import does with each row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    AddNew,
+    UpdateExisting,
+    #[default]
+    AddAndUpdate,
+    AddAll,
+}
+
+/// The field that says which contact a row is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Identifier {
+    #[default]
+    Phone,
+    Email,
+    ContactId,
+}
+
+impl Identifier {
+    pub fn field(self) -> ContactField {
+        match self {
+            Self::Phone => ContactField::Phone,
+            Self::Email => ContactField::Email,
+            Self::ContactId => ContactField::ContactId,
+        }
+    }
+}
+
+/// One column's mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingEntry {
+    pub column: String,
+    /// `None` skips the column.
+    pub field: Option<FieldRef>,
+    /// `true` replaces the contact's value (an empty cell clears it); `false`
+    /// only fills what is empty.
+    #[serde(default = "yes")]
+    pub overwrite: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An import's options; every one has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportOptions {
+    pub purpose: Purpose,
+    pub identifier: Identifier,
+    pub tags: Vec<String>,
+    pub import_tag: bool,
+    pub overwrite_tags: bool,
+    pub group: Option<String>,
+    /// ISO 3166-1 alpha-2; `None` takes the workspace's.
+    pub default_country: Option<String>,
+    /// `None` detects the whole dialect.
+    pub dialect: Option<DialectOptions>,
+    /// `None` maps columns automatically.
+    pub mapping: Option<Vec<MappingEntry>>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            purpose: Purpose::default(),
+            identifier: Identifier::default(),
+            tags: Vec::new(),
+            import_tag: true,
+            overwrite_tags: true,
+            group: None,
+            default_country: None,
+            dialect: None,
+            mapping: None,
+        }
+    }
+}
+
+/// What validation needs to know of the workspace besides its contacts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Workspace {
+    /// ISO 3166-1 alpha-2 for numbers written without `+country`.
+    pub default_country: Option<String>,
+    /// New contacts the workspace may still create this month; `None` is unlimited.
+    pub remaining_quota: Option<u64>,
+    pub custom_fields: Vec<CustomField>,
+    /// The emails and ids an assignee may name; `None` accepts any.
+    pub users: Option<Vec<String>>,
+}
+
+/// Options that cannot work together, or mappings that break the rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionsError {
+    #[error("the contact_id identifier works only with the update_existing purpose")]
+    ContactIdNeedsUpdateExisting,
+    #[error("default_country \"{0}\" is not an ISO 3166-1 alpha-2 country code")]
+    UnknownCountry(String),
+    #[error("tag \"{0}\" is empty or longer than {max} characters", max = normalize::MAX_TAG_CHARS)]
+    BadTag(String),
+    #[error("the mapping names the column \"{0}\", which the file does not have")]
+    UnknownColumn(String),
+    #[error("the mapping names the column \"{0}\" twice")]
+    ColumnMappedTwice(String),
+    #[error("the field {0} is mapped to more than one column; map each field once")]
+    FieldMappedTwice(String),
+    #[error("the mapping names the custom field \"{0}\", which the workspace does not define")]
+    UnknownCustomField(String),
+    #[error("no column is mapped to a contact field; map at least one")]
+    NothingMapped,
+    #[error(
+        "no column is mapped to the {0}, which identifies each contact; map one or choose another identifier"
+    )]
+    IdentifierNotMapped(&'static str),
+}
+
+impl OptionsError {
+    /// A stable snake_case code for the API's error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ContactIdNeedsUpdateExisting => "contact_id_needs_update_existing",
+            Self::UnknownCountry(_) => "unknown_country",
+            Self::BadTag(_) => "bad_tag",
+            Self::UnknownColumn(_) => "unknown_column",
+            Self::ColumnMappedTwice(_) => "column_mapped_twice",
+            Self::FieldMappedTwice(_) => "field_mapped_twice",
+            Self::UnknownCustomField(_) => "unknown_custom_field",
+            Self::NothingMapped => "nothing_mapped",
+            Self::IdentifierNotMapped(_) => "identifier_not_mapped",
+        }
+    }
+}
+
+impl ImportOptions {
+    /// Checks what can be checked without the file, and answers the default
+    /// country in force (the import's, else the workspace's).
+    pub fn check(&self, workspace: &Workspace) -> Result<Option<&'static str>, OptionsError> {
+        if self.identifier == Identifier::ContactId && self.purpose != Purpose::UpdateExisting {
+            return Err(OptionsError::ContactIdNeedsUpdateExisting);
+        }
+        for tag in &self.tags {
+            let t = tag.trim();
+            if t.is_empty() || t.chars().count() > normalize::MAX_TAG_CHARS {
+                return Err(OptionsError::BadTag(tag.clone()));
+            }
+        }
+        self.default_country
+            .as_deref()
+            .or(workspace.default_country.as_deref())
+            .map(|code| {
+                country_code(code).ok_or_else(|| OptionsError::UnknownCountry(code.to_string()))
+            })
+            .transpose()
+    }
+
+    /// The identifier in force: none for `add_all`.
+    pub fn identifier_in_force(&self) -> Option<Identifier> {
+        (self.purpose != Purpose::AddAll).then_some(self.identifier)
+    }
+}
+
+fn country_code(code: &str) -> Option<&'static str> {
+    (code.len() == 2)
+        .then(|| normalize::country(code).ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_api() {
+        let o: ImportOptions = serde_json::from_str("{}").unwrap();
+        assert_eq!(o, ImportOptions::default());
+        assert_eq!(
+            (o.purpose, o.identifier, o.import_tag, o.overwrite_tags),
+            (Purpose::AddAndUpdate, Identifier::Phone, true, true)
+        );
+        let o: ImportOptions = serde_json::from_str(
+            r#"{"purpose":"update_existing","identifier":"contact_id","tags":["nov"],
+                "dialect":{"delimiter":";"},"mapping":[{"column":"Contact ID","field":"contact_id"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(o.mapping.unwrap()[0].overwrite, true);
+        assert!(serde_json::from_str::<ImportOptions>(r#"{"purpose":"merge"}"#).is_err());
+        assert!(serde_json::from_str::<ImportOptions>(r#"{"colour":"red"}"#).is_err());
+    }
+
+    #[test]
+    fn option_rules() {
+        let ws = Workspace {
+            default_country: Some("EC".into()),
+            ..Default::default()
+        };
+        let mut o = ImportOptions {
+            identifier: Identifier::ContactId,
+            ..Default::default()
+        };
+        assert_eq!(
+            o.check(&ws),
+            Err(OptionsError::ContactIdNeedsUpdateExisting)
+        );
+        o.purpose = Purpose::UpdateExisting;
+        assert_eq!(o.check(&ws), Ok(Some("EC")));
+        o.default_country = Some("br".into());
+        assert_eq!(o.check(&ws), Ok(Some("BR")));
+        o.default_country = Some("Brasil".into());
+        assert_eq!(
+            o.check(&ws),
+            Err(OptionsError::UnknownCountry("Brasil".into()))
+        );
+        let o = ImportOptions {
+            tags: vec![" ".into()],
+            ..Default::default()
+        };
+        assert!(matches!(o.check(&ws), Err(OptionsError::BadTag(_))));
+        assert_eq!(
+            ImportOptions::default().check(&Workspace::default()),
+            Ok(None)
+        );
+    }
+}
