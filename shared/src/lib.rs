@@ -2,11 +2,17 @@
 //! mapping columns to contact fields, normalising values, classifying rows
 //! against a workspace and writing the review's files.
 
+pub mod classify;
 pub mod dialect;
 pub mod fields;
+pub mod files;
 pub mod limits;
+pub mod lookup;
 pub mod mapping;
 pub mod normalize;
 pub mod options;
 pub mod reader;
 pub mod refusal;
+pub mod validation;
+
+pub use validation::{Review, ValidateError, Validation, ValidationSummary, validate};

@@ -1,0 +1,196 @@
+//! The CSV files validation and imports write: the error file, the preview
+//! and the result file. Each keeps the original columns and the file's row
+//! order, then adds its own columns.
+//!
+//! Every file is UTF-8 with a byte-order mark (so spreadsheets read accents
+//! right) and uses the delimiter of the file it came from (so a spreadsheet
+//! set up for `;` opens it in columns).
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use csv::StringRecord;
+
+use crate::classify::Status;
+use crate::dialect::Delimiter;
+
+/// Which file, and so which columns follow the original ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// The rows in error, with why.
+    Errors,
+    /// Every row with its predicted outcome, before confirming.
+    Preview,
+    /// Every row with its outcome, after the import.
+    Result,
+}
+
+impl FileKind {
+    pub fn added_columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Errors => &["Error"],
+            Self::Preview => &["Predicted Status", "Errors"],
+            Self::Result => &["Import Status", "Errors", "Contact ID"],
+        }
+    }
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Starts a file: the byte-order mark, then the header row.
+pub fn writer<W: Write>(
+    mut out: W,
+    delimiter: Delimiter,
+    headers: &[String],
+    kind: FileKind,
+) -> io::Result<csv::Writer<W>> {
+    out.write_all(UTF8_BOM)?;
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter.byte())
+        .from_writer(out);
+    let added = kind.added_columns().iter().copied();
+    write_cells(&mut w, headers.iter().map(String::as_str).chain(added))?;
+    Ok(w)
+}
+
+/// Writes one row: the original values, cut or padded to the header's
+/// `columns`, then `added`.
+pub fn write_row<W: Write>(
+    w: &mut csv::Writer<W>,
+    record: &StringRecord,
+    columns: usize,
+    added: &[&str],
+) -> io::Result<()> {
+    let original = (0..columns).map(|i| record.get(i).unwrap_or(""));
+    write_cells(w, original.chain(added.iter().copied()))
+}
+
+fn write_cells<'c, W: Write>(
+    w: &mut csv::Writer<W>,
+    cells: impl Iterator<Item = &'c str>,
+) -> io::Result<()> {
+    for cell in cells {
+        w.write_field(escape_formula(cell).as_bytes())?;
+    }
+    w.write_record(None::<&[u8]>)?;
+    Ok(())
+}
+
+/// Writes result rows: the original values plus `Import Status`, `Errors`
+/// and `Contact ID`.
+pub struct ResultWriter<W: Write> {
+    csv: csv::Writer<W>,
+    columns: usize,
+}
+
+impl<W: Write> ResultWriter<W> {
+    pub fn new(out: W, delimiter: Delimiter, headers: &[String]) -> io::Result<Self> {
+        Ok(Self {
+            csv: writer(out, delimiter, headers, FileKind::Result)?,
+            columns: headers.len(),
+        })
+    }
+
+    pub fn write(
+        &mut self,
+        record: &StringRecord,
+        status: Status,
+        errors: &str,
+        contact_id: Option<&str>,
+    ) -> io::Result<()> {
+        write_row(
+            &mut self.csv,
+            record,
+            self.columns,
+            &[status.as_str(), errors, contact_id.unwrap_or("")],
+        )
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        self.csv.flush()?;
+        self.csv
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))
+    }
+}
+
+/// A cell a spreadsheet would run as a formula — it begins with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return and is not a plain number such as an
+/// E.164 phone — gets a leading `'`, which spreadsheets show as text.
+pub fn escape_formula(cell: &str) -> Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_plain_number(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+fn is_plain_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_escaped_but_numbers_are_not() {
+        for risky in [
+            "=SUM(A1)",
+            "+1+2",
+            "-2+3",
+            "@cmd",
+            "\tx",
+            "\rx",
+            "+593 99 123 4503",
+            "=1",
+        ] {
+            assert_eq!(escape_formula(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in [
+            "+593991234501",
+            "-12.5",
+            "12",
+            "Ana",
+            "",
+            "a=b",
+            "+1",
+            "-0.5",
+        ] {
+            assert_eq!(escape_formula(plain), plain, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn result_file_keeps_columns_and_adds_its_own() {
+        let headers = vec!["Nombre".to_string(), "Celular".to_string()];
+        let mut w = ResultWriter::new(Vec::new(), Delimiter::Semicolon, &headers).unwrap();
+        w.write(
+            &StringRecord::from(vec!["Ana", "=cmd"]),
+            Status::Imported,
+            "",
+            Some("c_1"),
+        )
+        .unwrap();
+        w.write(
+            &StringRecord::from(vec!["Luis"]),
+            Status::Error,
+            "Celular: empty",
+            None,
+        )
+        .unwrap();
+        let bytes = w.finish().unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text,
+            "\u{FEFF}Nombre;Celular;Import Status;Errors;Contact ID\nAna;'=cmd;Imported;;c_1\nLuis;;Error;Celular: empty;\n"
+        );
+    }
+}

@@ -1,0 +1,497 @@
+//! Validation: read the file once to normalise and classify every row, then
+//! (when files are wanted) once more to write them, in the file's row order.
+//!
+//! Memory holds a few bytes per row and one entry per distinct identifier;
+//! the rows' text is never kept.
+
+use std::io::Write;
+
+use csv::StringRecord;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::classify::{IdentifierFacts, Quota, Reason, RowFacts, Status, Verdict, classify};
+use crate::dialect::{Dialect, DialectOptions};
+use crate::fields::{ContactField, CustomType};
+use crate::files::{self, FileKind};
+use crate::lookup::{ContactLookup, LOOKUP_BATCH, LookupError};
+use crate::mapping::{self, Plan, Target};
+use crate::normalize::{self, ValueError, phone};
+use crate::options::{Identifier, ImportOptions, MappingEntry, OptionsError, Workspace};
+use crate::reader::{ReadError, Records, RowPlace, Source, with_records};
+use crate::refusal::Refusal;
+
+/// Counts of the rows' predicted outcomes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub rows: u64,
+    pub to_add: u64,
+    pub to_update: u64,
+    pub to_skip: u64,
+    pub errors: u64,
+}
+
+impl Review {
+    fn count(&mut self, status: Status) {
+        self.rows += 1;
+        match status {
+            Status::Imported => self.to_add += 1,
+            Status::Updated => self.to_update += 1,
+            Status::Skipped => self.to_skip += 1,
+            Status::Error => self.errors += 1,
+        }
+    }
+}
+
+/// Why validation could not produce a review.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    #[error("the file could not be read or written: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<ReadError> for ValidateError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Refused(r) => Self::Refused(r),
+            ReadError::Io(io) => Self::Io(io),
+            // `with_records` reads the file again instead of answering this.
+            ReadError::NotUtf8AfterAll => Self::Io(std::io::Error::other(e.to_string())),
+        }
+    }
+}
+
+/// One value that cannot be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Problem {
+    Value { column: usize, error: ValueError },
+    ExtraValues { count: usize },
+}
+
+/// What the first pass keeps of a row.
+#[derive(Debug)]
+struct ScannedRow {
+    /// Index into the distinct identifiers.
+    identifier: Option<u32>,
+    problems: Option<Box<[Problem]>>,
+    has_first_name: bool,
+}
+
+/// A distinct identifier of the file.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdentifierUse {
+    rows: u32,
+    holders: u32,
+}
+
+/// A validated file: the dialect, the mapping in force, the review, and what
+/// is needed to write each row's outcome.
+#[derive(Debug)]
+pub struct Validation {
+    pub dialect: Dialect,
+    pub headers: Vec<String>,
+    pub review: Review,
+    plan: Plan,
+    identifier: Option<Identifier>,
+    rows: Vec<ScannedRow>,
+    verdicts: Vec<Verdict>,
+    identifiers: IndexMap<Box<str>, IdentifierUse>,
+}
+
+/// The shape of an import's validation the API and the command line show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationSummary {
+    pub dialect: Dialect,
+    pub headers: Vec<String>,
+    pub mapping: Vec<MappingEntry>,
+    pub review: Review,
+}
+
+/// Validates `source` against a workspace: reads and classifies every row.
+pub async fn validate(
+    source: &(impl Source + ?Sized),
+    options: &ImportOptions,
+    workspace: &Workspace,
+    lookup: &impl ContactLookup,
+) -> Result<Validation, ValidateError> {
+    let default_country = options.check(workspace)?;
+    let overrides = options.dialect.unwrap_or_default();
+    let scanned = with_records(source, overrides, |records| {
+        let plan = match mapping::plan(&records.headers, options, workspace) {
+            Ok(plan) => plan,
+            Err(e) => return Ok(Err(e)),
+        };
+        let scanner = Scanner {
+            plan: &plan,
+            workspace,
+            default_country,
+            identifier: options.identifier_in_force(),
+        };
+        let (rows, identifiers) = scanner.scan(records)?;
+        Ok(Ok((
+            records.dialect,
+            records.headers.clone(),
+            plan,
+            rows,
+            identifiers,
+        )))
+    })??;
+    let (dialect, headers, plan, rows, mut identifiers) = scanned;
+    let identifier = options.identifier_in_force();
+    if let Some(identifier) = identifier {
+        resolve_holders(identifier, &mut identifiers, lookup).await?;
+    }
+    let mut quota = Quota(workspace.remaining_quota);
+    let mut review = Review::default();
+    let verdicts = rows
+        .iter()
+        .map(|row| {
+            let facts = RowFacts {
+                invalid_values: row.problems.is_some(),
+                identifier: match (identifier, row.identifier) {
+                    (None, _) => IdentifierFacts::NotUsed,
+                    (Some(_), None) => IdentifierFacts::Empty,
+                    (Some(_), Some(i)) => {
+                        let used = identifiers[i as usize];
+                        IdentifierFacts::Present {
+                            rows_in_file: used.rows,
+                            holders: used.holders,
+                        }
+                    }
+                },
+                has_first_name: row.has_first_name,
+            };
+            let verdict = classify(options.purpose, facts, &mut quota);
+            review.count(verdict.status);
+            verdict
+        })
+        .collect();
+    Ok(Validation {
+        dialect,
+        headers,
+        review,
+        plan,
+        identifier,
+        rows,
+        verdicts,
+        identifiers,
+    })
+}
+
+/// Asks the workspace about each identifier that stands on one row only: a
+/// repeated one is an error whatever the workspace holds.
+async fn resolve_holders(
+    identifier: Identifier,
+    identifiers: &mut IndexMap<Box<str>, IdentifierUse>,
+    lookup: &impl ContactLookup,
+) -> Result<(), LookupError> {
+    let single: Vec<usize> = (0..identifiers.len())
+        .filter(|i| identifiers[*i].rows == 1)
+        .collect();
+    for batch in single.chunks(LOOKUP_BATCH) {
+        let keys: Vec<&str> = batch
+            .iter()
+            .map(|i| {
+                identifiers
+                    .get_index(*i)
+                    .expect("index in range")
+                    .0
+                    .as_ref()
+            })
+            .collect();
+        let answers = lookup.holders(identifier, &keys).await?;
+        if answers.len() != keys.len() {
+            return Err(LookupError(format!(
+                "asked about {} identifiers, told about {}",
+                keys.len(),
+                answers.len()
+            )));
+        }
+        for (i, holders) in batch.iter().zip(answers) {
+            identifiers[*i].holders = u32::try_from(holders.len()).unwrap_or(u32::MAX);
+        }
+    }
+    Ok(())
+}
+
+struct Scanner<'a> {
+    plan: &'a Plan,
+    workspace: &'a Workspace,
+    default_country: Option<&'static str>,
+    identifier: Option<Identifier>,
+}
+
+type Scanned = (Vec<ScannedRow>, IndexMap<Box<str>, IdentifierUse>);
+
+impl Scanner<'_> {
+    fn scan(&self, records: &mut Records<'_>) -> Result<Scanned, ReadError> {
+        let mut rows = Vec::new();
+        let mut identifiers: IndexMap<Box<str>, IdentifierUse> = IndexMap::new();
+        let mut record = StringRecord::new();
+        while let Some(place) = records.next(&mut record)? {
+            let (row, key) = self.scan_row(&record, place);
+            let identifier = key.map(|key| {
+                let entry = identifiers.entry(key.into_boxed_str());
+                let index = entry.index();
+                entry.or_default().rows += 1;
+                index as u32
+            });
+            rows.push(ScannedRow { identifier, ..row });
+        }
+        Ok((rows, identifiers))
+    }
+
+    /// Checks every mapped value of one row; answers the row and its
+    /// normalised identifier.
+    fn scan_row(&self, record: &StringRecord, place: RowPlace) -> (ScannedRow, Option<String>) {
+        let mut problems = Vec::new();
+        let mut key = None;
+        if place.extra_values > 0 {
+            problems.push(Problem::ExtraValues {
+                count: place.extra_values,
+            });
+        }
+        for &(column, target) in &self.plan.columns {
+            let value = record.get(column).unwrap_or("").trim();
+            if value.is_empty() {
+                continue;
+            }
+            match self.check(target, value) {
+                Ok(normal) => {
+                    if Some(column) == self.plan.identifier_column {
+                        key = normal;
+                    }
+                }
+                Err(error) => problems.push(Problem::Value { column, error }),
+            }
+        }
+        let has_first_name = self
+            .plan
+            .first_name_column
+            .is_some_and(|c| record.get(c).is_some_and(|v| !v.trim().is_empty()));
+        let row = ScannedRow {
+            identifier: None,
+            problems: (!problems.is_empty()).then(|| problems.into_boxed_slice()),
+            has_first_name,
+        };
+        (row, key)
+    }
+
+    /// Checks one non-empty value; answers its normalised form when it is an
+    /// identifier's.
+    fn check(&self, target: Target, value: &str) -> Result<Option<String>, ValueError> {
+        let is_identifier =
+            |field: ContactField| self.identifier.is_some_and(|i| i.field() == field);
+        match target {
+            Target::Field(ContactField::Phone) => {
+                let phone =
+                    phone::normalize(value, self.default_country).map_err(|_| ValueError::Phone)?;
+                Ok(phone
+                    .filter(|_| is_identifier(ContactField::Phone))
+                    .map(|p| p.e164))
+            }
+            Target::Field(ContactField::Email) => {
+                let email = normalize::email(value)?;
+                Ok(is_identifier(ContactField::Email).then_some(email))
+            }
+            Target::Field(ContactField::ContactId) => {
+                normalize::text(value)?;
+                Ok(is_identifier(ContactField::ContactId).then(|| value.to_string()))
+            }
+            Target::Field(ContactField::FirstName | ContactField::LastName) => {
+                normalize::text(value).map(|_| None)
+            }
+            Target::Field(ContactField::Country) => normalize::country(value).map(|_| None),
+            Target::Field(ContactField::Language) => normalize::language(value).map(|_| None),
+            Target::Field(ContactField::Tags) => normalize::tags(value).map(|_| None),
+            Target::Field(ContactField::Assignee) => {
+                normalize::text(value)?;
+                match &self.workspace.users {
+                    Some(users) if !users.iter().any(|u| u.eq_ignore_ascii_case(value)) => {
+                        Err(ValueError::Assignee)
+                    }
+                    _ => Ok(None),
+                }
+            }
+            Target::Custom(index) => check_custom(
+                &self.workspace.custom_fields[index].kind,
+                value,
+                self.default_country,
+            ),
+        }
+    }
+}
+
+fn check_custom(
+    kind: &CustomType,
+    value: &str,
+    default_country: Option<&str>,
+) -> Result<Option<String>, ValueError> {
+    match kind {
+        CustomType::Text => normalize::text(value).map(|_| ()),
+        CustomType::Number => normalize::number(value).map(|_| ()),
+        CustomType::Date => normalize::date(value).map(|_| ()),
+        CustomType::Boolean => normalize::boolean(value).map(|_| ()),
+        CustomType::Url => normalize::url(value).map(|_| ()),
+        CustomType::Email => normalize::email(value).map(|_| ()),
+        CustomType::Phone => phone::normalize(value, default_country)
+            .map(|_| ())
+            .map_err(|_| ValueError::Phone),
+        CustomType::List { options } => {
+            let folded = normalize::fold(value);
+            if options.iter().any(|o| normalize::fold(o) == folded) {
+                Ok(())
+            } else {
+                Err(ValueError::ListOption)
+            }
+        }
+    }
+    .map(|()| None)
+}
+
+/// The most of a cell's value a message quotes.
+const QUOTED_CHARS: usize = 40;
+
+impl Validation {
+    pub fn summary(&self) -> ValidationSummary {
+        ValidationSummary {
+            dialect: self.dialect,
+            headers: self.headers.clone(),
+            mapping: self.plan.entries.clone(),
+            review: self.review,
+        }
+    }
+
+    /// Each row's predicted status, in file order.
+    pub fn statuses(&self) -> impl Iterator<Item = Status> + '_ {
+        self.verdicts.iter().map(|v| v.status)
+    }
+
+    /// Reads the file again and writes the error file (rows in error, with
+    /// `Error`) and the preview (every row, with `Predicted Status` and
+    /// `Errors`) to the writers given, in the file's row order.
+    pub fn write_files(
+        &self,
+        source: &(impl Source + ?Sized),
+        errors: Option<&mut (dyn Write + '_)>,
+        preview: Option<&mut (dyn Write + '_)>,
+    ) -> Result<(), ValidateError> {
+        let overrides = DialectOptions {
+            delimiter: Some(self.dialect.delimiter),
+            enclosure: Some(self.dialect.enclosure),
+            encoding: Some(self.dialect.encoding),
+        };
+        let delimiter = self.dialect.delimiter;
+        let mut errors = errors
+            .map(|w| files::writer(w, delimiter, &self.headers, FileKind::Errors))
+            .transpose()?;
+        let mut preview = preview
+            .map(|w| files::writer(w, delimiter, &self.headers, FileKind::Preview))
+            .transpose()?;
+        with_records(source, overrides, |records| {
+            let mut record = StringRecord::new();
+            let mut index = 0;
+            while records.next(&mut record)?.is_some() {
+                let (Some(row), Some(verdict)) = (self.rows.get(index), self.verdicts.get(index))
+                else {
+                    return Err(
+                        std::io::Error::other("the file changed between two readings").into(),
+                    );
+                };
+                index += 1;
+                let message = self.describe(row, *verdict, &record);
+                if let (Some(w), Status::Error) = (errors.as_mut(), verdict.status) {
+                    files::write_row(w, &record, self.headers.len(), &[&message])?;
+                }
+                if let Some(w) = preview.as_mut() {
+                    let extra = [verdict.status.as_str(), message.as_str()];
+                    files::write_row(w, &record, self.headers.len(), &extra)?;
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(w) = errors.as_mut() {
+            w.flush()?;
+        }
+        if let Some(w) = preview.as_mut() {
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Why a row ends as it does, in plain words naming the columns; empty
+    /// for rows imported or updated.
+    fn describe(&self, row: &ScannedRow, verdict: Verdict, record: &StringRecord) -> String {
+        let header = |c: usize| self.headers.get(c).map_or("", String::as_str);
+        let id_column = self.plan.identifier_column.map_or("", header);
+        let id_value = || {
+            row.identifier
+                .and_then(|i| self.identifiers.get_index(i as usize))
+                .map_or("", |(k, _)| &**k)
+        };
+        let id_words = self.identifier.map_or("", |i| i.field().words());
+        match verdict.reason {
+            None => String::new(),
+            Some(Reason::InvalidValues) => row
+                .problems
+                .iter()
+                .flatten()
+                .map(|p| match p {
+                    Problem::Value { column, error } => {
+                        format!(
+                            "{}: \"{}\" {error}",
+                            header(*column),
+                            quote(record.get(*column).unwrap_or("").trim())
+                        )
+                    }
+                    Problem::ExtraValues { count } => {
+                        format!("the row has {count} more values than the header has columns")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            Some(Reason::IdentifierEmpty) => {
+                format!("{id_column}: empty, but the {id_words} identifies each contact")
+            }
+            Some(Reason::RepeatedInFile { rows }) => {
+                format!(
+                    "{id_column}: {} is on {rows} rows of the file; keep it on one",
+                    id_value()
+                )
+            }
+            Some(Reason::SharedByContacts { contacts }) => {
+                format!(
+                    "{id_column}: {} belongs to {contacts} contacts; merge them first",
+                    id_value()
+                )
+            }
+            Some(Reason::AlreadyExists) => {
+                format!("{id_column}: a contact with {} already exists", id_value())
+            }
+            Some(Reason::NotFound) => format!("{id_column}: no contact has {}", id_value()),
+            Some(Reason::NoFirstName) => match self.plan.first_name_column {
+                Some(c) => format!("{}: empty, but a new contact needs a first name", header(c)),
+                None => "no column is mapped to first name, which a new contact needs".to_string(),
+            },
+            Some(Reason::QuotaReached) => "plan contact limit reached".to_string(),
+        }
+    }
+}
+
+fn quote(value: &str) -> String {
+    if value.chars().count() <= QUOTED_CHARS {
+        value.to_string()
+    } else {
+        value
+            .chars()
+            .take(QUOTED_CHARS)
+            .chain("…".chars())
+            .collect()
+    }
+}
