@@ -1,0 +1,251 @@
+//! The `contacts` command. `contacts validate FILE` is the offline dry run of
+//! an import: it reads and classifies a file against an empty workspace, as
+//! the service's validation would, and prints the review.
+
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::future::Future;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::pin::pin;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use clap::{Parser, Subcommand};
+use contact_import::dialect::{Delimiter, DialectOptions, Enclosure, Encoding};
+use contact_import::lookup::EmptyWorkspace;
+use contact_import::options::{Identifier, ImportOptions, MappingEntry, Purpose, Workspace};
+use contact_import::reader::FileSource;
+use contact_import::{ValidateError, validate};
+
+#[derive(Parser)]
+#[command(name = "contacts", about = "Contact imports, from the command line")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Dry-runs an import of FILE against an empty workspace and prints the
+    /// review as JSON (dialect, headers, mapping, review).
+    Validate(ValidateArgs),
+}
+
+#[derive(clap::Args)]
+struct ValidateArgs {
+    /// The delimited file (.csv or .txt).
+    file: PathBuf,
+    /// add_new, update_existing, add_and_update or add_all.
+    #[arg(long, value_parser = json_word::<Purpose>, default_value = "add_and_update")]
+    purpose: Purpose,
+    /// phone, email or contact_id.
+    #[arg(long, value_parser = json_word::<Identifier>, default_value = "phone")]
+    identifier: Identifier,
+    /// ISO 3166-1 alpha-2 country for numbers written without +country.
+    #[arg(long)]
+    default_country: Option<String>,
+    /// , ; | or tab (detected when not given).
+    #[arg(long, value_parser = |s: &str| Delimiter::from_text(s).ok_or("use , ; | or tab"))]
+    delimiter: Option<Delimiter>,
+    /// " or ' or none (detected when not given).
+    #[arg(long, value_parser = |s: &str| Enclosure::from_text(s).ok_or("use \" ' or none"))]
+    enclosure: Option<Enclosure>,
+    /// utf-8, utf-16le, utf-16be, windows-1252 or another label of these (detected when not given).
+    #[arg(long, value_parser = |s: &str| Encoding::from_label(s).ok_or("use utf-8, utf-16 or windows-1252"))]
+    encoding: Option<Encoding>,
+    /// The column mapping as JSON: [{"column": "Celular", "field": "phone"}, …]; columns left out are skipped.
+    #[arg(long, value_parser = |s: &str| serde_json::from_str::<Vec<MappingEntry>>(s).map_err(|e| e.to_string()))]
+    mapping: Option<Vec<MappingEntry>>,
+    /// A tag added to every imported or updated contact (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// The workspace's settings as a JSON file: default_country, remaining_quota, custom_fields, users.
+    #[arg(long)]
+    workspace: Option<PathBuf>,
+    /// Writes the rows in error here, with an `Error` column.
+    #[arg(long, value_name = "OUT.csv")]
+    errors: Option<PathBuf>,
+    /// Writes every row here with its `Predicted Status` and `Errors`.
+    #[arg(long, value_name = "OUT.csv")]
+    preview: Option<PathBuf>,
+}
+
+fn json_word<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| e.to_string())
+}
+
+/// Runs the command with `args` (the program name first); answers the exit code.
+pub fn run(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = if e.use_stderr() {
+                write!(err, "{}", e.render())
+            } else {
+                write!(out, "{}", e.render())
+            };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(args) => run_validate(args, out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { message, code }) => {
+            let _ = writeln!(err, "contacts: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl From<ValidateError> for Failure {
+    fn from(e: ValidateError) -> Self {
+        let code = match e {
+            // The file or the options are refused: the user must change them.
+            ValidateError::Refused(_) | ValidateError::Options(_) => 2,
+            ValidateError::Lookup(_) | ValidateError::Io(_) => 1,
+        };
+        Self {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+fn failure(message: impl Into<String>) -> Failure {
+    Failure {
+        message: message.into(),
+        code: 1,
+    }
+}
+
+fn run_validate(args: ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let workspace: Workspace = match &args.workspace {
+        Some(path) => {
+            let text = fs::read_to_string(path)
+                .map_err(|e| failure(format!("{}: {e}", path.display())))?;
+            serde_json::from_str(&text).map_err(|e| Failure {
+                message: format!("{}: {e}", path.display()),
+                code: 2,
+            })?
+        }
+        None => Workspace::default(),
+    };
+    let options = ImportOptions {
+        purpose: args.purpose,
+        identifier: args.identifier,
+        default_country: args.default_country,
+        dialect: Some(DialectOptions {
+            delimiter: args.delimiter,
+            enclosure: args.enclosure,
+            encoding: args.encoding,
+        }),
+        mapping: args.mapping,
+        tags: args.tags,
+        ..ImportOptions::default()
+    };
+    let source = FileSource(args.file.clone());
+    // Opened here so a missing file is told as such, not as a read failure.
+    File::open(&args.file).map_err(|e| failure(format!("{}: {e}", args.file.display())))?;
+    let validation = block_on(validate(&source, &options, &workspace, &EmptyWorkspace))?;
+    if args.errors.is_some() || args.preview.is_some() {
+        let mut errors = args.errors.as_deref().map(Staged::create).transpose()?;
+        let mut preview = args.preview.as_deref().map(Staged::create).transpose()?;
+        validation.write_files(
+            &source,
+            errors.as_mut().map(Staged::out),
+            preview.as_mut().map(Staged::out),
+        )?;
+        for staged in [errors, preview].into_iter().flatten() {
+            staged.commit()?;
+        }
+    }
+    let json =
+        serde_json::to_string_pretty(&validation.summary()).map_err(|e| failure(e.to_string()))?;
+    writeln!(out, "{json}").map_err(|e| failure(e.to_string()))?;
+    Ok(())
+}
+
+/// A file written beside its final path and renamed into place when whole,
+/// so a failed run leaves no half-written file.
+struct Staged {
+    /// `None` once committed.
+    writer: Option<BufWriter<File>>,
+    temporary: PathBuf,
+    path: PathBuf,
+}
+
+impl Staged {
+    fn create(path: &Path) -> Result<Self, Failure> {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".partial");
+        let temporary = path.with_file_name(name);
+        let file =
+            File::create(&temporary).map_err(|e| failure(format!("{}: {e}", path.display())))?;
+        Ok(Self {
+            writer: Some(BufWriter::new(file)),
+            temporary,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn out(&mut self) -> &mut dyn Write {
+        self.writer.as_mut().expect("written before commit")
+    }
+
+    fn commit(mut self) -> Result<(), Failure> {
+        let fail = |e: std::io::Error| failure(format!("{}: {e}", self.path.display()));
+        let writer = self.writer.take().expect("committed once");
+        writer
+            .into_inner()
+            .map_err(|e| fail(e.into_error()))?
+            .sync_all()
+            .map_err(fail)?;
+        fs::rename(&self.temporary, &self.path).map_err(fail)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // Not committed: leave nothing half-written behind.
+        if self.writer.is_some() {
+            let _ = fs::remove_file(&self.temporary);
+        }
+    }
+}
+
+/// Runs a future to completion on this thread: the dry run's lookups answer
+/// at once, so no runtime is needed.
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        match future.as_mut().poll(&mut context) {
+            Poll::Ready(output) => return output,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
