@@ -56,8 +56,8 @@ struct ValidateArgs {
     #[arg(long, value_parser = |s: &str| Encoding::from_label(s).ok_or("use utf-8, utf-16 or windows-1252"))]
     encoding: Option<Encoding>,
     /// The column mapping as JSON: [{"column": "Celular", "field": "phone"}, …]; columns left out are skipped.
-    #[arg(long, value_parser = |s: &str| serde_json::from_str::<Vec<MappingEntry>>(s).map_err(|e| e.to_string()))]
-    mapping: Option<Vec<MappingEntry>>,
+    #[arg(long, value_parser = |s: &str| serde_json::from_str(s).map(MappingArg).map_err(|e| e.to_string()))]
+    mapping: Option<MappingArg>,
     /// A tag added to every imported or updated contact (repeatable).
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
@@ -71,6 +71,10 @@ struct ValidateArgs {
     #[arg(long, value_name = "OUT.csv")]
     preview: Option<PathBuf>,
 }
+
+/// A whole mapping in one argument (clap would take a `Vec` as repeats).
+#[derive(Clone)]
+struct MappingArg(Vec<MappingEntry>);
 
 fn json_word<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| e.to_string())
@@ -156,7 +160,7 @@ fn run_validate(args: ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> 
             enclosure: args.enclosure,
             encoding: args.encoding,
         }),
-        mapping: args.mapping,
+        mapping: args.mapping.map(|m| m.0),
         tags: args.tags,
         ..ImportOptions::default()
     };
