@@ -1,0 +1,311 @@
+//! IMPORT.md's rules through the engine's front door, `validate`, on small
+//! in-memory files: file refusals, options, value checks, and arbitrary bytes.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use contact_import::fields::{CustomField, CustomType};
+use contact_import::lookup::EmptyWorkspace;
+use contact_import::options::{ImportOptions, OptionsError, Purpose, Workspace};
+use contact_import::refusal::Refusal;
+use contact_import::{ValidateError, Validation, validate};
+use proptest::prelude::*;
+
+fn ready<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the empty workspace answers at once"),
+    }
+}
+
+fn run(
+    file: &[u8],
+    options: &ImportOptions,
+    workspace: &Workspace,
+) -> Result<Validation, ValidateError> {
+    ready(validate(file, options, workspace, &EmptyWorkspace))
+}
+
+fn ec() -> Workspace {
+    Workspace {
+        default_country: Some("EC".into()),
+        ..Default::default()
+    }
+}
+
+/// Each row's (status, errors), from the preview.
+fn outcomes(file: &[u8], options: &ImportOptions, workspace: &Workspace) -> Vec<(String, String)> {
+    let v = run(file, options, workspace).expect("validates");
+    let mut out = Vec::new();
+    v.write_files(file, None, Some(&mut out)).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(v.dialect.delimiter.byte())
+        .from_reader(text.trim_start_matches('\u{FEFF}').as_bytes());
+    let n = reader.headers().unwrap().len();
+    reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[n - 2].to_string(), r[n - 1].to_string()))
+        .collect()
+}
+
+fn refusal(file: &[u8]) -> Refusal {
+    match run(file, &ImportOptions::default(), &ec()) {
+        Err(ValidateError::Refused(r)) => r,
+        Err(other) => panic!("not a refusal: {other}"),
+        Ok(_) => panic!("the file was accepted"),
+    }
+}
+
+#[test]
+fn file_refusals_name_their_rule() {
+    assert_eq!(refusal(b""), Refusal::NoDataRows);
+    assert_eq!(refusal(b"Nombre,Celular\n"), Refusal::NoDataRows);
+    assert!(matches!(
+        refusal(b"Nombre,nombre\nAna,Ana\n"),
+        Refusal::RepeatedHeader { .. }
+    ));
+    assert!(matches!(
+        refusal(b"\x00\x01\x02\x03\x04\x05\x06\x07\x08"),
+        Refusal::NotDelimitedText { .. }
+    ));
+    assert!(matches!(
+        refusal(b"PK\x03\x04rest-of-a-workbook"),
+        Refusal::NotDelimitedText { .. }
+    ));
+    let unclosed = b"Nombre,Celular,Correo\nAna,\"0991234501,a@b.ec\nLuis,0991234502,l@b.ec\n";
+    assert_eq!(refusal(unclosed), Refusal::UnclosedQuote { line: 2 });
+    for r in [
+        Refusal::NoDataRows,
+        Refusal::TooManyRows,
+        Refusal::TooLarge { size: 1 },
+    ] {
+        assert!(r.to_string().len() > 20 && !r.code().is_empty());
+    }
+}
+
+#[test]
+fn options_errors_come_before_reading() {
+    let file = b"Nombre,Celular\nAna,0991234501\n";
+    let o = ImportOptions {
+        default_country: Some("Ecuador".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        run(file, &o, &ec()),
+        Err(ValidateError::Options(OptionsError::UnknownCountry(_)))
+    ));
+    let file = b"Notas,Ciudad\nx,y\n";
+    assert!(matches!(
+        run(file, &ImportOptions::default(), &ec()),
+        Err(ValidateError::Options(OptionsError::NothingMapped))
+    ));
+}
+
+#[test]
+fn invalid_values_make_the_row_an_error_naming_the_column() {
+    let file = "Nombre;Celular;Correo;País;Idioma;Etiquetas\n\
+                Ana;0991234501;ana@x.ec;Narnia;es;vip\n\
+                Luis;0991234502;luis@x.ec;EC;klingon;vip\n\
+                Eva;0991234503;eva@x.ec;Ecuador;Español;vip|lead\n"
+        .as_bytes();
+    let rows = outcomes(file, &ImportOptions::default(), &ec());
+    assert_eq!(rows[0].0, "Error");
+    assert!(
+        rows[0].1.starts_with("País: \"Narnia\" is not a country"),
+        "{}",
+        rows[0].1
+    );
+    assert!(
+        rows[1]
+            .1
+            .starts_with("Idioma: \"klingon\" is not a language"),
+        "{}",
+        rows[1].1
+    );
+    assert_eq!(rows[2], ("Imported".to_string(), String::new()));
+}
+
+#[test]
+fn several_problems_are_all_told() {
+    let file = b"Nombre,Celular,Correo\nAna,12,a@@b\n";
+    let rows = outcomes(file, &ImportOptions::default(), &ec());
+    assert_eq!(
+        rows[0].1,
+        "Celular: \"12\" is not a phone number; Correo: \"a@@b\" is not an email address"
+    );
+}
+
+#[test]
+fn value_length_tag_and_column_limits_are_row_errors_not_cuts() {
+    let long_name = "A".repeat(256);
+    let many_tags = (0..51)
+        .map(|i| format!("t{i}"))
+        .collect::<Vec<_>>()
+        .join("|");
+    let file = format!(
+        "Nombre,Celular,Etiquetas\n{long_name},0991234501,\nAna,0991234502,{many_tags}\nLuis,0991234503,vip,extra\n"
+    );
+    let rows = outcomes(file.as_bytes(), &ImportOptions::default(), &ec());
+    assert!(
+        rows[0].1.contains("is longer than 255 characters"),
+        "{}",
+        rows[0].1
+    );
+    assert!(rows[1].1.contains("has more than 50 tags"), "{}", rows[1].1);
+    assert_eq!(
+        rows[2].1,
+        "the row has 1 more values than the header has columns"
+    );
+    assert!(rows.iter().all(|r| r.0 == "Error"));
+}
+
+#[test]
+fn custom_fields_are_checked_by_type() {
+    let field = |key: &str, kind| CustomField {
+        key: key.into(),
+        label: key.into(),
+        kind,
+    };
+    let ws = Workspace {
+        custom_fields: vec![
+            field("monto", CustomType::Number),
+            field("fecha", CustomType::Date),
+            field("activo", CustomType::Boolean),
+            field("web", CustomType::Url),
+            field(
+                "plan",
+                CustomType::List {
+                    options: vec!["Básico".into(), "Pro".into()],
+                },
+            ),
+            field("alterno", CustomType::Phone),
+            field("otro_correo", CustomType::Email),
+            field("notas", CustomType::Text),
+        ],
+        ..ec()
+    };
+    let file = "Nombre;Celular;Monto;Fecha;Activo;Web;Plan;Alterno;Otro_correo;Notas\n\
+                Ana;0991234501;1234,50;21/11/2026;sí;loja.com.br;basico;042601234;a@b.ec;hola\n\
+                Luis;0991234502;mil;31/02/2026;quizás;no es web;Gold;12;a@;ok\n"
+        .as_bytes();
+    let rows = outcomes(file, &ImportOptions::default(), &ws);
+    assert_eq!(rows[0], ("Imported".to_string(), String::new()));
+    let problems: Vec<&str> = rows[1].1.split("; ").collect();
+    assert_eq!(problems.len(), 7, "{problems:?}");
+    for column in [
+        "Monto",
+        "Fecha",
+        "Activo",
+        "Web",
+        "Plan",
+        "Alterno",
+        "Otro_correo",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(column)),
+            "{column} in {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn assignees_must_be_users_when_the_workspace_lists_them() {
+    let file =
+        b"Nombre,Celular,Asignado\nAna,0991234501,maria@loja.ec\nLuis,0991234502,nadie@x.ec\n";
+    let ws = Workspace {
+        users: Some(vec!["MARIA@loja.ec".into(), "u_42".into()]),
+        ..ec()
+    };
+    let rows = outcomes(file, &ImportOptions::default(), &ws);
+    assert_eq!(rows[0].0, "Imported");
+    assert_eq!(
+        rows[1].1,
+        "Asignado: \"nadie@x.ec\" is not a user of this workspace"
+    );
+}
+
+#[test]
+fn numbers_written_every_way_are_one_contact() {
+    let file = b"Name,Phone\nA,+60 18-998 8776\nB,60189988776\nC,018-998 8776\n";
+    let ws = Workspace {
+        default_country: Some("MY".into()),
+        ..Default::default()
+    };
+    let rows = outcomes(file, &ImportOptions::default(), &ws);
+    assert!(
+        rows.iter()
+            .all(|r| r.1 == "Phone: +60189988776 is on 3 rows of the file; keep it on one"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn without_a_default_country_numbers_are_read_as_international() {
+    let file = b"Nome,Telefone\nAna,5511987654321\nJo,0991234501\n";
+    let rows = outcomes(file, &ImportOptions::default(), &Workspace::default());
+    assert_eq!(rows[0].0, "Imported");
+    // A national number needs a country: no country code starts with 0.
+    assert_eq!(rows[1].0, "Error");
+}
+
+#[test]
+fn dialects_utf16_single_quotes_pipes_and_cr_line_ends() {
+    let text = "\u{FEFF}Nome\tTelefone\r\nAna\t+5511987654321\r\n";
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let v = run(&utf16, &ImportOptions::default(), &Workspace::default()).unwrap();
+    assert_eq!(v.review.to_add, 1);
+    let quoted = b"'Name'|'Phone'\r'Ana|Maria'|'+5511987654321'\r'Luis'|'+5511987654322'\r";
+    let v = run(quoted, &ImportOptions::default(), &Workspace::default()).unwrap();
+    let d = serde_json::to_value(v.dialect).unwrap();
+    assert_eq!(
+        d,
+        serde_json::json!({"delimiter": "|", "enclosure": "'", "encoding": "utf-8"})
+    );
+    assert_eq!(v.review.to_add, 2);
+}
+
+#[test]
+fn add_all_needs_no_identifier_but_still_checks_values() {
+    let file = b"Nombre,Celular\nAna,\nLuis,0991234501\nEva,0991234501\nPia,12\n";
+    let o = ImportOptions {
+        purpose: Purpose::AddAll,
+        ..Default::default()
+    };
+    let statuses: Vec<String> = outcomes(file, &o, &ec()).into_iter().map(|r| r.0).collect();
+    assert_eq!(statuses, ["Imported", "Imported", "Imported", "Error"]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Arbitrary bytes never panic the reader: they validate or are refused.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = run(&bytes, &ImportOptions::default(), &ec());
+    }
+
+    /// Text-like bytes (delimiters, quotes, line ends, accents) never panic,
+    /// and when accepted, every row gets exactly one outcome.
+    #[test]
+    fn delimited_noise_is_read_or_refused(
+        cells in proptest::collection::vec(
+            prop_oneof![
+                Just("Nombre".to_string()), Just("Celular".to_string()), Just(";".to_string()),
+                Just(",".to_string()), Just("\"".to_string()), Just("'".to_string()), Just("\r\n".to_string()),
+                Just("\n".to_string()), Just("\r".to_string()), Just("0991234501".to_string()),
+                Just("é".to_string()), "[a-z0-9@.+ ]{0,12}",
+            ],
+            0..200,
+        )
+    ) {
+        let file = format!("Nombre;Celular\n{}", cells.concat());
+        if let Ok(v) = run(file.as_bytes(), &ImportOptions::default(), &ec()) {
+            let mut preview = Vec::new();
+            v.write_files(file.as_bytes(), None, Some(&mut preview)).unwrap();
+            prop_assert_eq!(v.statuses().count() as u64, v.review.rows);
+        }
+    }
+}
