@@ -2,7 +2,7 @@
 //! validation to a preview whose rows the tests read back.
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
@@ -28,12 +28,12 @@ pub struct PreviewRow {
 
 /// Validates `path` and reads back the preview file the engine writes.
 pub fn preview(
-    path: &PathBuf,
+    path: &Path,
     options: &ImportOptions,
     workspace: &Workspace,
     lookup: &impl ContactLookup,
 ) -> (ValidationSummary, Vec<PreviewRow>) {
-    let source = FileSource(path.clone());
+    let source = FileSource(path.to_path_buf());
     let validation = ready(validate(&source, options, workspace, lookup)).expect("validates");
     let mut out = Vec::new();
     validation
