@@ -13,6 +13,7 @@ pub mod normalize;
 pub mod options;
 pub mod reader;
 pub mod refusal;
+pub mod row;
 pub mod validation;
 
 pub use validation::{Review, ValidateError, Validation, ValidationSummary, validate};

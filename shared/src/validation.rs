@@ -12,14 +12,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{IdentifierFacts, Quota, Reason, RowFacts, Status, Verdict, classify};
 use crate::dialect::{Dialect, DialectOptions};
-use crate::fields::{ContactField, CustomType};
 use crate::files::{self, FileKind};
 use crate::lookup::{ContactLookup, LOOKUP_BATCH, LookupError};
-use crate::mapping::{self, Plan, Target};
-use crate::normalize::{self, ValueError, phone};
+use crate::mapping::{self, Plan};
+use crate::normalize::ValueError;
 use crate::options::{Identifier, ImportOptions, MappingEntry, OptionsError, Workspace};
 use crate::reader::{ReadError, Records, RowPlace, Source, with_records};
 use crate::refusal::Refusal;
+use crate::row::RowRules;
 
 /// Counts of the rows' predicted outcomes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,12 +127,12 @@ pub async fn validate(
             Ok(plan) => plan,
             Err(e) => return Ok(Err(e)),
         };
-        let scanner = Scanner {
+        let rules = RowRules {
             plan: &plan,
             workspace,
             default_country,
-            identifier: options.identifier_in_force(),
         };
+        let scanner = Scanner { plan: &plan, rules };
         let (rows, identifiers) = scanner.scan(records)?;
         Ok(Ok((
             records.dialect,
@@ -222,9 +222,7 @@ async fn resolve_holders(
 
 struct Scanner<'a> {
     plan: &'a Plan,
-    workspace: &'a Workspace,
-    default_country: Option<&'static str>,
-    identifier: Option<Identifier>,
+    rules: RowRules<'a>,
 }
 
 type Scanned = (Vec<ScannedRow>, IndexMap<Box<str>, IdentifierUse>);
@@ -262,12 +260,11 @@ impl Scanner<'_> {
             if value.is_empty() {
                 continue;
             }
-            match self.check(target, value) {
-                Ok(normal) => {
-                    if Some(column) == self.plan.identifier_column {
-                        key = normal;
-                    }
+            match self.rules.value(target, value) {
+                Ok(stored) if Some(column) == self.plan.identifier_column => {
+                    key = Some(stored.into_text())
                 }
+                Ok(_) => {}
                 Err(error) => problems.push(Problem::Value { column, error }),
             }
         }
@@ -282,77 +279,6 @@ impl Scanner<'_> {
         };
         (row, key)
     }
-
-    /// Checks one non-empty value; answers its normalised form when it is an
-    /// identifier's.
-    fn check(&self, target: Target, value: &str) -> Result<Option<String>, ValueError> {
-        let is_identifier =
-            |field: ContactField| self.identifier.is_some_and(|i| i.field() == field);
-        match target {
-            Target::Field(ContactField::Phone) => {
-                let phone =
-                    phone::normalize(value, self.default_country).map_err(|_| ValueError::Phone)?;
-                Ok(phone
-                    .filter(|_| is_identifier(ContactField::Phone))
-                    .map(|p| p.e164))
-            }
-            Target::Field(ContactField::Email) => {
-                let email = normalize::email(value)?;
-                Ok(is_identifier(ContactField::Email).then_some(email))
-            }
-            Target::Field(ContactField::ContactId) => {
-                normalize::text(value)?;
-                Ok(is_identifier(ContactField::ContactId).then(|| value.to_string()))
-            }
-            Target::Field(ContactField::FirstName | ContactField::LastName) => {
-                normalize::text(value).map(|_| None)
-            }
-            Target::Field(ContactField::Country) => normalize::country(value).map(|_| None),
-            Target::Field(ContactField::Language) => normalize::language(value).map(|_| None),
-            Target::Field(ContactField::Tags) => normalize::tags(value).map(|_| None),
-            Target::Field(ContactField::Assignee) => {
-                normalize::text(value)?;
-                match &self.workspace.users {
-                    Some(users) if !users.iter().any(|u| u.eq_ignore_ascii_case(value)) => {
-                        Err(ValueError::Assignee)
-                    }
-                    _ => Ok(None),
-                }
-            }
-            Target::Custom(index) => check_custom(
-                &self.workspace.custom_fields[index].kind,
-                value,
-                self.default_country,
-            ),
-        }
-    }
-}
-
-fn check_custom(
-    kind: &CustomType,
-    value: &str,
-    default_country: Option<&str>,
-) -> Result<Option<String>, ValueError> {
-    match kind {
-        CustomType::Text => normalize::text(value).map(|_| ()),
-        CustomType::Number => normalize::number(value).map(|_| ()),
-        CustomType::Date => normalize::date(value).map(|_| ()),
-        CustomType::Boolean => normalize::boolean(value).map(|_| ()),
-        CustomType::Url => normalize::url(value).map(|_| ()),
-        CustomType::Email => normalize::email(value).map(|_| ()),
-        CustomType::Phone => phone::normalize(value, default_country)
-            .map(|_| ())
-            .map_err(|_| ValueError::Phone),
-        CustomType::List { options } => {
-            let folded = normalize::fold(value);
-            if options.iter().any(|o| normalize::fold(o) == folded) {
-                Ok(())
-            } else {
-                Err(ValueError::ListOption)
-            }
-        }
-    }
-    .map(|()| None)
 }
 
 /// The most of a cell's value a message quotes.

@@ -1,0 +1,265 @@
+//! One row's mapped values, checked and normalised to what a contact stores.
+//! Validation uses it to find problems and identifiers; imports use it to
+//! build the contact a row writes.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use csv::StringRecord;
+use serde::{Deserialize, Serialize};
+
+use crate::fields::{ContactField, CustomType};
+use crate::mapping::{Plan, Target};
+use crate::normalize::{self, Phone, ValueError, phone};
+use crate::options::Workspace;
+
+/// A cell's value as a contact stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored<'v> {
+    Text(Cow<'v, str>),
+    Phone(Phone),
+    /// An ISO country or language code.
+    Code(&'static str),
+    Tags(Vec<String>),
+    Number(f64),
+    Boolean(bool),
+}
+
+impl Stored<'_> {
+    /// The value as one string: E.164 for phones, tags joined with `,`.
+    pub fn into_text(self) -> String {
+        match self {
+            Self::Text(t) => t.into_owned(),
+            Self::Phone(p) => p.e164,
+            Self::Code(c) => c.to_string(),
+            Self::Tags(t) => t.join(","),
+            Self::Number(n) => n.to_string(),
+            Self::Boolean(b) => b.to_string(),
+        }
+    }
+}
+
+/// The normalised values of one row, ready to write to a contact. Empty
+/// cells are `None` (the import's `overwrite` option decides what they do).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContactDraft {
+    pub contact_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub assignee: Option<String>,
+    pub tags: Vec<String>,
+    pub custom_fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// What checking a row needs: the mapping, the workspace and the default country.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRules<'a> {
+    pub plan: &'a Plan,
+    pub workspace: &'a Workspace,
+    pub default_country: Option<&'static str>,
+}
+
+impl<'a> RowRules<'a> {
+    /// Checks one trimmed, non-empty value bound for `target`.
+    pub fn value<'v>(&self, target: Target, value: &'v str) -> Result<Stored<'v>, ValueError> {
+        let text = |v: &'v str| normalize::text(v).map(|t| Stored::Text(Cow::Borrowed(t)));
+        match target {
+            Target::Field(ContactField::Phone) => self.phone(value),
+            Target::Field(ContactField::Email) => {
+                normalize::email(value).map(|e| Stored::Text(e.into()))
+            }
+            Target::Field(ContactField::Country) => normalize::country(value).map(Stored::Code),
+            Target::Field(ContactField::Language) => normalize::language(value).map(Stored::Code),
+            Target::Field(ContactField::Tags) => normalize::tags(value).map(Stored::Tags),
+            Target::Field(ContactField::Assignee) => match &self.workspace.users {
+                Some(users) if !users.iter().any(|u| u.eq_ignore_ascii_case(value)) => {
+                    Err(ValueError::Assignee)
+                }
+                _ => text(value),
+            },
+            Target::Field(
+                ContactField::FirstName | ContactField::LastName | ContactField::ContactId,
+            ) => text(value),
+            Target::Custom(index) => match &self.workspace.custom_fields[index].kind {
+                CustomType::Text => text(value),
+                CustomType::Number => normalize::number(value).map(Stored::Number),
+                CustomType::Date => normalize::date(value).map(|d| Stored::Text(d.into())),
+                CustomType::Boolean => normalize::boolean(value).map(Stored::Boolean),
+                CustomType::Url => normalize::url(value).and_then(text),
+                CustomType::Email => normalize::email(value).map(|e| Stored::Text(e.into())),
+                CustomType::Phone => self.phone(value),
+                CustomType::List { options } => {
+                    let folded = normalize::fold(value);
+                    options
+                        .iter()
+                        .find(|o| normalize::fold(o) == folded)
+                        .map(|o| Stored::Text(o.clone().into()))
+                        .ok_or(ValueError::ListOption)
+                }
+            },
+        }
+    }
+
+    fn phone<'v>(&self, value: &str) -> Result<Stored<'v>, ValueError> {
+        match phone::normalize(value, self.default_country) {
+            Ok(Some(p)) => Ok(Stored::Phone(p)),
+            // Only fillers (e.g. "-"): no number, but not a phone number either.
+            Ok(None) | Err(_) => Err(ValueError::Phone),
+        }
+    }
+
+    /// The contact a row describes, or each (column, problem) that stops it.
+    /// The country is filled from the phone's region when the row has none.
+    pub fn draft(&self, record: &StringRecord) -> Result<ContactDraft, Vec<(usize, ValueError)>> {
+        let mut draft = ContactDraft::default();
+        let mut problems = Vec::new();
+        let mut phone_region = None;
+        for &(column, target) in &self.plan.columns {
+            let value = record.get(column).unwrap_or("").trim();
+            if value.is_empty() {
+                continue;
+            }
+            let stored = match self.value(target, value) {
+                Ok(stored) => stored,
+                Err(e) => {
+                    problems.push((column, e));
+                    continue;
+                }
+            };
+            let slot = match target {
+                Target::Field(ContactField::Tags) => {
+                    if let Stored::Tags(tags) = stored {
+                        draft.tags = tags;
+                    }
+                    continue;
+                }
+                Target::Custom(index) => {
+                    let key = self.workspace.custom_fields[index].key.clone();
+                    let json = match stored {
+                        Stored::Number(n) => serde_json::json!(n),
+                        Stored::Boolean(b) => serde_json::json!(b),
+                        other => serde_json::json!(other.into_text()),
+                    };
+                    draft.custom_fields.insert(key, json);
+                    continue;
+                }
+                Target::Field(ContactField::Phone) => {
+                    if let Stored::Phone(p) = &stored {
+                        phone_region = p.region.clone();
+                    }
+                    &mut draft.phone
+                }
+                Target::Field(ContactField::ContactId) => &mut draft.contact_id,
+                Target::Field(ContactField::FirstName) => &mut draft.first_name,
+                Target::Field(ContactField::LastName) => &mut draft.last_name,
+                Target::Field(ContactField::Email) => &mut draft.email,
+                Target::Field(ContactField::Country) => &mut draft.country,
+                Target::Field(ContactField::Language) => &mut draft.language,
+                Target::Field(ContactField::Assignee) => &mut draft.assignee,
+            };
+            *slot = Some(stored.into_text());
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        if draft.country.is_none() {
+            draft.country = phone_region;
+        }
+        Ok(draft)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::CustomField;
+    use crate::mapping;
+    use crate::options::ImportOptions;
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn drafts_hold_normalised_values_and_fill_the_country_from_the_phone() {
+        let ws = Workspace {
+            custom_fields: vec![
+                CustomField {
+                    key: "monto".into(),
+                    label: "Monto".into(),
+                    kind: CustomType::Number,
+                },
+                CustomField {
+                    key: "vip".into(),
+                    label: "VIP".into(),
+                    kind: CustomType::Boolean,
+                },
+            ],
+            ..Default::default()
+        };
+        let h = headers(&[
+            "Nombre",
+            "Celular",
+            "Correo",
+            "País",
+            "Etiquetas",
+            "Monto",
+            "VIP",
+        ]);
+        let plan = mapping::plan(&h, &ImportOptions::default(), &ws).unwrap();
+        let rules = RowRules {
+            plan: &plan,
+            workspace: &ws,
+            default_country: Some("EC"),
+        };
+        let row = StringRecord::from(vec![
+            " Inés ",
+            "099 123 4503",
+            "INES@Correo.ec",
+            "",
+            "vip; lead",
+            "12,5",
+            "sí",
+        ]);
+        let draft = rules.draft(&row).unwrap();
+        assert_eq!(draft.first_name.as_deref(), Some("Inés"));
+        assert_eq!(draft.phone.as_deref(), Some("+593991234503"));
+        assert_eq!(draft.email.as_deref(), Some("ines@correo.ec"));
+        assert_eq!(
+            draft.country.as_deref(),
+            Some("EC"),
+            "filled from the phone"
+        );
+        assert_eq!(draft.tags, ["vip", "lead"]);
+        assert_eq!(draft.custom_fields["monto"], serde_json::json!(12.5));
+        assert_eq!(draft.custom_fields["vip"], serde_json::json!(true));
+
+        let brazilian =
+            StringRecord::from(vec!["João", "+55 11 98765 0101", "", "Brasil", "", "", ""]);
+        assert_eq!(
+            rules.draft(&brazilian).unwrap().country.as_deref(),
+            Some("BR")
+        );
+        let foreign = StringRecord::from(vec!["João", "+55 11 98765 0101", "", "Perú", "", "", ""]);
+        assert_eq!(
+            rules.draft(&foreign).unwrap().country.as_deref(),
+            Some("PE"),
+            "a given country wins"
+        );
+
+        let bad = StringRecord::from(vec!["Ana", "12", "a@@b", "", "", "mil", ""]);
+        let problems = rules.draft(&bad).unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                (1, ValueError::Phone),
+                (2, ValueError::Email),
+                (5, ValueError::Number)
+            ]
+        );
+    }
+}
