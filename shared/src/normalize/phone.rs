@@ -84,29 +84,82 @@ fn possible(digits: &str, region: Option<Region>) -> Option<Phone> {
 mod tests {
     use super::*;
 
-    fn e164(raw: &str, cc: Option<&str>) -> Option<String> {
-        normalize(raw, cc).ok().flatten().map(|p| p.e164)
+    fn e164(raw: &str, country: Option<&str>) -> Result<Option<String>, PhoneError> {
+        normalize(raw, country).map(|p| p.map(|p| p.e164))
     }
 
     #[test]
-    fn probe() {
-        for (raw, cc) in [
-            ("0991234501", Some("EC")),
-            ("593991234504", Some("EC")),
-            ("(04) 260-1234", Some("EC")),
-            ("12345", Some("EC")),
-            ("5511987650101", Some("BR")),
-            ("5511987650101", None),
-            ("(21) 99876-0102", Some("BR")),
-            ("11 3456-0104", Some("BR")),
-            ("5599", Some("BR")),
-            ("601010101", Some("MY")),
-            ("0123450103", Some("MY")),
-            ("+60 12-345 0102", Some("MY")),
-            ("60189988776", Some("MY")),
+    fn national_numbers_read_in_the_default_country() {
+        assert_eq!(
+            e164("0991234501", Some("EC")),
+            Ok(Some("+593991234501".into()))
+        );
+        assert_eq!(
+            e164("099 123 4502", Some("EC")),
+            Ok(Some("+593991234502".into()))
+        );
+        assert_eq!(
+            e164("(04) 260-1234", Some("EC")),
+            Ok(Some("+59342601234".into()))
+        );
+        assert_eq!(
+            e164("(21) 99876-0102", Some("BR")),
+            Ok(Some("+5521998760102".into()))
+        );
+        assert_eq!(
+            e164("0123450103", Some("MY")),
+            Ok(Some("+60123450103".into()))
+        );
+        // A possible Malaysian national number: the default country's reading wins.
+        assert_eq!(
+            e164("601010101", Some("MY")),
+            Ok(Some("+60601010101".into()))
+        );
+    }
+
+    #[test]
+    fn international_when_it_cannot_be_national() {
+        assert_eq!(
+            e164("5511987650101", Some("EC")),
+            Ok(Some("+5511987650101".into()))
+        );
+        assert_eq!(
+            e164("5511987650101", None),
+            Ok(Some("+5511987650101".into()))
+        );
+        assert_eq!(
+            e164("+60 12-345 0102", Some("EC")),
+            Ok(Some("+60123450102".into()))
+        );
+        assert_eq!(
+            e164("60189988776", Some("MY")),
+            Ok(Some("+60189988776".into()))
+        );
+    }
+
+    #[test]
+    fn impossible_numbers_are_errors_and_blank_is_none() {
+        for bad in [
+            "12345",
+            "5599",
+            "+",
+            "abc",
+            "0991234501 ext",
+            "++593991234501",
         ] {
-            eprintln!("{raw:?} {cc:?} -> {:?}", normalize(raw, cc));
+            assert_eq!(
+                e164(bad, Some("EC")),
+                Err(PhoneError::NotAPhoneNumber),
+                "{bad}"
+            );
         }
-        let _ = e164("1", None);
+        assert_eq!(e164("  ", Some("EC")), Ok(None));
+        assert_eq!(e164("-", Some("EC")), Ok(None));
+    }
+
+    #[test]
+    fn the_region_comes_with_the_number() {
+        let p = normalize("+5511987650101", None).unwrap().unwrap();
+        assert_eq!(p.region.as_deref(), Some("BR"));
     }
 }
