@@ -117,7 +117,7 @@ impl<'a> RowRules<'a> {
     pub fn draft(&self, record: &StringRecord) -> Result<ContactDraft, Vec<(usize, ValueError)>> {
         let mut draft = ContactDraft::default();
         let mut problems = Vec::new();
-        let mut phone_region = None;
+        let mut phone = None;
         for &(column, target) in &self.plan.columns {
             let value = record.get(column).unwrap_or("").trim();
             if value.is_empty() {
@@ -149,7 +149,7 @@ impl<'a> RowRules<'a> {
                 }
                 Target::Field(ContactField::Phone) => {
                     if let Stored::Phone(p) = &stored {
-                        phone_region = p.region.clone();
+                        phone = Some(p.clone());
                     }
                     &mut draft.phone
                 }
@@ -167,7 +167,7 @@ impl<'a> RowRules<'a> {
             return Err(problems);
         }
         if draft.country.is_none() {
-            draft.country = phone_region;
+            draft.country = phone.and_then(|p| p.region());
         }
         Ok(draft)
     }

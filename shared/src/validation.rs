@@ -4,10 +4,13 @@
 //! Memory holds a few bytes per row and one entry per distinct identifier;
 //! the rows' text is never kept.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::{Mutex, mpsc};
 
 use csv::StringRecord;
 use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{IdentifierFacts, Quota, Reason, RowFacts, Status, Verdict, classify};
@@ -101,7 +104,7 @@ pub struct Validation {
     identifier: Option<Identifier>,
     rows: Vec<ScannedRow>,
     verdicts: Vec<Verdict>,
-    identifiers: IndexMap<Box<str>, IdentifierUse>,
+    identifiers: Identifiers,
 }
 
 /// The shape of an import's validation the API and the command line show.
@@ -188,7 +191,7 @@ pub async fn validate(
 /// repeated one is an error whatever the workspace holds.
 async fn resolve_holders(
     identifier: Identifier,
-    identifiers: &mut IndexMap<Box<str>, IdentifierUse>,
+    identifiers: &mut Identifiers,
     lookup: &impl ContactLookup,
 ) -> Result<(), LookupError> {
     let single: Vec<usize> = (0..identifiers.len())
@@ -225,24 +228,78 @@ struct Scanner<'a> {
     rules: RowRules<'a>,
 }
 
-type Scanned = (Vec<ScannedRow>, IndexMap<Box<str>, IdentifierUse>);
+type Identifiers = IndexMap<Box<str>, IdentifierUse, FxBuildHasher>;
+type Scanned = (Vec<ScannedRow>, Identifiers);
+
+/// Rows handed to a checking thread at a time.
+const BATCH_ROWS: usize = 1024;
+
+/// A batch of records read, and later the same records' results.
+#[derive(Default)]
+struct Batch {
+    number: usize,
+    records: Vec<StringRecord>,
+    places: Vec<RowPlace>,
+    checked: Vec<(ScannedRow, Option<String>)>,
+}
 
 impl Scanner<'_> {
+    /// Reads on this thread while other threads check the rows (phone
+    /// parsing dominates), then merges their results in file order, so the
+    /// outcome is the same as one thread's.
     fn scan(&self, records: &mut Records<'_>) -> Result<Scanned, ReadError> {
-        let mut rows = Vec::new();
-        let mut identifiers: IndexMap<Box<str>, IdentifierUse> = IndexMap::new();
-        let mut record = StringRecord::new();
-        while let Some(place) = records.next(&mut record)? {
-            let (row, key) = self.scan_row(&record, place);
-            let identifier = key.map(|key| {
-                let entry = identifiers.entry(key.into_boxed_str());
-                let index = entry.index();
-                entry.or_default().rows += 1;
-                index as u32
-            });
-            rows.push(ScannedRow { identifier, ..row });
-        }
-        Ok((rows, identifiers))
+        let checkers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let mut merged = Merged::default();
+        let (to_check, inbox) = mpsc::sync_channel::<Batch>(checkers * 2);
+        let inbox = Mutex::new(inbox);
+        let (to_merge, checked) = mpsc::channel::<Batch>();
+        std::thread::scope(|scope| {
+            for _ in 0..checkers {
+                let (inbox, to_merge) = (&inbox, to_merge.clone());
+                scope.spawn(move || {
+                    loop {
+                        let next = inbox.lock().ok().and_then(|rx| rx.recv().ok());
+                        let Some(mut batch) = next else { break };
+                        batch.checked.clear();
+                        let rows = batch.records.iter().zip(&batch.places);
+                        batch
+                            .checked
+                            .extend(rows.map(|(record, place)| self.scan_row(record, *place)));
+                        if to_merge.send(batch).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(to_merge);
+            let mut spare: Vec<Batch> = Vec::new();
+            let mut read = || -> Result<(), ReadError> {
+                for number in 0.. {
+                    let mut batch = spare.pop().unwrap_or_default();
+                    batch.number = number;
+                    let more = fill(&mut batch, records)?;
+                    if !batch.places.is_empty() && to_check.send(batch).is_err() {
+                        break;
+                    }
+                    while let Ok(done) = checked.try_recv() {
+                        spare.extend(merged.add(done));
+                    }
+                    if !more {
+                        break;
+                    }
+                }
+                Ok(())
+            };
+            let read = read();
+            drop(to_check);
+            for done in checked {
+                merged.add(done);
+            }
+            read
+        })?;
+        Ok((merged.rows, merged.identifiers))
     }
 
     /// Checks every mapped value of one row; answers the row and its
@@ -278,6 +335,58 @@ impl Scanner<'_> {
             has_first_name,
         };
         (row, key)
+    }
+}
+
+/// Reads up to [`BATCH_ROWS`] records into `batch`, reusing its records;
+/// answers whether the file may have more.
+fn fill(batch: &mut Batch, records: &mut Records<'_>) -> Result<bool, ReadError> {
+    batch.places.clear();
+    while batch.places.len() < BATCH_ROWS {
+        let i = batch.places.len();
+        if batch.records.len() == i {
+            batch.records.push(StringRecord::new());
+        }
+        match records.next(&mut batch.records[i])? {
+            Some(place) => batch.places.push(place),
+            None => {
+                batch.records.truncate(i);
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Checked batches put back in file order.
+#[derive(Default)]
+struct Merged {
+    rows: Vec<ScannedRow>,
+    identifiers: Identifiers,
+    next: usize,
+    waiting: BTreeMap<usize, Batch>,
+}
+
+impl Merged {
+    /// Takes a checked batch and merges every batch now in order; answers
+    /// the batches emptied, to reuse.
+    fn add(&mut self, batch: Batch) -> Vec<Batch> {
+        self.waiting.insert(batch.number, batch);
+        let mut emptied = Vec::new();
+        while let Some(mut batch) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            for (row, key) in batch.checked.drain(..) {
+                let identifier = key.map(|key| {
+                    let entry = self.identifiers.entry(key.into_boxed_str());
+                    let index = entry.index();
+                    entry.or_default().rows += 1;
+                    index as u32
+                });
+                self.rows.push(ScannedRow { identifier, ..row });
+            }
+            emptied.push(batch);
+        }
+        emptied
     }
 }
 

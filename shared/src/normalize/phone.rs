@@ -8,13 +8,22 @@ use rlibphonenumber::{
     NumberLengthType, PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat, Region,
 };
 
-/// A phone number in E.164 form, with the region it belongs to when the
-/// numbering plan says.
+/// A phone number in E.164 form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone {
     pub e164: String,
+}
+
+impl Phone {
     /// ISO 3166-1 alpha-2 of the number's region, when one region owns it.
-    pub region: Option<String>,
+    /// Worked out on demand: for calling codes several regions share (+1,
+    /// +44, +7) it tries each region's patterns, which validation never needs.
+    pub fn region(&self) -> Option<String> {
+        let number = PHONE_NUMBER_UTIL.parse(&self.e164, None).ok()?;
+        number
+            .get_region_code()
+            .map(|r| r.as_region_str().to_string())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -72,9 +81,6 @@ fn possible(digits: &str, region: Option<Region>) -> Option<Phone> {
     match number.is_possible_with_reason() {
         Ok(NumberLengthType::IsPossible) => Some(Phone {
             e164: number.format_as(PhoneNumberFormat::E164).into_owned(),
-            region: number
-                .get_region_code()
-                .map(|r| r.as_region_str().to_string()),
         }),
         _ => None,
     }
@@ -160,6 +166,6 @@ mod tests {
     #[test]
     fn the_region_comes_with_the_number() {
         let p = normalize("+5511987650101", None).unwrap().unwrap();
-        assert_eq!(p.region.as_deref(), Some("BR"));
+        assert_eq!(p.region().as_deref(), Some("BR"));
     }
 }
