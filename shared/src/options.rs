@@ -195,7 +195,7 @@ mod tests {
                 "dialect":{"delimiter":";"},"mapping":[{"column":"Contact ID","field":"contact_id"}]}"#,
         )
         .unwrap();
-        assert_eq!(o.mapping.unwrap()[0].overwrite, true);
+        assert!(o.mapping.unwrap()[0].overwrite);
         assert!(serde_json::from_str::<ImportOptions>(r#"{"purpose":"merge"}"#).is_err());
         assert!(serde_json::from_str::<ImportOptions>(r#"{"colour":"red"}"#).is_err());
     }

@@ -366,7 +366,10 @@ pub fn with_records<T>(
 mod tests {
     use super::*;
 
-    fn rows(bytes: &[u8]) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>), ReadError> {
+    /// The headers, and each data row's number and values.
+    type Read = (Vec<String>, Vec<(u64, Vec<String>)>);
+
+    fn rows(bytes: &[u8]) -> Result<Read, ReadError> {
         with_records(bytes, DialectOptions::default(), |records| {
             let mut out = Vec::new();
             let mut record = StringRecord::new();
