@@ -432,7 +432,7 @@ impl Validation {
         with_records(source, overrides, |records| {
             let mut record = StringRecord::new();
             let mut index = 0;
-            while records.next(&mut record)?.is_some() {
+            while let Some(place) = records.next(&mut record)? {
                 let (Some(row), Some(verdict)) = (self.rows.get(index), self.verdicts.get(index))
                 else {
                     return Err(
@@ -442,7 +442,9 @@ impl Validation {
                 index += 1;
                 let message = self.describe(row, *verdict, &record);
                 if let (Some(w), Status::Error) = (errors.as_mut(), verdict.status) {
-                    files::write_row(w, &record, self.headers.len(), &[&message])?;
+                    // The error file holds some rows only: say where each stood.
+                    let located = format!("Row {}: {message}", place.row);
+                    files::write_row(w, &record, self.headers.len(), &[&located])?;
                 }
                 if let Some(w) = preview.as_mut() {
                     let extra = [verdict.status.as_str(), message.as_str()];

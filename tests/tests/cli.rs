@@ -61,6 +61,18 @@ fn prints_the_review_shaped_like_the_api_and_writes_the_files() {
     );
     assert_eq!(lines.len(), 1 + 6, "the header and the six rows in error");
     assert!(lines[1].starts_with("María José;Cevallos;0991234501;"));
+    assert!(
+        lines[1].ends_with(
+            ";\"Row 2: Celular: +593991234501 is on 2 rows of the file; keep it on one\""
+        ),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[6].ends_with(";Row 11: Celular: empty, but the phone number identifies each contact"),
+        "{}",
+        lines[6]
+    );
     assert_eq!(
         std::fs::read_to_string(&preview).unwrap().lines().count(),
         11
