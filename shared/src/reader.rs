@@ -281,11 +281,6 @@ impl<'a> Records<'a> {
         }))
     }
 
-    /// Raw bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.csv.get_ref().raw_bytes
-    }
-
     /// Skips records whose values are all blank: spreadsheets leave them
     /// behind, and they are neither data nor errors.
     fn next_nonblank(&mut self, record: &mut StringRecord) -> Result<bool, ReadError> {

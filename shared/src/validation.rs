@@ -135,7 +135,7 @@ pub async fn validate(
             workspace,
             default_country,
         };
-        let scanner = Scanner { plan: &plan, rules };
+        let scanner = Scanner { rules };
         let (rows, identifiers) = scanner.scan(records)?;
         Ok(Ok((
             records.dialect,
@@ -224,7 +224,6 @@ async fn resolve_holders(
 }
 
 struct Scanner<'a> {
-    plan: &'a Plan,
     rules: RowRules<'a>,
 }
 
@@ -312,21 +311,21 @@ impl Scanner<'_> {
                 count: place.extra_values,
             });
         }
-        for &(column, target) in &self.plan.columns {
+        let plan = self.rules.plan;
+        for &(column, target) in &plan.columns {
             let value = record.get(column).unwrap_or("").trim();
             if value.is_empty() {
                 continue;
             }
             match self.rules.value(target, value) {
-                Ok(stored) if Some(column) == self.plan.identifier_column => {
+                Ok(stored) if Some(column) == plan.identifier_column => {
                     key = Some(stored.into_text())
                 }
                 Ok(_) => {}
                 Err(error) => problems.push(Problem::Value { column, error }),
             }
         }
-        let has_first_name = self
-            .plan
+        let has_first_name = plan
             .first_name_column
             .is_some_and(|c| record.get(c).is_some_and(|v| !v.trim().is_empty()));
         let row = ScannedRow {
@@ -440,8 +439,12 @@ impl Validation {
                     );
                 };
                 index += 1;
+                let to_errors = errors.as_mut().filter(|_| verdict.status == Status::Error);
+                if to_errors.is_none() && preview.is_none() {
+                    continue;
+                }
                 let message = self.describe(row, *verdict, &record);
-                if let (Some(w), Status::Error) = (errors.as_mut(), verdict.status) {
+                if let Some(w) = to_errors {
                     // The error file holds some rows only: say where each stood.
                     let located = format!("Row {}: {message}", place.row);
                     files::write_row(w, &record, self.headers.len(), &[&located])?;
