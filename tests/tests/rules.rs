@@ -1,23 +1,13 @@
 //! IMPORT.md's rules through the engine's front door, `validate`, on small
 //! in-memory files: file refusals, options, value checks, and arbitrary bytes.
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
 use contact_import::fields::{CustomField, CustomType};
 use contact_import::lookup::EmptyWorkspace;
 use contact_import::options::{ImportOptions, OptionsError, Purpose, Workspace};
 use contact_import::refusal::Refusal;
 use contact_import::{ValidateError, Validation, validate};
+use end_to_end::ready;
 use proptest::prelude::*;
-
-fn ready<F: Future>(future: F) -> F::Output {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the empty workspace answers at once"),
-    }
-}
 
 fn run(
     file: &[u8],
