@@ -299,3 +299,55 @@ proptest! {
         }
     }
 }
+
+/// Rows are checked in batches on several threads; merged back, the outcome
+/// must be the one file order gives: the quota goes to the first new
+/// contacts, a repeat across batches is caught on both rows, and every row
+/// comes back once, in place.
+#[test]
+fn a_file_of_many_batches_is_classified_in_file_order() {
+    const ROWS: usize = 5_000;
+    let mut file = String::from("Nombre;Celular\n");
+    for i in 0..ROWS {
+        let phone = match i {
+            7 | 4_321 => "0990000007".to_string(), // the same number, batches apart
+            2_500 => "12".to_string(),             // impossible
+            _ => format!("09{:08}", 10_000_000 + i),
+        };
+        file.push_str(&format!("n{i};{phone}\n"));
+    }
+    let workspace = Workspace {
+        remaining_quota: Some(3_000),
+        ..ec()
+    };
+    let v = run(file.as_bytes(), &ImportOptions::default(), &workspace).unwrap();
+    let mut preview = Vec::new();
+    v.write_files(file.as_bytes(), None, Some(&mut preview))
+        .unwrap();
+    let text = String::from_utf8(preview).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.trim_start_matches('\u{FEFF}').as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), ROWS);
+    let mut created = 0;
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(&row[0], format!("n{i}"), "row {i} in place");
+        let expected = match i {
+            7 | 4_321 | 2_500 => "Error",
+            _ if created < 3_000 => {
+                created += 1;
+                "Imported"
+            }
+            _ => "Error",
+        };
+        assert_eq!(&row[2], expected, "row {i}: {}", &row[3]);
+    }
+    assert!(
+        rows[4_321][3].contains("is on 2 rows"),
+        "{}",
+        &rows[4_321][3]
+    );
+    assert_eq!(&rows[3_003][3], "plan contact limit reached");
+    assert_eq!((v.review.to_add, v.review.errors), (3_000, 2_000));
+}
