@@ -1,7 +1,9 @@
-//! The contact-import domain, free of AWS types: reading delimited files,
+//! The contact-import domain, free of AWS types (reading delimited files,
 //! mapping columns to contact fields, normalising values, classifying rows
-//! against a workspace and writing the review's files.
+//! against a workspace, writing the review's files), then the service around
+//! it: the AWS adapters (`store`) and the API, validator and worker (`service`).
 
+pub mod aws;
 pub mod classify;
 pub mod dialect;
 pub mod fields;
@@ -14,6 +16,10 @@ pub mod options;
 pub mod reader;
 pub mod refusal;
 pub mod row;
+pub mod service;
+pub mod store;
 pub mod validation;
 
-pub use validation::{Review, ValidateError, Validation, ValidationSummary, validate};
+pub use validation::{
+    ChunkSpan, Review, StagedRow, ValidateError, Validation, ValidationSummary, Wording, validate,
+};

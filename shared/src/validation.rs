@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{IdentifierFacts, Quota, Reason, RowFacts, Status, Verdict, classify};
 use crate::dialect::{Dialect, DialectOptions};
+use crate::fields::{ContactField, FieldRef};
 use crate::files::{self, FileKind};
 use crate::lookup::{ContactLookup, LOOKUP_BATCH, LookupError};
 use crate::mapping::{self, Plan};
@@ -22,7 +23,7 @@ use crate::normalize::ValueError;
 use crate::options::{Identifier, ImportOptions, MappingEntry, OptionsError, Workspace};
 use crate::reader::{ReadError, Records, RowPlace, Source, with_records};
 use crate::refusal::Refusal;
-use crate::row::RowRules;
+use crate::row::{ContactDraft, RowRules};
 
 /// Counts of the rows' predicted outcomes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -416,11 +417,7 @@ impl Validation {
         errors: Option<&mut (dyn Write + '_)>,
         preview: Option<&mut (dyn Write + '_)>,
     ) -> Result<(), ValidateError> {
-        let overrides = DialectOptions {
-            delimiter: Some(self.dialect.delimiter),
-            enclosure: Some(self.dialect.enclosure),
-            encoding: Some(self.dialect.encoding),
-        };
+        let overrides = self.dialect_in_force();
         let delimiter = self.dialect.delimiter;
         let mut errors = errors
             .map(|w| files::writer(w, delimiter, &self.headers, FileKind::Errors))
@@ -469,13 +466,10 @@ impl Validation {
     /// for rows imported or updated.
     fn describe(&self, row: &ScannedRow, verdict: Verdict, record: &StringRecord) -> String {
         let header = |c: usize| self.headers.get(c).map_or("", String::as_str);
-        let id_column = self.plan.identifier_column.map_or("", header);
-        let id_value = || {
-            row.identifier
-                .and_then(|i| self.identifiers.get_index(i as usize))
-                .map_or("", |(k, _)| &**k)
-        };
-        let id_words = self.identifier.map_or("", |i| i.field().words());
+        let id_value = row
+            .identifier
+            .and_then(|i| self.identifiers.get_index(i as usize))
+            .map_or("", |(k, _)| &**k);
         match verdict.reason {
             None => String::new(),
             Some(Reason::InvalidValues) => row
@@ -496,30 +490,216 @@ impl Validation {
                 })
                 .collect::<Vec<_>>()
                 .join("; "),
-            Some(Reason::IdentifierEmpty) => {
-                format!("{id_column}: empty, but the {id_words} identifies each contact")
+            Some(reason) => self.wording().reason(reason, id_value),
+        }
+    }
+
+    /// The words this validation's mapping gives row outcomes.
+    pub fn wording(&self) -> Wording {
+        Wording::new(self.identifier, &self.plan.entries)
+    }
+
+    /// Reads the file again and writes every row, in file order, as one JSON
+    /// line of [`StagedRow`] for the import's workers: the original cells,
+    /// the error when it holds whatever the workspace becomes, else the
+    /// normalised identifier and contact. Rows are cut into chunks of
+    /// `chunk_rows`; answers each chunk's byte range in what was written.
+    pub fn write_stage(
+        &self,
+        source: &(impl Source + ?Sized),
+        options: &ImportOptions,
+        workspace: &Workspace,
+        chunk_rows: usize,
+        out: &mut (dyn Write + '_),
+    ) -> Result<Vec<ChunkSpan>, ValidateError> {
+        let default_country = options.check(workspace)?;
+        let rules = RowRules {
+            plan: &self.plan,
+            workspace,
+            default_country,
+        };
+        let overrides = self.dialect_in_force();
+        let mut out = CountingWriter {
+            inner: out,
+            written: 0,
+        };
+        let mut chunks: Vec<ChunkSpan> = Vec::new();
+        with_records(source, overrides, |records| {
+            let mut record = StringRecord::new();
+            let mut line = Vec::new();
+            let mut index = 0usize;
+            while let Some(place) = records.next(&mut record)? {
+                let (Some(row), Some(verdict)) = (self.rows.get(index), self.verdicts.get(index))
+                else {
+                    return Err(
+                        std::io::Error::other("the file changed between two readings").into(),
+                    );
+                };
+                if index % chunk_rows.max(1) == 0 {
+                    chunks.push(ChunkSpan {
+                        index: chunks.len() as u32,
+                        first_row: place.row,
+                        rows: 0,
+                        start: out.written,
+                        end: out.written,
+                        adds: 0,
+                    });
+                }
+                index += 1;
+                let fixed = matches!(
+                    verdict.reason,
+                    Some(
+                        Reason::InvalidValues
+                            | Reason::IdentifierEmpty
+                            | Reason::RepeatedInFile { .. }
+                    )
+                );
+                let draft = if fixed {
+                    None
+                } else {
+                    rules.draft(&record).ok()
+                };
+                let staged = StagedRow {
+                    row: place.row,
+                    cells: record.iter().map(str::to_string).collect(),
+                    error: fixed.then(|| self.describe(row, *verdict, &record)),
+                    key: row
+                        .identifier
+                        .and_then(|i| self.identifiers.get_index(i as usize))
+                        .map(|(k, _)| k.to_string()),
+                    draft,
+                    predicted: verdict.status,
+                };
+                line.clear();
+                serde_json::to_writer(&mut line, &staged).map_err(std::io::Error::other)?;
+                line.push(b'\n');
+                out.write_all(&line)?;
+                let chunk = chunks.last_mut().expect("a chunk was opened");
+                chunk.rows += 1;
+                chunk.end = out.written;
+                if verdict.status == Status::Imported {
+                    chunk.adds += 1;
+                }
             }
-            Some(Reason::RepeatedInFile { rows }) => {
+            Ok(())
+        })?;
+        out.flush()?;
+        Ok(chunks)
+    }
+
+    /// The dialect found, given as overrides so a second reading sees the
+    /// file exactly as the first did.
+    fn dialect_in_force(&self) -> DialectOptions {
+        DialectOptions {
+            delimiter: Some(self.dialect.delimiter),
+            enclosure: Some(self.dialect.enclosure),
+            encoding: Some(self.dialect.encoding),
+        }
+    }
+}
+
+/// One row as an import's workers read it: one JSON line of the stage file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StagedRow {
+    /// The row's number in the file, the header being row 1.
+    pub row: u64,
+    /// The original values, as read.
+    pub cells: Vec<String>,
+    /// Why the row is an error whatever the workspace holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The normalised identifier (E.164 phone, lower-case email, contact id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The contact the row describes, for rows without a fixed error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<ContactDraft>,
+    /// The review's prediction.
+    pub predicted: Status,
+}
+
+/// A run of consecutive rows in the stage file, handled as one unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkSpan {
+    pub index: u32,
+    /// The file row number of the chunk's first row.
+    pub first_row: u64,
+    pub rows: u32,
+    /// Byte range `start..end` of the chunk's lines in the stage file.
+    pub start: u64,
+    pub end: u64,
+    /// Rows the review predicts will create a contact.
+    pub adds: u32,
+}
+
+struct CountingWriter<'w> {
+    inner: &'w mut (dyn Write + 'w),
+    written: u64,
+}
+
+impl Write for CountingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The words a mapping gives the outcomes that depend on the workspace: the
+/// validation's review and the workers' re-check say them alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wording {
+    id_column: String,
+    id_words: &'static str,
+    first_name_column: Option<String>,
+}
+
+impl Wording {
+    pub fn new(identifier: Option<Identifier>, mapping: &[MappingEntry]) -> Self {
+        let column_of = |field: ContactField| {
+            mapping
+                .iter()
+                .find(|e| e.field == Some(FieldRef::Contact(field)))
+                .map(|e| e.column.clone())
+        };
+        Self {
+            id_column: identifier
+                .and_then(|i| column_of(i.field()))
+                .unwrap_or_default(),
+            id_words: identifier.map_or("", |i| i.field().words()),
+            first_name_column: column_of(ContactField::FirstName),
+        }
+    }
+
+    /// Why a row ends with `reason`; `id_value` is its normalised identifier.
+    pub fn reason(&self, reason: Reason, id_value: &str) -> String {
+        let id_column = &self.id_column;
+        match reason {
+            Reason::InvalidValues => "the row has invalid values".to_string(),
+            Reason::IdentifierEmpty => {
                 format!(
-                    "{id_column}: {} is on {rows} rows of the file; keep it on one",
-                    id_value()
+                    "{id_column}: empty, but the {} identifies each contact",
+                    self.id_words
                 )
             }
-            Some(Reason::SharedByContacts { contacts }) => {
-                format!(
-                    "{id_column}: {} belongs to {contacts} contacts; merge them first",
-                    id_value()
-                )
+            Reason::RepeatedInFile { rows } => {
+                format!("{id_column}: {id_value} is on {rows} rows of the file; keep it on one")
             }
-            Some(Reason::AlreadyExists) => {
-                format!("{id_column}: a contact with {} already exists", id_value())
+            Reason::SharedByContacts { contacts } => {
+                format!("{id_column}: {id_value} belongs to {contacts} contacts; merge them first")
             }
-            Some(Reason::NotFound) => format!("{id_column}: no contact has {}", id_value()),
-            Some(Reason::NoFirstName) => match self.plan.first_name_column {
-                Some(c) => format!("{}: empty, but a new contact needs a first name", header(c)),
+            Reason::AlreadyExists => {
+                format!("{id_column}: a contact with {id_value} already exists")
+            }
+            Reason::NotFound => format!("{id_column}: no contact has {id_value}"),
+            Reason::NoFirstName => match &self.first_name_column {
+                Some(c) => format!("{c}: empty, but a new contact needs a first name"),
                 None => "no column is mapped to first name, which a new contact needs".to_string(),
             },
-            Some(Reason::QuotaReached) => "plan contact limit reached".to_string(),
+            Reason::QuotaReached => "plan contact limit reached".to_string(),
         }
     }
 }

@@ -1,0 +1,143 @@
+//! Every key and object path the service writes, in one place. Each begins
+//! with the workspace, which comes from the verified token only.
+
+use crate::options::Identifier;
+
+pub const SK_IMPORT: &str = "IMPORT";
+pub const SK_REVIEW: &str = "REVIEW";
+pub const SK_CONTACT: &str = "CONTACT";
+pub const SK_CLAIM: &str = "ID";
+pub const SK_LOCK: &str = "IMPORT_LOCK";
+pub const SK_SETTINGS: &str = "SETTINGS";
+
+/// Contacts are listed through this many GSI partitions per workspace, so a
+/// large import's writes never pile onto one partition key.
+pub const CONTACT_SHARDS: u32 = 16;
+
+pub fn workspace(ws: &str) -> String {
+    format!("W#{ws}")
+}
+
+pub fn import(ws: &str, import: &str) -> String {
+    format!("W#{ws}#IMPORT#{import}")
+}
+
+pub fn chunk_sk(index: u32) -> String {
+    format!("CHUNK#{index:05}")
+}
+
+pub fn counters_sk(month: &str) -> String {
+    format!("COUNTERS#{month}")
+}
+
+/// The GSI partition that lists a workspace's imports, newest first.
+pub fn imports_index(ws: &str) -> String {
+    format!("W#{ws}#IMPORTS")
+}
+
+pub fn contact(ws: &str, id: &str) -> String {
+    format!("W#{ws}#C#{id}")
+}
+
+/// The GSI partition that lists one shard of a workspace's contacts.
+pub fn contacts_index(ws: &str, id: &str) -> String {
+    let shard = id
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % CONTACT_SHARDS;
+    format!("W#{ws}#CONTACTS#{shard:02}")
+}
+
+/// The claim item that says which contacts hold a phone, email or id.
+pub fn claim(ws: &str, identifier: Identifier, key: &str) -> String {
+    let kind = match identifier {
+        Identifier::Phone => "PHONE",
+        Identifier::Email => "EMAIL",
+        Identifier::ContactId => "CONTACT_ID",
+    };
+    format!("W#{ws}#{kind}#{key}")
+}
+
+pub fn notifications(ws: &str) -> String {
+    format!("W#{ws}#NOTIFICATIONS")
+}
+
+/// Where the client's upload lands; the bucket's notification watches `uploads/`.
+pub fn upload_object(ws: &str, import: &str) -> String {
+    format!("uploads/{ws}/{import}")
+}
+
+/// Reads an upload's object key back into (workspace, import).
+pub fn parse_upload_object(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix("uploads/")?;
+    let (ws, import) = rest.split_once('/')?;
+    (!ws.is_empty() && !import.is_empty() && !import.contains('/')).then_some((ws, import))
+}
+
+/// A validation's files: one folder per generation, so a re-validation never
+/// mixes with the files of the one before.
+pub fn work_folder(ws: &str, import: &str, generation: u32) -> String {
+    format!("work/{ws}/{import}/g{generation}")
+}
+
+pub fn errors_object(ws: &str, import: &str, generation: u32) -> String {
+    format!("{}/errors.csv", work_folder(ws, import, generation))
+}
+
+pub fn stage_object(ws: &str, import: &str, generation: u32) -> String {
+    format!("{}/stage.jsonl", work_folder(ws, import, generation))
+}
+
+pub fn plan_object(ws: &str, import: &str, generation: u32) -> String {
+    format!("{}/plan.json", work_folder(ws, import, generation))
+}
+
+pub fn result_part_object(ws: &str, import: &str, generation: u32, chunk: u32) -> String {
+    format!(
+        "{}/parts/{chunk:05}.csv",
+        work_folder(ws, import, generation)
+    )
+}
+
+pub fn result_object(ws: &str, import: &str) -> String {
+    format!("results/{ws}/{import}.csv")
+}
+
+/// Whether a workspace id from a token is safe inside keys and paths.
+pub fn is_safe_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_keys_read_back() {
+        let key = upload_object("ws_1", "imp_2");
+        assert_eq!(parse_upload_object(&key), Some(("ws_1", "imp_2")));
+        assert_eq!(parse_upload_object("uploads/ws"), None);
+        assert_eq!(parse_upload_object("results/ws/x"), None);
+        assert_eq!(parse_upload_object("uploads/ws/a/b"), None);
+    }
+
+    #[test]
+    fn contacts_spread_over_every_shard() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..1000 {
+            seen.insert(contacts_index("w", &format!("c_{i}")));
+        }
+        assert_eq!(seen.len(), CONTACT_SHARDS as usize);
+    }
+
+    #[test]
+    fn unsafe_workspace_ids_are_refused() {
+        assert!(is_safe_id("acme-01_x"));
+        for bad in ["", "a#b", "a/b", "é", &"x".repeat(65)] {
+            assert!(!is_safe_id(bad), "{bad}");
+        }
+    }
+}
