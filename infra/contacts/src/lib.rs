@@ -1,6 +1,13 @@
 //! The `contacts` command. `contacts validate FILE` is the offline dry run of
 //! an import: it reads and classifies a file against an empty workspace, as
-//! the service's validation would, and prints the review.
+//! the service's validation would, and prints the review. `contacts run`
+//! starts the local stack, `contacts demo` runs an import end to end on it,
+//! and `contacts token` prints a token the local stack accepts.
+
+pub mod client;
+pub mod demo;
+
+pub mod stack;
 
 use std::ffi::OsString;
 use std::fs::{self, File};
@@ -17,6 +24,7 @@ use contact_import::dialect::{Delimiter, DialectOptions, Enclosure, Encoding};
 use contact_import::lookup::EmptyWorkspace;
 use contact_import::options::{Identifier, ImportOptions, MappingEntry, Purpose, Workspace};
 use contact_import::reader::FileSource;
+use contact_import::service::auth::{Keys, Role};
 use contact_import::{ValidateError, validate};
 
 #[derive(Parser)]
@@ -31,6 +39,38 @@ enum Command {
     /// Dry-runs an import of FILE against an empty workspace and prints the
     /// review as JSON (dialect, headers, mapping, review).
     Validate(ValidateArgs),
+    /// Starts the local stack in the foreground (moto's server, the
+    /// template's resources, the API on 127.0.0.1:$PORT, the pollers);
+    /// Ctrl-C stops it all. PORT (default 3000), REVIEW_TTL_SECONDS (default
+    /// 3600) and JWT_SECRET are read from the environment.
+    Run,
+    /// Prints a token the local stack accepts (signed with JWT_SECRET, or the
+    /// local stack's default key).
+    Token(TokenArgs),
+    /// Starts the local stack, imports FILE through the HTTP API and the
+    /// presigned URL, confirms, follows the progress, downloads the result,
+    /// and stops the stack.
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args)]
+struct TokenArgs {
+    #[arg(long, default_value = "demo")]
+    workspace: String,
+    /// owner, manager or agent.
+    #[arg(long, value_parser = json_word::<Role>, default_value = "owner")]
+    role: Role,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    #[arg(default_value = "examples/clientes.csv")]
+    file: PathBuf,
+    #[arg(long, default_value = "EC")]
+    default_country: String,
+    /// Where the error and result files are written.
+    #[arg(long, default_value = "target/demo")]
+    out: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -103,6 +143,21 @@ pub fn run(
     };
     let result = match cli.command {
         Command::Validate(args) => run_validate(args, out),
+        Command::Run => run_stack(out),
+        Command::Token(args) => {
+            let token =
+                Keys::new(jwt_secret().as_bytes()).sign(&args.workspace, args.role, 24 * 3600);
+            writeln!(out, "{token}").map_err(|e| failure(e.to_string()))
+        }
+        Command::Demo(args) => runtime().and_then(|rt| {
+            rt.block_on(demo::demo(
+                &args.file,
+                &args.default_country,
+                &args.out,
+                out,
+            ))
+            .map_err(failure)
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -137,6 +192,54 @@ fn failure(message: impl Into<String>) -> Failure {
         message: message.into(),
         code: 1,
     }
+}
+
+fn jwt_secret() -> String {
+    std::env::var("JWT_SECRET").unwrap_or_else(|_| stack::local::DEFAULT_SECRET.to_string())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failure(e.to_string()))
+}
+
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Failure> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v.parse().map_err(|_| Failure {
+            message: format!("{name}={v} is not a number"),
+            code: 2,
+        }),
+        _ => Ok(default),
+    }
+}
+
+/// `contacts run`: the stack in the foreground until Ctrl-C.
+fn run_stack(out: &mut dyn Write) -> Result<(), Failure> {
+    let options = stack::local::StackOptions {
+        port: env_number("PORT", 3000)?,
+        review_ttl: std::time::Duration::from_secs(env_number("REVIEW_TTL_SECONDS", 3600)?),
+        jwt_secret: jwt_secret(),
+        ..Default::default()
+    };
+    runtime()?.block_on(async {
+        let stack = stack::local::Stack::start(options)
+            .await
+            .map_err(|e| failure(e.to_string()))?;
+        let token = stack.token("demo", Role::Owner);
+        let _ = writeln!(
+            out,
+            "API:   {}/v1  (moto at {})\ntoken: {token}\n       (workspace demo, owner; others: make token WORKSPACE=w ROLE=r)\nCtrl-C stops everything.",
+            stack.api_url,
+            stack.moto_endpoint()
+        );
+        let _ = out.flush();
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = writeln!(out, "stopping…");
+        stack.stop().await;
+        Ok(())
+    })
 }
 
 fn run_validate(args: ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {

@@ -1,7 +1,11 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    contacts::run(std::env::args_os(), &mut stdout.lock(), &mut stderr.lock())
+    // Unlocked handles: the local stack's threads log to stderr meanwhile,
+    // and a lock held here for the whole run would stall them.
+    contacts::run(
+        std::env::args_os(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    )
 }

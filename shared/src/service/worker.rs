@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use csv::StringRecord;
+use tokio::io::AsyncWriteExt;
 
 use super::apply::{ApplyRules, apply};
 use super::error::ServiceError;
@@ -412,27 +413,34 @@ impl Service {
         files::writer(&mut head, delimiter, &headers, FileKind::Result)
             .and_then(|mut w| w.flush())
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let key = keys::result_object(ws, import);
-        let mut upload = self
-            .bucket
-            .start_upload(&key, "text/csv; charset=utf-8")
-            .await?;
-        let mut written = upload.write(&head).await;
+        // Assembled on disk, then stored in one `PutObject` streamed from
+        // the file: memory stays flat whatever the size.
+        let folder = tempfile::tempdir().map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let path = folder.path().join("result.csv");
+        let mut file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        file.write_all(&head)
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         for chunk in 0..record.chunks_total {
-            if written.is_err() {
-                break;
-            }
             let part = keys::result_part_object(ws, import, record.generation, chunk);
-            written = match self.bucket.get(&part, None).await {
-                Ok(bytes) => upload.write(&bytes).await,
-                Err(e) => Err(e),
-            };
+            let bytes = self.bucket.get(&part, None).await?;
+            file.write_all(&bytes)
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
         }
-        if let Err(e) = written {
-            upload.abort().await;
-            return Err(e.into());
-        }
-        upload.finish().await?;
+        file.flush()
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        drop(file);
+        self.bucket
+            .put_file(
+                &keys::result_object(ws, import),
+                &path,
+                "text/csv; charset=utf-8",
+            )
+            .await?;
         let now = now();
         self.table
             .complete_import(&record, now, now + RESULT_DAYS * 24 * 3600)

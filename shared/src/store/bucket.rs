@@ -9,13 +9,10 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use tokio::io::AsyncWriteExt;
 
 use super::table::StoreError;
-
-/// S3 takes multipart parts of at least 5 MiB (but the last).
-const PART_BYTES: usize = 8 * 1024 * 1024;
 
 fn unavailable(e: impl std::error::Error) -> StoreError {
     StoreError::Unavailable(DisplayErrorContext(e).to_string())
@@ -254,104 +251,5 @@ impl Bucket {
                 return Ok(());
             }
         }
-    }
-
-    /// Starts writing `key` in parts, so an object of any size is written
-    /// from a bounded buffer.
-    pub async fn start_upload(&self, key: &str, content_type: &str) -> Result<Upload, StoreError> {
-        let out = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.name)
-            .key(key)
-            .content_type(content_type)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(Upload {
-            bucket: self.clone(),
-            key: key.to_string(),
-            id: out.upload_id().unwrap_or_default().to_string(),
-            buffer: Vec::new(),
-            parts: Vec::new(),
-        })
-    }
-}
-
-/// An object being written in parts.
-pub struct Upload {
-    bucket: Bucket,
-    key: String,
-    id: String,
-    buffer: Vec<u8>,
-    parts: Vec<CompletedPart>,
-}
-
-impl Upload {
-    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
-        self.buffer.extend_from_slice(bytes);
-        if self.buffer.len() >= PART_BYTES {
-            self.send_part().await?;
-        }
-        Ok(())
-    }
-
-    async fn send_part(&mut self) -> Result<(), StoreError> {
-        let number = self.parts.len() as i32 + 1;
-        let body = std::mem::take(&mut self.buffer);
-        let out = self
-            .bucket
-            .client
-            .upload_part()
-            .bucket(&self.bucket.name)
-            .key(&self.key)
-            .upload_id(&self.id)
-            .part_number(number)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        self.parts.push(
-            CompletedPart::builder()
-                .part_number(number)
-                .set_e_tag(out.e_tag().map(str::to_string))
-                .build(),
-        );
-        Ok(())
-    }
-
-    pub async fn finish(mut self) -> Result<(), StoreError> {
-        if !self.buffer.is_empty() || self.parts.is_empty() {
-            self.send_part().await?;
-        }
-        let parts = std::mem::take(&mut self.parts);
-        self.bucket
-            .client
-            .complete_multipart_upload()
-            .bucket(&self.bucket.name)
-            .key(&self.key)
-            .upload_id(&self.id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
-    /// Gives up the upload (S3's lifecycle rule cleans up any left behind).
-    pub async fn abort(self) {
-        let _ = self
-            .bucket
-            .client
-            .abort_multipart_upload()
-            .bucket(&self.bucket.name)
-            .key(&self.key)
-            .upload_id(&self.id)
-            .send()
-            .await;
     }
 }
