@@ -136,6 +136,9 @@ impl ApiClient {
         mut done: impl FnMut(&Value) -> bool,
     ) -> Result<Value, ClientError> {
         let start = Instant::now();
+        // Quick at first, then once a second: a long import is not read
+        // more often than a person would look.
+        let mut pause = Duration::from_millis(50);
         loop {
             let answer = self.import(id).await?;
             if done(&answer.body) {
@@ -147,7 +150,8 @@ impl ApiClient {
                     answer.body
                 )));
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
         }
     }
 

@@ -2,7 +2,7 @@
 //! by service and operation (the benchmark reports them per 1,000 rows), and
 //! injects the faults moto never produces, on chosen calls.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::SharedInterceptor;
@@ -10,6 +10,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     AfterDeserializationInterceptorContextRef, BeforeDeserializationInterceptorContextMut,
+    BeforeTransmitInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -42,6 +43,8 @@ struct State {
     calls: BTreeMap<(String, String), u64>,
     faults: Vec<Fault>,
     injected: u64,
+    /// Writes per DynamoDB partition key, when tracked.
+    partitions: Option<HashMap<String, u64>>,
 }
 
 /// The interceptor; clone it freely, all clones share one log.
@@ -76,7 +79,65 @@ impl Calls {
     }
 
     pub fn reset(&self) {
-        self.state.lock().expect("calls lock").calls.clear();
+        let mut state = self.state.lock().expect("calls lock");
+        state.calls.clear();
+        if let Some(p) = state.partitions.as_mut() {
+            p.clear();
+        }
+    }
+
+    /// Starts counting DynamoDB item writes by partition key.
+    pub fn track_partitions(&self) {
+        self.state.lock().expect("calls lock").partitions = Some(HashMap::new());
+    }
+
+    /// Item writes in all, and the busiest partition key with its writes.
+    pub fn partition_writes(&self) -> (u64, Option<(String, u64)>) {
+        let state = self.state.lock().expect("calls lock");
+        let Some(partitions) = &state.partitions else {
+            return (0, None);
+        };
+        let total = partitions.values().sum();
+        let busiest = partitions
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(k, n)| (k.clone(), *n));
+        (total, busiest)
+    }
+
+    fn count_partitions(&self, operation: &str, body: &[u8]) {
+        let mut state = self.state.lock().expect("calls lock");
+        let Some(partitions) = state.partitions.as_mut() else {
+            return;
+        };
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return;
+        };
+        let mut add = |key: &serde_json::Value| {
+            if let Some(pk) = key["pk"]["S"].as_str() {
+                *partitions.entry(pk.to_string()).or_default() += 1;
+            }
+        };
+        match operation {
+            "PutItem" => add(&json["Item"]),
+            "UpdateItem" | "DeleteItem" => add(&json["Key"]),
+            "TransactWriteItems" => {
+                for item in json["TransactItems"].as_array().into_iter().flatten() {
+                    add(&item["Put"]["Item"]);
+                    add(&item["Update"]["Key"]);
+                    add(&item["Delete"]["Key"]);
+                }
+            }
+            "BatchWriteItem" => {
+                for requests in json["RequestItems"].as_object().into_iter().flatten() {
+                    for request in requests.1.as_array().into_iter().flatten() {
+                        add(&request["PutRequest"]["Item"]);
+                        add(&request["DeleteRequest"]["Key"]);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     /// How many faults were injected.
@@ -129,6 +190,20 @@ impl aws_smithy_types::config_bag::Storable for Verdict {
 impl Intercept for Calls {
     fn name(&self) -> &'static str {
         "local-stack calls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let (Some(metadata), Some(body)) = (cfg.load::<Metadata>(), context.request().body().bytes()) {
+            if service_name(metadata.service()) == "DynamoDB" {
+                self.count_partitions(metadata.name(), body);
+            }
+        }
+        Ok(())
     }
 
     fn modify_before_deserialization(

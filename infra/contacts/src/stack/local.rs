@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -60,8 +61,18 @@ pub const DEFAULT_SECRET: &str = "local-stack-secret";
 
 const STACK_NAME: &str = "local";
 
+/// What the pollers did: the SQS calls Lambda's event source mapping makes.
+#[derive(Debug, Default)]
+pub struct PollerStats {
+    /// `ReceiveMessage` calls that brought messages (empty long polls are
+    /// left out: they depend on idle time, not on rows).
+    pub receives: AtomicU64,
+    pub deletes: AtomicU64,
+}
+
 /// A running stack; dropping it stops moto.
 pub struct Stack {
+    pub pollers: Arc<PollerStats>,
     pub api_url: String,
     pub service: Arc<Service>,
     pub clients: Clients,
@@ -97,6 +108,7 @@ impl Stack {
             Config::new(options.jwt_secret.as_bytes(), options.review_ttl),
         ));
         let (stop, stopped) = watch::channel(false);
+        let stats = Arc::new(PollerStats::default());
         let mut tasks = Vec::new();
 
         let listener =
@@ -148,12 +160,14 @@ impl Stack {
                     handler,
                     service: service.clone(),
                     twice: options.deliver_twice && handler == Handler::Rows,
+                    stats: stats.clone(),
                 };
                 let stopped = stopped.clone();
                 tasks.push(tokio::spawn(poll.run(stopped)));
             }
         }
         Ok(Stack {
+            pollers: stats,
             api_url,
             service,
             clients,
@@ -199,6 +213,7 @@ struct Poller {
     handler: Handler,
     service: Arc<Service>,
     twice: bool,
+    stats: Arc<PollerStats>,
 }
 
 impl Poller {
@@ -227,6 +242,7 @@ impl Poller {
             if messages.is_empty() {
                 continue;
             }
+            self.stats.receives.fetch_add(1, Ordering::Relaxed);
             let mut event = SqsEvent::default();
             event.records = messages.iter().map(|m| self.lambda_message(m)).collect();
             let mut response = self.call(event.clone()).await;
@@ -261,6 +277,7 @@ impl Poller {
                 })
                 .collect();
             if !entries.is_empty() {
+                self.stats.deletes.fetch_add(1, Ordering::Relaxed);
                 let _ = self
                     .sqs
                     .delete_message_batch()

@@ -11,6 +11,9 @@ use tokio::net::TcpStream;
 
 use super::StackError;
 
+/// moto's server with DynamoDB transactions that scale (see the script).
+const LAUNCHER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../local/moto_server.py");
+
 /// How long moto's server may take to answer its first request.
 const STARTUP: Duration = Duration::from_secs(30);
 /// Attempts at a free port: another process may take it between our probe
@@ -92,9 +95,8 @@ impl Moto {
             });
         }
         let child = command
+            .arg(LAUNCHER)
             .args([
-                "-m",
-                "moto.server",
                 "-H",
                 "127.0.0.1",
                 "-p",
