@@ -535,7 +535,7 @@ impl Validation {
                         std::io::Error::other("the file changed between two readings").into(),
                     );
                 };
-                if index % chunk_rows.max(1) == 0 {
+                if index.is_multiple_of(chunk_rows.max(1)) {
                     chunks.push(ChunkSpan {
                         index: chunks.len() as u32,
                         first_row: place.row,

@@ -235,7 +235,13 @@ fn run_stack(out: &mut dyn Write) -> Result<(), Failure> {
             stack.moto_endpoint()
         );
         let _ = out.flush();
-        let _ = tokio::signal::ctrl_c().await;
+        // Ctrl-C, or a polite kill: either way stop what was started.
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| failure(e.to_string()))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
         let _ = writeln!(out, "stopping…");
         stack.stop().await;
         Ok(())

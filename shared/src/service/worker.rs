@@ -38,6 +38,10 @@ enum Plan {
     Update(String),
 }
 
+/// A row's writes, which must happen together: (row index, how the row ends
+/// once they are done, the items each with the key it writes).
+type RowWrites = (usize, RowEnd, Vec<(String, TransactWriteItem)>);
+
 /// Rounds of writing a chunk before giving the message back to the queue.
 const WRITE_ROUNDS: usize = 5;
 
@@ -230,7 +234,7 @@ impl Service {
             }
             // Each row's writes, which must happen together.
             let stamp = model::rfc3339(now());
-            let mut groups: Vec<(usize, RowEnd, Vec<(String, TransactWriteItem)>)> = Vec::new();
+            let mut groups: Vec<RowWrites> = Vec::new();
             for (i, plan) in plans {
                 let row = &rows[i];
                 let draft = row.draft.clone().unwrap_or_default();
@@ -325,10 +329,10 @@ impl Service {
     /// sent again without it.
     async fn write_groups(
         &self,
-        groups: Vec<(usize, RowEnd, Vec<(String, TransactWriteItem)>)>,
+        groups: Vec<RowWrites>,
         ends: &mut [Option<RowEnd>],
     ) -> Result<(), ServiceError> {
-        let mut queue: Vec<(usize, RowEnd, Vec<(String, TransactWriteItem)>)> = groups;
+        let mut queue: Vec<RowWrites> = groups;
         let mut conflicts = 0;
         while !queue.is_empty() {
             // Pack the next transaction.

@@ -48,11 +48,10 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     fn from(e: SdkError<E, R>) -> Self {
-        if let Some(service) = e.as_service_error() {
-            match service.code() {
-                Some("ConditionalCheckFailedException") => return Self::Conflict,
-                _ => {}
-            }
+        if e.as_service_error()
+            .is_some_and(|s| s.code() == Some("ConditionalCheckFailedException"))
+        {
+            return Self::Conflict;
         }
         Self::Unavailable(DisplayErrorContext(&e).to_string())
     }
@@ -427,7 +426,7 @@ impl Table {
             .value(":chunks", n(chunks_total))
             .value(
                 ":tag",
-                import_tag.map_or(AttributeValue::Null(true), |t| s(t)),
+                import_tag.map_or(AttributeValue::Null(true), s),
             )
             .value(":review", s("review"))
             .value(":g", n(record.generation))

@@ -93,7 +93,10 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
         .await
         .map_err(err)?;
     if created.status != 201 {
-        return Err(format!("create answered {}: {}", created.status, created.body));
+        return Err(format!(
+            "create answered {}: {}",
+            created.status, created.body
+        ));
     }
     let id = created.body["id"].as_str().unwrap_or_default().to_string();
     stages.push(Stage {
@@ -108,7 +111,10 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
         took: start.elapsed(),
     });
     if review["status"] != "review" {
-        return Err(format!("validation ended {}: {}", review["status"], review["error"]));
+        return Err(format!(
+            "validation ended {}: {}",
+            review["status"], review["error"]
+        ));
     }
 
     let start = Instant::now();
@@ -117,7 +123,10 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
         .await
         .map_err(err)?;
     if confirmed.status != 200 {
-        return Err(format!("confirm answered {}: {}", confirmed.status, confirmed.body));
+        return Err(format!(
+            "confirm answered {}: {}",
+            confirmed.status, confirmed.body
+        ));
     }
     stages.push(Stage {
         name: "confirm (fan-out of chunk messages)",
@@ -126,7 +135,9 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
 
     let start = Instant::now();
     let done = api
-        .wait_for(&id, Duration::from_secs(3600), |i: &Value| i["status"] != "importing")
+        .wait_for(&id, Duration::from_secs(3600), |i: &Value| {
+            i["status"] != "importing"
+        })
         .await
         .map_err(err)?;
     stages.push(Stage {
@@ -134,8 +145,14 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
         took: start.elapsed(),
     });
     let calls = stack.calls.counts();
-    let receives = stack.pollers.receives.load(std::sync::atomic::Ordering::Relaxed);
-    let deletes = stack.pollers.deletes.load(std::sync::atomic::Ordering::Relaxed);
+    let receives = stack
+        .pollers
+        .receives
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let deletes = stack
+        .pollers
+        .deletes
+        .load(std::sync::atomic::Ordering::Relaxed);
     let (writes, busiest) = stack.calls.partition_writes();
 
     let start = Instant::now();
@@ -158,9 +175,17 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
         .from_reader(result.as_slice())
         .records()
         .count();
-    println!("## Pipeline benchmark: {} ({} data rows, {} bytes)\n", file.display(), data_rows, bytes.len());
+    println!(
+        "## Pipeline benchmark: {} ({} data rows, {} bytes)\n",
+        file.display(),
+        data_rows,
+        bytes.len()
+    );
     println!("Review: {}", review["review"]);
-    println!("Result: {} (result file: {result_rows} rows)\n", done["result"]);
+    println!(
+        "Result: {} (result file: {result_rows} rows)\n",
+        done["result"]
+    );
     println!("| stage | seconds |\n| --- | ---: |");
     let mut total = Duration::ZERO;
     for stage in &stages {
@@ -170,7 +195,11 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
     println!("| **total** | **{:.2}** |\n", total.as_secs_f64());
     println!("| service | calls | per 1,000 rows | target |\n| --- | ---: | ---: | --- |");
     for (service, target) in [("DynamoDB", "≤ 60"), ("SQS", "≤ 2"), ("S3", "")] {
-        let mut n: u64 = calls.iter().filter(|((s, _), _)| s == service).map(|(_, n)| n).sum();
+        let mut n: u64 = calls
+            .iter()
+            .filter(|((s, _), _)| s == service)
+            .map(|(_, n)| n)
+            .sum();
         if service == "SQS" {
             // The event source mapping's receives and deletes count too.
             n += receives + deletes;

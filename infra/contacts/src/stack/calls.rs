@@ -198,10 +198,11 @@ impl Intercept for Calls {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let (Some(metadata), Some(body)) = (cfg.load::<Metadata>(), context.request().body().bytes()) {
-            if service_name(metadata.service()) == "DynamoDB" {
-                self.count_partitions(metadata.name(), body);
-            }
+        if let (Some(metadata), Some(body)) =
+            (cfg.load::<Metadata>(), context.request().body().bytes())
+            && service_name(metadata.service()) == "DynamoDB"
+        {
+            self.count_partitions(metadata.name(), body);
         }
         Ok(())
     }

@@ -96,12 +96,7 @@ impl Moto {
         }
         let child = command
             .arg(LAUNCHER)
-            .args([
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
