@@ -1,15 +1,28 @@
-//! Helpers for the end-to-end tests: where the sample files are, and running
-//! validation to a preview whose rows the tests read back.
+//! Helpers for the end-to-end tests: where the sample files are, running
+//! validation to a preview whose rows the tests read back, and driving the
+//! local stack (moto's server, the API, the pollers) through HTTP as a
+//! client would: start an import, wait for its review, confirm, read the
+//! result and error files and the contacts.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
+use contact_import::aws::Clients;
 use contact_import::lookup::ContactLookup;
 use contact_import::options::{ImportOptions, Workspace};
 use contact_import::reader::FileSource;
+use contact_import::service::Service;
+use contact_import::service::auth::Role;
+use contact_import::store::table::s;
 use contact_import::{ValidationSummary, validate};
+use contacts::client::ApiClient;
+use contacts::stack::local::{Stack, StackOptions};
+use serde_json::Value;
 
 /// The product's sample files, kept beside the repository.
 pub fn sample(name: &str) -> PathBuf {
@@ -72,4 +85,410 @@ pub fn ready<F: Future>(future: F) -> F::Output {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("in-memory lookups answer at once"),
     }
+}
+
+// ---- The local stack: moto's server, the API and the pollers ------------
+
+/// How long a test waits for the pipeline (validation, an import) before it
+/// gives up: generous, since the tests of a file share one moto server.
+pub const PIPELINE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What the tests of one test binary share: a stack on its own thread and
+/// runtime, alive until the process ends (moto dies with that thread).
+#[derive(Clone)]
+pub struct Shared {
+    pub api_url: String,
+    pub service: Arc<Service>,
+    pub clients: Clients,
+    pub uploads_queue_url: String,
+}
+
+impl Shared {
+    /// A client calling as `role` of workspace `ws`.
+    pub fn client(&self, ws: &str, role: Role) -> ApiClient {
+        client(&self.api_url, &self.service, ws, role)
+    }
+
+    /// A client calling as the owner of `ws`.
+    pub fn owner(&self, ws: &str) -> ApiClient {
+        self.client(ws, Role::Owner)
+    }
+}
+
+/// The stack every test of this binary may share; started on first use.
+/// Tests keep to their own workspace ids, so they never see each other.
+pub fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("shared-stack".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(4)
+                    .enable_all()
+                    .build()
+                    .expect("a runtime builds");
+                // moto is spawned from this thread (block_on runs here) and
+                // dies with it, that is with the test process.
+                runtime.block_on(async move {
+                    match Stack::start(StackOptions::default()).await {
+                        Ok(stack) => {
+                            let shared = Shared {
+                                api_url: stack.api_url.clone(),
+                                service: stack.service.clone(),
+                                clients: stack.clients.clone(),
+                                uploads_queue_url: stack.resources.uploads_queue_url.clone(),
+                            };
+                            let _ = sender.send(Ok(shared));
+                            let _keep = stack;
+                            std::future::pending::<()>().await;
+                        }
+                        Err(e) => {
+                            let _ = sender.send(Err(e.to_string()));
+                        }
+                    }
+                });
+            })
+            .expect("the stack thread starts");
+        match receiver.recv() {
+            Ok(Ok(shared)) => shared,
+            Ok(Err(e)) => panic!("the local stack does not start: {e}"),
+            Err(_) => panic!("the local stack's thread ended without a word"),
+        }
+    })
+}
+
+/// A stack of the test's own (faults, short timeouts…), on the test's runtime.
+pub async fn own_stack(options: StackOptions) -> Stack {
+    Stack::start(options)
+        .await
+        .unwrap_or_else(|e| panic!("the local stack does not start: {e}"))
+}
+
+/// A client of the API at `api_url` calling as `role` of workspace `ws`.
+pub fn client(api_url: &str, service: &Service, ws: &str, role: Role) -> ApiClient {
+    ApiClient::new(api_url, Some(service.config.keys.sign(ws, role, 3600)))
+}
+
+// ---- Files -----------------------------------------------------------
+
+/// A valid Ecuadorian mobile number, distinct for each `n` below 10^7.
+pub fn ec_phone(n: u32) -> String {
+    format!("+59399{n:07}")
+}
+
+/// A file from its lines (the header first), `\n`-terminated.
+pub fn file(lines: &[String]) -> Vec<u8> {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text.into_bytes()
+}
+
+/// A comma-separated file of `rows` new contacts, `First Name,Phone,Email`,
+/// phones `ec_phone(base + i)`.
+pub fn generated_file(base: u32, rows: u32) -> Vec<u8> {
+    let mut lines = vec!["First Name,Phone,Email".to_string()];
+    for i in 0..rows {
+        let n = base + i;
+        lines.push(format!("Person {n},{},p{n}@example.com", ec_phone(n)));
+    }
+    file(&lines)
+}
+
+/// A CSV file the service wrote, read back.
+#[derive(Debug, Clone)]
+pub struct CsvFile {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl CsvFile {
+    /// Reads a file the service wrote: a UTF-8 BOM, then `delimiter`-separated rows.
+    pub fn parse(bytes: &[u8], delimiter: u8) -> Self {
+        let text = std::str::from_utf8(bytes).expect("the service writes UTF-8");
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or_else(|| {
+            panic!(
+                "the file starts with a BOM: {:?}",
+                &text[..text.len().min(40)]
+            )
+        });
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let headers = reader
+            .headers()
+            .expect("a header row")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.expect("a row").iter().map(str::to_string).collect())
+            .collect();
+        Self { headers, rows }
+    }
+
+    /// The index of column `name`.
+    pub fn column(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.headers))
+    }
+
+    /// Row `i`'s value in column `name`.
+    pub fn cell(&self, i: usize, name: &str) -> &str {
+        let c = self.column(name);
+        self.rows[i].get(c).map_or("", String::as_str)
+    }
+
+    /// Every row's value in column `name`.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        let c = self.column(name);
+        self.rows
+            .iter()
+            .map(|r| r.get(c).map_or("", String::as_str))
+            .collect()
+    }
+}
+
+// ---- The import journey through the API -------------------------------
+
+/// Panics with the answer when a call did not get through.
+pub fn ok<T>(result: Result<T, contacts::client::ClientError>) -> T {
+    result.unwrap_or_else(|e| panic!("the API call failed: {e}"))
+}
+
+/// Starts an import of `bytes` and waits for its validation to end; answers
+/// the import (in review, or failed).
+pub async fn validated(api: &ApiClient, name: &str, bytes: &[u8], options: Option<Value>) -> Value {
+    let created = ok(api.start_import(name, bytes, options).await);
+    assert_eq!(created.status, 201, "POST /v1/imports: {}", created.body);
+    assert_eq!(created.body["status"], "awaiting_upload");
+    let id = created.body["id"].as_str().expect("an id").to_string();
+    ok(api
+        .wait_for(&id, PIPELINE_TIMEOUT, |i| {
+            !matches!(i["status"].as_str(), Some("awaiting_upload" | "validating"))
+        })
+        .await)
+}
+
+/// Starts an import and answers it in review (panics otherwise).
+pub async fn reviewed(api: &ApiClient, name: &str, bytes: &[u8], options: Option<Value>) -> Value {
+    let import = validated(api, name, bytes, options).await;
+    assert_eq!(import["status"], "review", "validation ended: {import}");
+    import
+}
+
+/// The id of an import view.
+pub fn id_of(import: &Value) -> String {
+    import["id"].as_str().expect("an import id").to_string()
+}
+
+/// Confirms an import in review and waits until it completes.
+pub async fn confirmed(api: &ApiClient, id: &str) -> Value {
+    let answer = ok(api
+        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
+        .await);
+    assert_eq!(answer.status, 200, "confirm: {}", answer.body);
+    completed(api, id).await
+}
+
+/// Waits until an import completes (panics if it fails or takes too long).
+pub async fn completed(api: &ApiClient, id: &str) -> Value {
+    let import = ok(api
+        .wait_for(id, PIPELINE_TIMEOUT, |i| {
+            !matches!(i["status"].as_str(), Some("importing"))
+        })
+        .await);
+    assert_eq!(import["status"], "completed", "the import ended: {import}");
+    import
+}
+
+/// Downloads a file link (`/v1/imports/{id}/result` or `…/errors`) and reads it.
+pub async fn download(api: &ApiClient, path: &str, delimiter: u8) -> CsvFile {
+    let (status, bytes) = ok(api.download(path).await);
+    assert_eq!(status, 200, "GET {path} then its URL");
+    CsvFile::parse(&bytes, delimiter)
+}
+
+/// The result file of a completed import, its added columns checked.
+pub async fn result_file(api: &ApiClient, id: &str, delimiter: u8) -> CsvFile {
+    let file = download(api, &format!("/v1/imports/{id}/result"), delimiter).await;
+    let n = file.headers.len();
+    assert!(n >= 3, "{:?}", file.headers);
+    assert_eq!(
+        file.headers[n - 3..],
+        ["Import Status", "Errors", "Contact ID"],
+        "the result file's added columns"
+    );
+    file
+}
+
+/// The review's error file, its added column checked.
+pub async fn error_file(api: &ApiClient, id: &str, delimiter: u8) -> CsvFile {
+    let file = download(api, &format!("/v1/imports/{id}/errors"), delimiter).await;
+    assert_eq!(file.headers.last().map(String::as_str), Some("Error"));
+    file
+}
+
+/// The review counts `[rows, to_add, to_update, to_skip, errors]`.
+pub fn review_counts(import: &Value) -> [u64; 5] {
+    let r = &import["review"];
+    ["rows", "to_add", "to_update", "to_skip", "errors"].map(|k| {
+        r[k].as_u64()
+            .unwrap_or_else(|| panic!("review.{k} in {import}"))
+    })
+}
+
+/// The result counts `[imported, updated, skipped, errors]`.
+pub fn result_counts(import: &Value) -> [u64; 4] {
+    let r = &import["result"];
+    ["imported", "updated", "skipped", "errors"].map(|k| {
+        r[k].as_u64()
+            .unwrap_or_else(|| panic!("result.{k} in {import}"))
+    })
+}
+
+/// `value` percent-encoded for a query string.
+pub fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The contacts holding `phone`, through `GET /v1/contacts?phone=`.
+pub async fn by_phone(api: &ApiClient, phone: &str) -> Vec<Value> {
+    let answer = ok(api
+        .call(
+            "GET",
+            &format!("/v1/contacts?phone={}", query_value(phone)),
+            None,
+        )
+        .await);
+    assert_eq!(
+        answer.status, 200,
+        "GET /v1/contacts?phone={phone}: {}",
+        answer.body
+    );
+    answer.body["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// The one contact holding `phone` (panics unless exactly one does).
+pub async fn one_by_phone(api: &ApiClient, phone: &str) -> Value {
+    let mut found = by_phone(api, phone).await;
+    assert_eq!(found.len(), 1, "contacts with {phone}: {found:?}");
+    found.remove(0)
+}
+
+/// Every contact of a workspace as the table holds it (a scan: test use
+/// only), as `id → phone`.
+pub async fn stored_contacts(
+    clients: &Clients,
+    table: &str,
+    ws: &str,
+) -> HashMap<String, Option<String>> {
+    let mut found = HashMap::new();
+    let mut start = None;
+    loop {
+        let out = clients
+            .dynamodb
+            .scan()
+            .table_name(table)
+            .filter_expression("begins_with(pk, :p) AND sk = :c")
+            .expression_attribute_values(":p", s(format!("W#{ws}#C#")))
+            .expression_attribute_values(":c", s("CONTACT"))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scan: {e:?}"));
+        for item in out.items() {
+            let id = item["id"].as_s().expect("a contact id").clone();
+            let phone = item.get("phone").and_then(|p| p.as_s().ok()).cloned();
+            assert!(
+                found.insert(id.clone(), phone).is_none(),
+                "contact {id} twice"
+            );
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return found;
+        }
+    }
+}
+
+/// Polls `check` until it answers `Some` or `timeout` passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "waited {timeout:?} for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The automatic tag of an import: `import-yyyy-mm-dd-hhmm` of its creation.
+pub fn import_tag_of(import: &Value) -> String {
+    let created = import["created_at"].as_str().expect("created_at");
+    assert!(created.len() >= 16, "created_at {created}");
+    format!(
+        "import-{}-{}{}",
+        &created[..10],
+        &created[11..13],
+        &created[14..16]
+    )
+}
+
+/// Creates a contact through `POST /v1/contacts`; answers it.
+pub async fn seed_contact(api: &ApiClient, contact: Value) -> Value {
+    let answer = ok(api.call("POST", "/v1/contacts", Some(&contact)).await);
+    assert_eq!(
+        answer.status, 201,
+        "POST /v1/contacts {contact}: {}",
+        answer.body
+    );
+    answer.body
+}
+
+/// Makes two contacts share `phone`, as only an `add_all` import can.
+pub async fn two_contacts_sharing(api: &ApiClient, phone: &str) {
+    let bytes = file(&[
+        "First Name,Phone".to_string(),
+        format!("Twin A,{phone}"),
+        format!("Twin B,{phone}"),
+    ]);
+    let import = reviewed(
+        api,
+        "twins.csv",
+        &bytes,
+        Some(serde_json::json!({"purpose": "add_all"})),
+    )
+    .await;
+    let done = confirmed(api, &id_of(&import)).await;
+    assert_eq!(result_counts(&done), [2, 0, 0, 0], "{done}");
+    assert_eq!(by_phone(api, phone).await.len(), 2);
+}
+
+/// A contact's tags.
+pub fn tags_of(contact: &Value) -> Vec<String> {
+    contact["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(str::to_string))
+        .collect()
 }
