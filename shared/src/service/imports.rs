@@ -338,10 +338,16 @@ impl Service {
         match self.table.revalidate(&record, &options).await {
             Ok(_) => {}
             Err(crate::store::StoreError::Conflict) => {
-                return Err(ServiceError::conflict(
-                    "not_in_review",
-                    "the import changed meanwhile; read it again",
-                ));
+                // A retried write may find its own first attempt done.
+                let now_stored = self.load(&caller.workspace, id).await?;
+                let ours =
+                    now_stored.generation == record.generation + 1 && now_stored.options == options;
+                if !ours {
+                    return Err(ServiceError::conflict(
+                        "not_in_review",
+                        "the import changed meanwhile; read it again",
+                    ));
+                }
             }
             Err(e) => return Err(e.into()),
         }
@@ -387,10 +393,17 @@ impl Service {
                 return Err(expired());
             }
             Err(ConfirmError::NotInReview) => {
-                return Err(ServiceError::conflict(
-                    "not_in_review",
-                    "the import changed meanwhile; read it again",
-                ));
+                // A retried write may find its own first attempt done: then
+                // this confirm goes on to send the chunks.
+                let now_stored = self.load(&caller.workspace, id).await?;
+                let ours = now_stored.status == ImportStatus::Importing
+                    && now_stored.generation == record.generation;
+                if !ours {
+                    return Err(ServiceError::conflict(
+                        "not_in_review",
+                        "the import changed meanwhile; read it again",
+                    ));
+                }
             }
             Err(ConfirmError::Store(e)) => return Err(e.into()),
         }

@@ -14,6 +14,9 @@ use crate::reader::FileSource;
 use crate::store::{StoreError, Table, keys};
 use crate::{ValidateError, validate};
 
+/// Tries at taking an import that a concurrent `PATCH` is about to store.
+const RACE_TRIES: usize = 25;
+
 /// What an uploads-queue message asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Request {
@@ -79,7 +82,11 @@ impl Service {
     /// The Lambda handler: each message on its own, failures reported per
     /// message so one bad upload never holds back the others.
     pub async fn handle_uploads(&self, event: SqsEvent) -> SqsBatchResponse {
-        super::per_message("validate", &event, |m| self.handle_upload_message(m)).await
+        // Boxed: the validation's future is deep enough to strain the compiler.
+        super::per_message("validate", &event, |m| {
+            Box::pin(self.handle_upload_message(m))
+        })
+        .await
     }
 
     async fn handle_upload_message(&self, message: &SqsMessage) -> Result<(), ServiceError> {
@@ -115,25 +122,11 @@ impl Service {
         generation: Option<u32>,
         message: &str,
     ) -> Result<(), ServiceError> {
-        let record = match self
-            .table
-            .start_validation(ws, import, generation, message)
-            .await
-        {
-            Ok(record) => record,
-            Err(StoreError::Conflict) => {
-                let current = self.table.import(ws, import).await?;
-                // A re-validation message can arrive before its change is stored.
-                let early = matches!((&current, generation), (Some(r), Some(g))
-                    if r.status == ImportStatus::Review && r.generation + 1 == g);
-                if early {
-                    return Err(ServiceError::Internal(
-                        "the re-validation is not stored yet".into(),
-                    ));
-                }
-                return Ok(());
-            }
-            Err(e) => return Err(e.into()),
+        let record = self
+            .take_for_validation(ws, import, generation, message)
+            .await?;
+        let Some(record) = record else {
+            return Ok(());
         };
         match self.review(&record).await {
             Ok(()) => Ok(()),
@@ -151,6 +144,46 @@ impl Service {
             }
             Err(Failure::Service(e)) => Err(e),
         }
+    }
+
+    /// Takes the import into validation for this message; `None` when the
+    /// message has nothing to do (a repeated S3 event, a stale re-validation).
+    /// A re-validation message may arrive before its `PATCH` has stored the
+    /// change (the message is sent first): it waits a little for it, then
+    /// hands the message back to the queue.
+    async fn take_for_validation(
+        &self,
+        ws: &str,
+        import: &str,
+        generation: Option<u32>,
+        message: &str,
+    ) -> Result<Option<ImportRecord>, ServiceError> {
+        for _ in 0..RACE_TRIES {
+            match self
+                .table
+                .start_validation(ws, import, generation, message)
+                .await
+            {
+                Ok(record) => return Ok(Some(record)),
+                Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let Some(g) = generation else { return Ok(None) };
+            let current = self.table.import(ws, import).await?;
+            let pending = current.is_some_and(|r| {
+                (r.status == ImportStatus::Review && r.generation + 1 == g)
+                    || (r.status == ImportStatus::Validating
+                        && r.generation == g
+                        && r.validating_message.is_none())
+            });
+            if !pending {
+                return Ok(None);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        Err(ServiceError::Internal(
+            "the re-validation's change is not stored yet".into(),
+        ))
     }
 
     /// Reads the upload, classifies every row against the workspace, and

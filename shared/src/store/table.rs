@@ -176,6 +176,9 @@ impl Table {
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
+            // The SDK's own retries of this call carry the same token, so
+            // DynamoDB carries the writes out once.
+            .client_request_token(ulid::Ulid::new().to_string())
             .send()
             .await;
         match result {

@@ -10,7 +10,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     AfterDeserializationInterceptorContextRef, BeforeDeserializationInterceptorContextMut,
-    BeforeTransmitInterceptorContextRef,
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -23,7 +23,8 @@ pub enum FaultKind {
     /// The call reaches AWS and is carried out, but its caller never hears
     /// back (as when a function dies right after a write): it sees an error.
     LostAnswer,
-    /// AWS answers "slow down" instead (the SDK retries throttling itself).
+    /// AWS answers "slow down" without carrying the call out (the SDK
+    /// retries throttling itself).
     Throttle,
 }
 
@@ -192,15 +193,46 @@ impl Intercept for Calls {
         "local-stack calls"
     }
 
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let verdict = self.record(cfg);
+        cfg.interceptor_state().store_put(Verdict(verdict));
+        if verdict == Some(FaultKind::Throttle) {
+            // Throttled calls are not carried out: the request is turned
+            // into one the emulator refuses without touching anything, and
+            // its answer is replaced below.
+            let request = context.request_mut();
+            if request.headers().contains_key("x-amz-target") {
+                request
+                    .headers_mut()
+                    .insert("x-amz-target", "LocalStack.Throttled");
+            } else {
+                let uri = request.uri().to_string();
+                let origin = uri.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+                request.set_uri(format!("{origin}/local-stack-throttled/call"))?;
+            }
+        }
+        Ok(())
+    }
+
     fn read_before_transmit(
         &self,
         context: &BeforeTransmitInterceptorContextRef<'_>,
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        let throttled = matches!(
+            cfg.load::<Verdict>(),
+            Some(Verdict(Some(FaultKind::Throttle)))
+        );
         if let (Some(metadata), Some(body)) =
             (cfg.load::<Metadata>(), context.request().body().bytes())
             && service_name(metadata.service()) == "DynamoDB"
+            && !throttled
         {
             self.count_partitions(metadata.name(), body);
         }
@@ -213,9 +245,10 @@ impl Intercept for Calls {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let verdict = self.record(cfg);
-        cfg.interceptor_state().store_put(Verdict(verdict));
-        if verdict == Some(FaultKind::Throttle) {
+        if matches!(
+            cfg.load::<Verdict>(),
+            Some(Verdict(Some(FaultKind::Throttle)))
+        ) {
             let service = cfg
                 .load::<Metadata>()
                 .map(|m| service_name(m.service()))

@@ -1,0 +1,530 @@
+//! DESIGN.md's invariants under injected faults: "nothing lost, nothing
+//! doubled" and "identifiers stay unique". Each test imports the same file
+//! of 1,200 rows (three chunks of up to 500) on a stack of its own with a
+//! fault, and compares the end with a clean run of that file on the shared
+//! stack: the same review, the same counts per status, the same status and
+//! reason on every row of the result file, every row exactly once in file
+//! order, each phone held by exactly one contact, and exactly as many
+//! contacts as rows imported.
+
+use std::collections::{BTreeMap, HashSet};
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use contact_import::aws::Clients;
+use contact_import::options::Identifier;
+use contact_import::service::Service;
+use contact_import::service::auth::Role;
+use contact_import::service::imports::allowances;
+use contact_import::service::model::{ChunkJob, StagePlan};
+use contact_import::store::keys;
+use contacts::client::ApiClient;
+use contacts::stack::calls::{Fault, FaultKind};
+use contacts::stack::local::{Stack, StackOptions};
+use end_to_end::{
+    CsvFile, PIPELINE_TIMEOUT, client, completed, ec_phone, eventually, file, id_of, ok, own_stack,
+    result_counts, result_file, review_counts, reviewed, seed_contact, shared, stored_contacts,
+};
+use serde_json::{Value, json};
+use tokio::sync::{OnceCell, Semaphore};
+
+const ROWS: u32 = 1_200;
+const BASE: u32 = 600_000;
+/// Rows whose phone a contact already has: they end Updated.
+const KNOWN: [u32; 5] = [120, 400, 700, 1_000, 1_150];
+
+/// The phone of row `i` (0-based): every 211th row repeats the one before
+/// (both end in error), every 301st has none.
+fn phone_of(i: u32) -> String {
+    if i % 301 == 150 {
+        String::new()
+    } else if i % 211 == 7 {
+        ec_phone(BASE + i - 1)
+    } else {
+        ec_phone(BASE + i)
+    }
+}
+
+/// 1,200 rows: mostly new contacts, some known, some without a first name,
+/// some with an invalid email, a repeated or a missing phone.
+fn the_file() -> Vec<u8> {
+    let mut lines = vec!["Nombre,Apellido,Teléfono,Correo".to_string()];
+    for i in 0..ROWS {
+        let first = if i % 53 == 5 {
+            String::new()
+        } else {
+            format!("Persona {i}")
+        };
+        let email = if i % 97 == 3 {
+            "no-es-un-correo".to_string()
+        } else {
+            format!("p{i}@ejemplo.com")
+        };
+        lines.push(format!("{first},Apellido {i},{},{email}", phone_of(i)));
+    }
+    file(&lines)
+}
+
+/// A stack, as far as a run needs it.
+#[derive(Clone, Copy)]
+struct Env<'a> {
+    api_url: &'a str,
+    service: &'a Service,
+    clients: &'a Clients,
+}
+
+impl<'a> Env<'a> {
+    fn of(stack: &'a Stack) -> Self {
+        Env {
+            api_url: &stack.api_url,
+            service: &stack.service,
+            clients: &stack.clients,
+        }
+    }
+
+    fn api(&self, ws: &str) -> ApiClient {
+        client(self.api_url, self.service, ws, Role::Owner)
+    }
+}
+
+/// How an import of [`the_file`] ended.
+#[derive(Debug, Clone)]
+struct Run {
+    review: [u64; 5],
+    counts: [u64; 4],
+    result: CsvFile,
+}
+
+/// The known contacts, then the file uploaded and reviewed.
+async fn prepare(env: Env<'_>, ws: &str) -> Value {
+    let api = env.api(ws);
+    for i in KNOWN {
+        seed_contact(
+            &api,
+            json!({"first_name": "Semilla", "phone": ec_phone(BASE + i)}),
+        )
+        .await;
+    }
+    let import = reviewed(&api, "faults.csv", &the_file(), None).await;
+    assert_eq!(import["review"]["rows"], ROWS, "{import}");
+    import
+}
+
+async fn confirm(api: &ApiClient, id: &str) {
+    let answer = ok(api
+        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
+        .await);
+    assert_eq!(answer.status, 200, "confirm: {}", answer.body);
+}
+
+/// Waits for completion and checks the invariants that hold whatever the
+/// faults: every row once in file order, phones unique, no stray contact.
+async fn finish(env: Env<'_>, ws: &str, reviewed: &Value) -> Run {
+    let api = env.api(ws);
+    let id = id_of(reviewed);
+    let done = completed(&api, &id).await;
+    let run = Run {
+        review: review_counts(reviewed),
+        counts: result_counts(&done),
+        result: result_file(&api, &id, b',').await,
+    };
+    assert_eq!(done["progress"]["rows_done"], ROWS, "{done}");
+    assert_eq!(run.counts.iter().sum::<u64>(), u64::from(ROWS));
+    assert_invariants(env, ws, &run).await;
+    run
+}
+
+async fn assert_invariants(env: Env<'_>, ws: &str, run: &Run) {
+    let result = &run.result;
+    // Every row of the file, once, in order.
+    assert_eq!(result.rows.len(), ROWS as usize, "every row once");
+    for (i, row) in result.rows.iter().enumerate() {
+        assert_eq!(row[1], format!("Apellido {i}"), "row {} in place", i + 2);
+    }
+    let statuses = result.values("Import Status");
+    let count = |s: &str| statuses.iter().filter(|x| **x == s).count() as u64;
+    assert_eq!(
+        [
+            count("Imported"),
+            count("Updated"),
+            count("Skipped"),
+            count("Error")
+        ],
+        run.counts,
+        "the counts are the result file's"
+    );
+    // Each phone is held by exactly the contact its row names, or by none.
+    let mut expected: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for i in 0..result.rows.len() {
+        let phone = result.cell(i, "Teléfono");
+        if phone.is_empty() {
+            continue;
+        }
+        let holder = match result.cell(i, "Import Status") {
+            "Imported" | "Updated" => Some(result.cell(i, "Contact ID").to_string()),
+            _ => None,
+        };
+        let entry = expected.entry(phone.to_string()).or_default();
+        if holder.is_some() {
+            assert!(entry.is_none(), "{phone} written by two rows");
+            *entry = holder;
+        }
+    }
+    let phones: Vec<&str> = expected.keys().map(String::as_str).collect();
+    for batch in phones.chunks(100) {
+        let held = env
+            .service
+            .table
+            .holders(ws, Identifier::Phone, batch)
+            .await
+            .unwrap();
+        for (phone, holders) in batch.iter().zip(held) {
+            let want: Vec<String> = expected[*phone].iter().cloned().collect();
+            assert_eq!(holders, want, "the contacts holding {phone}");
+        }
+    }
+    // As many contacts as rows imported, plus the known ones.
+    let stored = stored_contacts(env.clients, env.service.table.name(), ws).await;
+    assert_eq!(
+        stored.len() as u64,
+        run.counts[0] + KNOWN.len() as u64,
+        "no contact doubled, none lost"
+    );
+    let imported: HashSet<&str> = (0..result.rows.len())
+        .filter(|i| result.cell(*i, "Import Status") == "Imported")
+        .map(|i| result.cell(i, "Contact ID"))
+        .collect();
+    assert_eq!(imported.len() as u64, run.counts[0], "one contact per row");
+    for id in &imported {
+        assert!(stored.contains_key(*id), "{id} is stored");
+    }
+}
+
+/// The faulted run ended as the clean one did.
+fn assert_same(clean: &Run, faulted: &Run) {
+    assert_eq!(faulted.review, clean.review, "the review");
+    assert_eq!(faulted.counts, clean.counts, "the counts per status");
+    let (a, b) = (&clean.result, &faulted.result);
+    assert_eq!(a.headers, b.headers);
+    for i in 0..a.rows.len() {
+        for column in ["Nombre", "Teléfono", "Import Status", "Errors"] {
+            assert_eq!(
+                a.cell(i, column),
+                b.cell(i, column),
+                "row {}'s {column}",
+                i + 2
+            );
+        }
+    }
+}
+
+/// One fault test at a time: each runs a moto server of its own beside the
+/// shared one, and a laptop or a CI runner has few cores (running two at
+/// once is no faster on two cores, and makes their timing less even).
+static FEW_AT_A_TIME: Semaphore = Semaphore::const_new(1);
+
+/// The clean run, on the shared stack, once for all tests.
+async fn clean() -> &'static Run {
+    static CLEAN: OnceCell<Run> = OnceCell::const_new();
+    CLEAN
+        .get_or_init(|| async {
+            let s = shared();
+            let env = Env {
+                api_url: &s.api_url,
+                service: &s.service,
+                clients: &s.clients,
+            };
+            let ws = "faults-clean";
+            let import = prepare(env, ws).await;
+            confirm(&env.api(ws), &id_of(&import)).await;
+            let run = finish(env, ws, &import).await;
+            // The file meets every kind of row the faults could confuse.
+            let [imported, updated, skipped, errors] = run.counts;
+            assert_eq!(updated, KNOWN.len() as u64);
+            assert_eq!(skipped, 0);
+            assert!(imported > 1_000 && errors > 30, "{:?}", run.counts);
+            run
+        })
+        .await
+}
+
+/// Transactions so far on a stack.
+fn transactions(stack: &Stack) -> u64 {
+    calls(stack, "DynamoDB", "TransactWriteItems")
+}
+
+fn calls(stack: &Stack, service: &str, operation: &str) -> u64 {
+    stack
+        .calls
+        .counts()
+        .get(&(service.to_string(), operation.to_string()))
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Transactions before any worker's: five known contacts, the validation's
+/// (twice when a short visibility timeout hands the upload event to a second
+/// validator), then the confirm's.
+fn assert_workers_not_started(stack: &Stack) -> u64 {
+    let before = transactions(stack);
+    assert!(
+        (6..=7).contains(&before),
+        "the fault's nth counts on 6 or 7 transactions before the confirm, not {before}"
+    );
+    before
+}
+
+/// Waits until `queue_url` is empty and a handler has made more than
+/// `before` calls of `operation` (its first step), that is until the
+/// messages sent were taken and handled.
+async fn drained(stack: &Stack, queue_url: &str, operation: &str, before: u64) {
+    eventually(PIPELINE_TIMEOUT, "the messages to be handled", || async {
+        let out = stack
+            .clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap();
+        let attributes = out.attributes().cloned().unwrap_or_default();
+        let waiting = |name: QueueAttributeName| {
+            attributes
+                .get(&name)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let handled = calls(stack, "DynamoDB", operation) > before
+            && waiting(QueueAttributeName::ApproximateNumberOfMessages) == 0
+            && waiting(QueueAttributeName::ApproximateNumberOfMessagesNotVisible) == 0;
+        handled.then_some(())
+    })
+    .await;
+}
+
+/// Sends `body` to the uploads queue as S3 would, and waits until a
+/// validator has taken it (its first step is a conditional update of the
+/// import) and the queue is empty again.
+async fn send_upload_event(stack: &Stack, body: &str) {
+    let updates = calls(stack, "DynamoDB", "UpdateItem");
+    stack
+        .clients
+        .sqs
+        .send_message()
+        .queue_url(&stack.resources.uploads_queue_url)
+        .message_body(body)
+        .send()
+        .await
+        .unwrap();
+    drained(
+        stack,
+        &stack.resources.uploads_queue_url,
+        "UpdateItem",
+        updates,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_upload_events_validate_once_and_change_nothing_later() {
+    let _turn = FEW_AT_A_TIME.acquire().await.unwrap();
+    let clean = clean().await;
+    let stack = own_stack(StackOptions::default()).await;
+    let env = Env::of(&stack);
+    let ws = "faults-s3-events";
+    let api = env.api(ws);
+    let import = prepare(env, ws).await;
+    let id = id_of(&import);
+    let size = the_file().len();
+    let event = json!({"Records": [{
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "bucket": {"name": stack.resources.names.bucket},
+            "object": {"key": format!("uploads%2F{ws}%2F{id}"), "size": size}
+        }
+    }]})
+    .to_string();
+
+    // In review: the same event again does not validate again.
+    send_upload_event(&stack, &event).await;
+    let again = ok(api.import(&id).await).body;
+    assert_eq!(again["status"], "review", "{again}");
+    assert_eq!(
+        again["expires_at"], import["expires_at"],
+        "the hour did not restart"
+    );
+    assert_eq!(again["review"], import["review"]);
+    let record = stack.service.table.import(ws, &id).await.unwrap().unwrap();
+    assert_eq!(record.generation, 1);
+    assert_eq!(record.validating_message, None);
+
+    confirm(&api, &id).await;
+    let run = finish(env, ws, &import).await;
+    assert_same(clean, &run);
+
+    // Completed: the event again changes nothing.
+    let (_, result_before) = ok(api.download(&format!("/v1/imports/{id}/result")).await);
+    let before = ok(api.import(&id).await).body;
+    send_upload_event(&stack, &event).await;
+    let after = ok(api.import(&id).await).body;
+    assert_eq!(after, before, "the import is untouched");
+    let (_, result_after) = ok(api.download(&format!("/v1/imports/{id}/result")).await);
+    assert_eq!(result_after, result_before, "the result file is untouched");
+    assert_invariants(env, ws, &run).await;
+    let notes = stack.service.table.notifications(ws).await.unwrap();
+    assert_eq!(notes.len(), 1, "one notification: {notes:?}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunks_delivered_twice_reversed_and_sent_again_end_as_one_clean_run() {
+    let _turn = FEW_AT_A_TIME.acquire().await.unwrap();
+    let clean = clean().await;
+    let stack = own_stack(StackOptions {
+        deliver_twice: true,
+        ..StackOptions::default()
+    })
+    .await;
+    let env = Env::of(&stack);
+    let ws = "faults-twice";
+    let api = env.api(ws);
+    let import = prepare(env, ws).await;
+    let id = id_of(&import);
+    confirm(&api, &id).await;
+
+    // Every chunk message once more, built as the confirm builds them.
+    let record = stack.service.table.import(ws, &id).await.unwrap().unwrap();
+    let plan = stack
+        .service
+        .bucket
+        .get(&keys::plan_object(ws, &id, record.generation), None)
+        .await
+        .unwrap();
+    let plan: StagePlan = serde_json::from_slice(&plan).unwrap();
+    assert_eq!(plan.chunks.len(), 3, "three chunks of up to 500 rows");
+    let total = plan.chunks.len() as u32;
+    let bodies: Vec<String> = allowances(&plan.chunks, record.allowance)
+        .into_iter()
+        .zip(&plan.chunks)
+        .map(|(allowance, chunk)| {
+            serde_json::to_string(&ChunkJob {
+                workspace: ws.to_string(),
+                import: id.clone(),
+                generation: record.generation,
+                chunk: *chunk,
+                chunks_total: total,
+                allowance,
+            })
+            .unwrap()
+        })
+        .collect();
+    stack.service.rows.send_all(&bodies).await.unwrap();
+
+    let run = finish(env, ws, &import).await;
+    assert_same(clean, &run);
+
+    // And again once completed: nothing changes.
+    let before = ok(api.import(&id).await).body;
+    // A worker's first step reads the import and its chunk marker.
+    let reads = calls(&stack, "DynamoDB", "BatchGetItem");
+    stack.service.rows.send_all(&bodies).await.unwrap();
+    drained(
+        &stack,
+        &stack.resources.rows_queue_url,
+        "BatchGetItem",
+        reads,
+    )
+    .await;
+    assert_eq!(ok(api.import(&id).await).body, before);
+    assert_invariants(env, ws, &run).await;
+    let notes = stack.service.table.notifications(ws).await.unwrap();
+    assert_eq!(notes.len(), 1, "one notification: {notes:?}");
+    stack.stop().await;
+}
+
+/// A worker dies right after some of its transactions were carried out; the
+/// message comes back two seconds later.
+async fn worker_dies(ws: &str, nth: u64, repeat: u64) {
+    let _turn = FEW_AT_A_TIME.acquire().await.unwrap();
+    let clean = clean().await;
+    let stack = own_stack(StackOptions {
+        visibility_timeout: Some(2),
+        faults: vec![Fault {
+            operation: "TransactWriteItems",
+            nth,
+            repeat,
+            kind: FaultKind::LostAnswer,
+        }],
+        ..StackOptions::default()
+    })
+    .await;
+    let env = Env::of(&stack);
+    let api = env.api(ws);
+    let import = prepare(env, ws).await;
+    let before = assert_workers_not_started(&stack);
+    assert!(
+        nth > before + 1,
+        "the fault lands after the confirm's transaction"
+    );
+    confirm(&api, &id_of(&import)).await;
+    let run = finish(env, ws, &import).await;
+    assert_eq!(stack.calls.injected(), repeat, "the fault happened");
+    assert_same(clean, &run);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_dying_after_a_partial_chunk_write_changes_nothing() {
+    // The second (or third) transaction of the workers: some rows of a chunk
+    // are written, the worker never hears so.
+    worker_dies("faults-dies-once", 10, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_dying_twice_in_a_row_changes_nothing() {
+    worker_dies("faults-dies-twice", 11, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_reads_and_writes_change_nothing() {
+    let _turn = FEW_AT_A_TIME.acquire().await.unwrap();
+    let clean = clean().await;
+    let throttle = |operation, nth, repeat| Fault {
+        operation,
+        nth,
+        repeat,
+        kind: FaultKind::Throttle,
+    };
+    let stack = own_stack(StackOptions {
+        faults: vec![
+            // The validator's first lookups.
+            throttle("BatchGetItem", 1, 2),
+            // The workers' reads and writes.
+            throttle("BatchGetItem", 30, 2),
+            throttle("TransactWriteItems", 10, 2),
+        ],
+        ..StackOptions::default()
+    })
+    .await;
+    let env = Env::of(&stack);
+    let ws = "faults-throttled";
+    let api = env.api(ws);
+    let import = prepare(env, ws).await;
+    assert_workers_not_started(&stack);
+    let reads = calls(&stack, "DynamoDB", "BatchGetItem");
+    assert!(
+        reads < 30,
+        "the second read fault lands in the workers: {reads}"
+    );
+    assert_eq!(
+        stack.calls.injected(),
+        2,
+        "the validator's reads were throttled"
+    );
+    confirm(&api, &id_of(&import)).await;
+    let run = finish(env, ws, &import).await;
+    assert_eq!(stack.calls.injected(), 6, "every throttle happened");
+    assert_same(clean, &run);
+    stack.stop().await;
+}
