@@ -27,26 +27,9 @@ fn assert_error(answer: &Answer, status: u16, code: &str) {
 
 /// Decodes `%XX` escapes.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// A plain HTTP client that does not follow redirects.
@@ -103,6 +86,29 @@ async fn files_that_break_the_rules_are_refused_when_declared() {
             created.body
         );
         assert_eq!(created.body["file"]["size_bytes"], size);
+        // The URL accepts exactly the declared file, for a short time: the
+        // length is signed (S3 refuses any other body; moto does not check)
+        // and the URL expires within 15 minutes.
+        let url = created.body["upload"]["url"].as_str().unwrap();
+        let signed = percent_decode(url);
+        let signed_headers = signed
+            .split('&')
+            .find_map(|p| p.strip_prefix("X-Amz-SignedHeaders="))
+            .unwrap_or("");
+        assert!(
+            signed_headers.split(';').any(|h| h == "content-length"),
+            "{signed}"
+        );
+        let expires: u64 = signed
+            .split('&')
+            .find_map(|p| p.strip_prefix("X-Amz-Expires="))
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        assert!(expires <= 15 * 60, "{expires}");
+        assert_eq!(
+            created.body["upload"]["headers"]["content-length"],
+            size.to_string()
+        );
     }
 }
 
