@@ -147,6 +147,14 @@ async fn run(
         .await
         .map_err(err)?;
     bar.finish_with_message(done["status"].as_str().unwrap_or("").to_string());
+    if bar.is_hidden() {
+        // Not a terminal: the bar draws nothing, so say where it ended.
+        let _ = writeln!(
+            out,
+            "   {}/{} rows done",
+            done["progress"]["rows_done"], done["progress"]["rows_total"]
+        );
+    }
     if done["status"] != "completed" {
         return Err(format!("the import ended as {}", done["status"]));
     }
