@@ -14,9 +14,6 @@ use contact_import::aws::Clients;
 use contact_import::options::Identifier;
 use contact_import::service::Service;
 use contact_import::service::auth::Role;
-use contact_import::service::imports::allowances;
-use contact_import::service::model::{ChunkJob, StagePlan};
-use contact_import::store::keys;
 use contacts::client::ApiClient;
 use contacts::stack::calls::{Fault, FaultKind};
 use contacts::stack::local::{Stack, StackOptions};
@@ -395,30 +392,8 @@ async fn chunks_delivered_twice_reversed_and_sent_again_end_as_one_clean_run() {
 
     // Every chunk message once more, built as the confirm builds them.
     let record = stack.service.table.import(ws, &id).await.unwrap().unwrap();
-    let plan = stack
-        .service
-        .bucket
-        .get(&keys::plan_object(ws, &id, record.generation), None)
-        .await
-        .unwrap();
-    let plan: StagePlan = serde_json::from_slice(&plan).unwrap();
-    assert_eq!(plan.chunks.len(), 3, "three chunks of up to 500 rows");
-    let total = plan.chunks.len() as u32;
-    let bodies: Vec<String> = allowances(&plan.chunks, record.allowance)
-        .into_iter()
-        .zip(&plan.chunks)
-        .map(|(allowance, chunk)| {
-            serde_json::to_string(&ChunkJob {
-                workspace: ws.to_string(),
-                import: id.clone(),
-                generation: record.generation,
-                chunk: *chunk,
-                chunks_total: total,
-                allowance,
-            })
-            .unwrap()
-        })
-        .collect();
+    let bodies = stack.service.chunk_messages(&record).await.unwrap();
+    assert_eq!(bodies.len(), 3, "three chunks of up to 500 rows");
     stack.service.rows.send_all(&bodies).await.unwrap();
 
     let run = finish(env, ws, &import).await;

@@ -418,12 +418,12 @@ impl Service {
         serde_json::from_slice(&bytes).map_err(|e| ServiceError::Internal(e.to_string()))
     }
 
-    /// Sends one message per chunk, ten per call. Sending twice is harmless:
-    /// a chunk is counted once.
-    async fn fan_out(&self, record: &ImportRecord) -> Result<(), ServiceError> {
+    /// One message body per chunk of a confirmed import, in file order;
+    /// each carries its share of the quota left at confirm.
+    pub async fn chunk_messages(&self, record: &ImportRecord) -> Result<Vec<String>, ServiceError> {
         let plan = self.plan(record).await?;
         let total = plan.chunks.len() as u32;
-        let bodies: Vec<String> = allowances(&plan.chunks, record.allowance)
+        allowances(&plan.chunks, record.allowance)
             .into_iter()
             .zip(&plan.chunks)
             .map(|(allowance, chunk)| {
@@ -435,9 +435,15 @@ impl Service {
                     chunks_total: total,
                     allowance,
                 })
-                .expect("a job serialises")
+                .map_err(|e| ServiceError::Internal(e.to_string()))
             })
-            .collect();
+            .collect()
+    }
+
+    /// Sends one message per chunk, ten per call. Sending twice is harmless:
+    /// a chunk is counted once.
+    async fn fan_out(&self, record: &ImportRecord) -> Result<(), ServiceError> {
+        let bodies = self.chunk_messages(record).await?;
         self.rows.send_all(&bodies).await?;
         self.table
             .set_fanned_out(&record.workspace, &record.id)
