@@ -422,7 +422,6 @@ impl Service {
     /// each carries its share of the quota left at confirm.
     pub async fn chunk_messages(&self, record: &ImportRecord) -> Result<Vec<String>, ServiceError> {
         let plan = self.plan(record).await?;
-        let total = plan.chunks.len() as u32;
         allowances(&plan.chunks, record.allowance)
             .into_iter()
             .zip(&plan.chunks)
@@ -432,7 +431,6 @@ impl Service {
                     import: record.id.clone(),
                     generation: record.generation,
                     chunk: *chunk,
-                    chunks_total: total,
                     allowance,
                 })
                 .map_err(|e| ServiceError::Internal(e.to_string()))

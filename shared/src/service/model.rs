@@ -118,17 +118,6 @@ pub struct ImportRecord {
     pub finished_at: Option<i64>,
 }
 
-impl ImportRecord {
-    pub fn outcomes(&self) -> Outcomes {
-        Outcomes {
-            imported: self.imported,
-            updated: self.updated,
-            skipped: self.skipped,
-            errors: self.errors,
-        }
-    }
-}
-
 /// What the validator leaves for confirm and the workers, in S3 beside the
 /// stage file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,7 +133,6 @@ pub struct ChunkJob {
     pub import: String,
     pub generation: u32,
     pub chunk: ChunkSpan,
-    pub chunks_total: u32,
     /// New contacts this chunk may create: the quota left when the import was
     /// confirmed, handed out to chunks in file order.
     pub allowance: Option<u64>,

@@ -10,8 +10,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
-    Update,
+    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -905,26 +904,6 @@ impl Table {
             .send()
             .await?;
         Ok(out.items.unwrap_or_default())
-    }
-
-    /// A condition check that `record` is still importing, for transactions
-    /// that must not write after an import ended.
-    pub fn still_importing(&self, record: &ImportRecord) -> TransactWriteItem {
-        TransactWriteItem::builder()
-            .condition_check(
-                ConditionCheck::builder()
-                    .table_name(&self.name)
-                    .set_key(Some(key(
-                        keys::import(&record.workspace, &record.id),
-                        keys::SK_IMPORT,
-                    )))
-                    .condition_expression("#status = :importing")
-                    .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":importing", s("importing"))
-                    .build()
-                    .expect("complete check"),
-            )
-            .build()
     }
 }
 

@@ -70,15 +70,6 @@ impl Calls {
         self.state.lock().expect("calls lock").calls.clone()
     }
 
-    /// Calls so far to one service (`"DynamoDB"`, `"S3"`, `"SQS"`).
-    pub fn service_total(&self, service: &str) -> u64 {
-        self.counts()
-            .iter()
-            .filter(|((s, _), _)| s == service)
-            .map(|(_, n)| n)
-            .sum()
-    }
-
     pub fn reset(&self) {
         let mut state = self.state.lock().expect("calls lock");
         state.calls.clear();
