@@ -429,12 +429,7 @@ impl Validation {
             let mut record = StringRecord::new();
             let mut index = 0;
             while let Some(place) = records.next(&mut record)? {
-                let (Some(row), Some(verdict)) = (self.rows.get(index), self.verdicts.get(index))
-                else {
-                    return Err(
-                        std::io::Error::other("the file changed between two readings").into(),
-                    );
-                };
+                let (row, verdict) = self.scanned(index)?;
                 index += 1;
                 let to_errors = errors.as_mut().filter(|_| verdict.status == Status::Error);
                 if to_errors.is_none() && preview.is_none() {
@@ -442,9 +437,7 @@ impl Validation {
                 }
                 let message = self.describe(row, *verdict, &record);
                 if let Some(w) = to_errors {
-                    // The error file holds some rows only: say where each stood.
-                    let located = format!("Row {}: {message}", place.row);
-                    files::write_row(w, &record, self.headers.len(), &[&located])?;
+                    self.write_error_row(w, place, &record, &message)?;
                 }
                 if let Some(w) = preview.as_mut() {
                     let extra = [verdict.status.as_str(), message.as_str()];
@@ -504,6 +497,7 @@ impl Validation {
     /// the error when it holds whatever the workspace becomes, else the
     /// normalised identifier and contact. Rows are cut into chunks of
     /// `chunk_rows`; answers each chunk's byte range in what was written.
+    /// The error file, when wanted, is written in the same reading.
     pub fn write_stage(
         &self,
         source: &(impl Source + ?Sized),
@@ -511,7 +505,11 @@ impl Validation {
         workspace: &Workspace,
         chunk_rows: usize,
         out: &mut (dyn Write + '_),
+        errors: Option<&mut (dyn Write + '_)>,
     ) -> Result<Vec<ChunkSpan>, ValidateError> {
+        let mut errors = errors
+            .map(|w| files::writer(w, self.dialect.delimiter, &self.headers, FileKind::Errors))
+            .transpose()?;
         let default_country = options.check(workspace)?;
         let rules = RowRules {
             plan: &self.plan,
@@ -529,12 +527,7 @@ impl Validation {
             let mut line = Vec::new();
             let mut index = 0usize;
             while let Some(place) = records.next(&mut record)? {
-                let (Some(row), Some(verdict)) = (self.rows.get(index), self.verdicts.get(index))
-                else {
-                    return Err(
-                        std::io::Error::other("the file changed between two readings").into(),
-                    );
-                };
+                let (row, verdict) = self.scanned(index)?;
                 if index.is_multiple_of(chunk_rows.max(1)) {
                     chunks.push(ChunkSpan {
                         index: chunks.len() as u32,
@@ -559,16 +552,20 @@ impl Validation {
                 } else {
                     rules.draft(&record).ok()
                 };
+                let message = (verdict.status == Status::Error)
+                    .then(|| self.describe(row, *verdict, &record));
+                if let (Some(w), Some(message)) = (errors.as_mut(), &message) {
+                    self.write_error_row(w, place, &record, message)?;
+                }
                 let staged = StagedRow {
                     row: place.row,
                     cells: record.iter().map(str::to_string).collect(),
-                    error: fixed.then(|| self.describe(row, *verdict, &record)),
+                    error: message.filter(|_| fixed),
                     key: row
                         .identifier
                         .and_then(|i| self.identifiers.get_index(i as usize))
                         .map(|(k, _)| k.to_string()),
                     draft,
-                    predicted: verdict.status,
                 };
                 line.clear();
                 serde_json::to_writer(&mut line, &staged).map_err(std::io::Error::other)?;
@@ -584,7 +581,33 @@ impl Validation {
             Ok(())
         })?;
         out.flush()?;
+        if let Some(w) = errors.as_mut() {
+            w.flush()?;
+        }
         Ok(chunks)
+    }
+
+    /// The first reading's row and verdict at `index` of the second.
+    fn scanned(&self, index: usize) -> std::io::Result<(&ScannedRow, &Verdict)> {
+        match (self.rows.get(index), self.verdicts.get(index)) {
+            (Some(row), Some(verdict)) => Ok((row, verdict)),
+            _ => Err(std::io::Error::other(
+                "the file changed between two readings",
+            )),
+        }
+    }
+
+    /// A row of the error file: the error file holds some rows only, so each
+    /// message says where its row stood.
+    fn write_error_row<W: Write>(
+        &self,
+        w: &mut csv::Writer<W>,
+        place: RowPlace,
+        record: &StringRecord,
+        message: &str,
+    ) -> std::io::Result<()> {
+        let located = format!("Row {}: {message}", place.row);
+        files::write_row(w, record, self.headers.len(), &[&located])
     }
 
     /// The dialect found, given as overrides so a second reading sees the
@@ -614,8 +637,6 @@ pub struct StagedRow {
     /// The contact the row describes, for rows without a fixed error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<ContactDraft>,
-    /// The review's prediction.
-    pub predicted: Status,
 }
 
 /// A run of consecutive rows in the stage file, handled as one unit.

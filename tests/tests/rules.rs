@@ -351,3 +351,72 @@ fn a_file_of_many_batches_is_classified_in_file_order() {
     assert_eq!(&rows[3_003][3], "plan contact limit reached");
     assert_eq!((v.review.to_add, v.review.errors), (3_000, 2_000));
 }
+
+#[test]
+fn the_stage_file_is_cut_into_chunks_and_written_with_the_error_file_in_one_reading() {
+    let mut file = String::from("Nombre;Celular;Correo\n");
+    for n in 0..7 {
+        file.push_str(&format!("Ana {n};099{:07};ana{n}@x.ec\n", 1_234_500 + n));
+    }
+    file.push_str("Luis;no es un número;\n");
+    file.push_str("Eva;0991234500;\n"); // the first row's phone again
+    let options = ImportOptions::default();
+    let v = run(file.as_bytes(), &options, &ec()).expect("validates");
+    let (mut stage, mut errors) = (Vec::new(), Vec::new());
+    let chunks = v
+        .write_stage(
+            file.as_bytes(),
+            &options,
+            &ec(),
+            4,
+            &mut stage,
+            Some(&mut errors),
+        )
+        .unwrap();
+
+    // The same error file as the review's own writer gives.
+    let mut expected = Vec::new();
+    v.write_files(file.as_bytes(), Some(&mut expected), None)
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(errors).unwrap(),
+        String::from_utf8(expected).unwrap()
+    );
+
+    // Chunks of 4 rows that cover the stage file end to end, each range
+    // holding exactly its rows, in file order.
+    assert_eq!(chunks.iter().map(|c| c.rows).collect::<Vec<_>>(), [4, 4, 1]);
+    assert_eq!(chunks.first().unwrap().start, 0);
+    assert_eq!(chunks.last().unwrap().end, stage.len() as u64);
+    let mut next_row = 2;
+    for pair in chunks.windows(2) {
+        assert_eq!(pair[0].end, pair[1].start);
+    }
+    for chunk in &chunks {
+        let lines = &stage[chunk.start as usize..chunk.end as usize];
+        let rows: Vec<contact_import::StagedRow> = lines
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), chunk.rows as usize);
+        assert_eq!(rows[0].row, chunk.first_row);
+        for row in rows {
+            assert_eq!(row.row, next_row);
+            next_row += 1;
+        }
+    }
+    // Fixed errors travel as text; the others carry their contact.
+    let rows: Vec<contact_import::StagedRow> = stage
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert!(rows[0].error.as_deref().unwrap().contains("is on 2 rows"));
+    assert!(rows[7].error.as_deref().unwrap().starts_with("Celular"));
+    assert_eq!(rows[1].key.as_deref(), Some("+593991234501"));
+    let draft = rows[1].draft.as_ref().unwrap();
+    assert_eq!(draft.email.as_deref(), Some("ana1@x.ec"));
+    assert_eq!(draft.country.as_deref(), Some("EC"));
+    assert_eq!(chunks.iter().map(|c| c.adds).sum::<u32>(), 6);
+}

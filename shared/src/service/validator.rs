@@ -227,14 +227,18 @@ impl Service {
         };
         let errors_path = folder.path().join("errors.csv");
         let stage_path = folder.path().join("stage.jsonl");
+        // One more reading writes both the error file and the stage file.
         let chunks = tokio::task::block_in_place(|| -> Result<_, ValidateError> {
             let mut errors = std::io::BufWriter::new(std::fs::File::create(&errors_path)?);
-            validation.write_files(&source, Some(&mut errors), None)?;
-            drop(errors);
             let mut stage = std::io::BufWriter::new(std::fs::File::create(&stage_path)?);
-            let chunks =
-                validation.write_stage(&source, options, &workspace, CHUNK_ROWS, &mut stage)?;
-            Ok(chunks)
+            validation.write_stage(
+                &source,
+                options,
+                &workspace,
+                CHUNK_ROWS,
+                &mut stage,
+                Some(&mut errors),
+            )
         })
         .map_err(|e| Failure::Service(ServiceError::Internal(e.to_string())))?;
         let g = record.generation;
