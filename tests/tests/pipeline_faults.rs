@@ -392,7 +392,8 @@ async fn chunks_delivered_twice_reversed_and_sent_again_end_as_one_clean_run() {
 
     // Every chunk message once more, built as the confirm builds them.
     let record = stack.service.table.import(ws, &id).await.unwrap().unwrap();
-    let bodies = stack.service.chunk_messages(&record).await.unwrap();
+    let plan = stack.service.plan(&record).await.unwrap();
+    let bodies = Service::chunk_messages(&record, &plan).unwrap();
     assert_eq!(bodies.len(), 3, "three chunks of up to 500 rows");
     stack.service.rows.send_all(&bodies).await.unwrap();
 

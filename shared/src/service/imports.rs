@@ -360,7 +360,8 @@ impl Service {
             ImportStatus::Review => {}
             // A confirm whose messages did not all go out is finished here.
             ImportStatus::Importing if !record.fanned_out => {
-                self.fan_out(&record).await?;
+                let plan = self.plan(&record).await?;
+                self.fan_out(&record, &plan).await?;
                 return self.load(&caller.workspace, id).await;
             }
             ImportStatus::Expired => return Err(expired()),
@@ -407,12 +408,17 @@ impl Service {
             }
             Err(ConfirmError::Store(e)) => return Err(e.into()),
         }
-        let record = self.load(&caller.workspace, id).await?;
-        self.fan_out(&record).await?;
+        // The messages need only what this confirm just stored.
+        let confirmed = ImportRecord {
+            allowance,
+            ..record
+        };
+        self.fan_out(&confirmed, &plan).await?;
         self.load(&caller.workspace, id).await
     }
 
-    async fn plan(&self, record: &ImportRecord) -> Result<StagePlan, ServiceError> {
+    /// The chunks the validation of the import's generation left.
+    pub async fn plan(&self, record: &ImportRecord) -> Result<StagePlan, ServiceError> {
         let key = keys::plan_object(&record.workspace, &record.id, record.generation);
         let bytes = self.bucket.get(&key, None).await?;
         serde_json::from_slice(&bytes).map_err(|e| ServiceError::Internal(e.to_string()))
@@ -420,8 +426,10 @@ impl Service {
 
     /// One message body per chunk of a confirmed import, in file order;
     /// each carries its share of the quota left at confirm.
-    pub async fn chunk_messages(&self, record: &ImportRecord) -> Result<Vec<String>, ServiceError> {
-        let plan = self.plan(record).await?;
+    pub fn chunk_messages(
+        record: &ImportRecord,
+        plan: &StagePlan,
+    ) -> Result<Vec<String>, ServiceError> {
         allowances(&plan.chunks, record.allowance)
             .into_iter()
             .zip(&plan.chunks)
@@ -440,8 +448,8 @@ impl Service {
 
     /// Sends one message per chunk, ten per call. Sending twice is harmless:
     /// a chunk is counted once.
-    async fn fan_out(&self, record: &ImportRecord) -> Result<(), ServiceError> {
-        let bodies = self.chunk_messages(record).await?;
+    async fn fan_out(&self, record: &ImportRecord, plan: &StagePlan) -> Result<(), ServiceError> {
+        let bodies = Self::chunk_messages(record, plan)?;
         self.rows.send_all(&bodies).await?;
         self.table
             .set_fanned_out(&record.workspace, &record.id)

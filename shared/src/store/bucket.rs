@@ -6,17 +6,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use tokio::io::AsyncWriteExt;
 
 use super::table::StoreError;
-
-fn unavailable(e: impl std::error::Error) -> StoreError {
-    StoreError::Unavailable(DisplayErrorContext(e).to_string())
-}
 
 /// A presigned request the client sends as given.
 #[derive(Debug, Clone)]
@@ -46,7 +41,7 @@ impl Bucket {
             .bucket(&self.name)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         Ok(())
     }
 
@@ -58,7 +53,7 @@ impl Bucket {
         size_bytes: u64,
         expires_in: Duration,
     ) -> Result<Presigned, StoreError> {
-        let config = PresigningConfig::expires_in(expires_in).map_err(unavailable)?;
+        let config = PresigningConfig::expires_in(expires_in).map_err(StoreError::unavailable)?;
         let request = self
             .client
             .put_object()
@@ -67,7 +62,7 @@ impl Bucket {
             .content_length(size_bytes as i64)
             .presigned(config)
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         Ok(Presigned {
             method: request.method().to_string(),
             url: request.uri().to_string(),
@@ -85,7 +80,7 @@ impl Bucket {
         file_name: &str,
         expires_in: Duration,
     ) -> Result<String, StoreError> {
-        let config = PresigningConfig::expires_in(expires_in).map_err(unavailable)?;
+        let config = PresigningConfig::expires_in(expires_in).map_err(StoreError::unavailable)?;
         let safe: String = file_name
             .chars()
             .map(|c| {
@@ -105,7 +100,7 @@ impl Bucket {
             .response_content_type("text/csv; charset=utf-8")
             .presigned(config)
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         Ok(request.uri().to_string())
     }
 
@@ -121,7 +116,7 @@ impl Bucket {
         {
             Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(StoreError::unavailable(e)),
         }
     }
 
@@ -134,13 +129,13 @@ impl Bucket {
             .key(key)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         let mut body = out.body;
         let mut file = tokio::fs::File::create(path)
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut written = 0u64;
-        while let Some(bytes) = body.try_next().await.map_err(unavailable)? {
+        while let Some(bytes) = body.try_next().await.map_err(StoreError::unavailable)? {
             written += bytes.len() as u64;
             file.write_all(&bytes)
                 .await
@@ -161,8 +156,8 @@ impl Bucket {
             }
             request = request.range(format!("bytes={start}-{}", end - 1));
         }
-        let out = request.send().await.map_err(unavailable)?;
-        let bytes = out.body.collect().await.map_err(unavailable)?;
+        let out = request.send().await.map_err(StoreError::unavailable)?;
+        let bytes = out.body.collect().await.map_err(StoreError::unavailable)?;
         Ok(bytes.into_bytes().to_vec())
     }
 
@@ -180,7 +175,7 @@ impl Bucket {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         Ok(())
     }
 
@@ -190,7 +185,9 @@ impl Bucket {
         path: &Path,
         content_type: &str,
     ) -> Result<(), StoreError> {
-        let body = ByteStream::from_path(path).await.map_err(unavailable)?;
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(StoreError::unavailable)?;
         self.client
             .put_object()
             .bucket(&self.name)
@@ -199,7 +196,7 @@ impl Bucket {
             .body(body)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         Ok(())
     }
 
@@ -210,7 +207,7 @@ impl Bucket {
             .key(key)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::unavailable)?;
         Ok(())
     }
 
@@ -226,7 +223,7 @@ impl Bucket {
                 .set_continuation_token(token)
                 .send()
                 .await
-                .map_err(unavailable)?;
+                .map_err(StoreError::unavailable)?;
             let objects: Vec<ObjectIdentifier> = out
                 .contents()
                 .iter()
@@ -237,14 +234,14 @@ impl Bucket {
                     .set_objects(Some(objects))
                     .quiet(true)
                     .build()
-                    .map_err(unavailable)?;
+                    .map_err(StoreError::unavailable)?;
                 self.client
                     .delete_objects()
                     .bucket(&self.name)
                     .delete(delete)
                     .send()
                     .await
-                    .map_err(unavailable)?;
+                    .map_err(StoreError::unavailable)?;
             }
             token = out.next_continuation_token().map(str::to_string);
             if token.is_none() {

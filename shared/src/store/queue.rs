@@ -1,7 +1,6 @@
 //! The SQS adapter: messages to the functions, ten per call.
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
 use super::table::StoreError;
@@ -33,7 +32,7 @@ impl Queue {
             .queue_url(&self.url)
             .send()
             .await
-            .map_err(|e| StoreError::Unavailable(DisplayErrorContext(e).to_string()))?;
+            .map_err(StoreError::unavailable)?;
         Ok(())
     }
 
@@ -60,7 +59,7 @@ impl Queue {
                     .set_entries(Some(entries))
                     .send()
                     .await
-                    .map_err(|e| StoreError::Unavailable(DisplayErrorContext(e).to_string()))?;
+                    .map_err(StoreError::unavailable)?;
                 let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
                 if failed.is_empty() {
                     break;

@@ -52,7 +52,14 @@ where
         {
             return Self::Conflict;
         }
-        Self::Unavailable(DisplayErrorContext(&e).to_string())
+        Self::unavailable(e)
+    }
+}
+
+impl StoreError {
+    /// Any AWS error that leaves nothing to decide but a later retry.
+    pub fn unavailable(e: impl std::error::Error) -> Self {
+        Self::Unavailable(DisplayErrorContext(e).to_string())
     }
 }
 
@@ -289,20 +296,7 @@ impl Table {
                 )
                 .value(":g", n(g)),
         };
-        let u = update.build();
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.name)
-            .set_key(Some(u.key().clone()))
-            .update_expression(u.update_expression())
-            .set_condition_expression(u.condition_expression().map(str::to_string))
-            .set_expression_attribute_names(u.expression_attribute_names().cloned())
-            .set_expression_attribute_values(u.expression_attribute_values().cloned())
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await?;
-        from_item(out.attributes.unwrap_or_default())
+        from_item(update.send_alone(&self.client).await?)
     }
 
     /// Ends a validation with its review: the import shows it, and the review
@@ -968,5 +962,23 @@ impl UpdateBuilder {
         self.update
             .build()
             .expect("table, key and expression given")
+    }
+
+    /// Sends the update on its own (not in a transaction); answers the item
+    /// as it now is.
+    async fn send_alone(self, client: &Client) -> Result<Item, StoreError> {
+        let u = self.build();
+        let out = client
+            .update_item()
+            .table_name(u.table_name())
+            .set_key(Some(u.key().clone()))
+            .update_expression(u.update_expression())
+            .set_condition_expression(u.condition_expression().map(str::to_string))
+            .set_expression_attribute_names(u.expression_attribute_names().cloned())
+            .set_expression_attribute_values(u.expression_attribute_values().cloned())
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await?;
+        Ok(out.attributes.unwrap_or_default())
     }
 }
