@@ -504,3 +504,49 @@ async fn throttled_reads_and_writes_change_nothing() {
     assert_same(clean, &run);
     stack.stop().await;
 }
+
+/// A validator that dies after writing some of its files, then meets a
+/// transaction cancelled by a conflicting one: the upload's message comes
+/// back each time (the same message, so it may resume), and the review and
+/// the import end as a clean run's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_dying_or_meeting_a_conflict_validates_once() {
+    let _turn = FEW_AT_A_TIME.acquire().await.unwrap();
+    let clean = clean().await;
+    let stack = own_stack(StackOptions {
+        visibility_timeout: Some(2),
+        faults: vec![
+            // The second of the validator's files (the stage file) is
+            // stored, but the validator never hears so.
+            Fault {
+                operation: "PutObject",
+                nth: 2,
+                repeat: 1,
+                kind: FaultKind::LostAnswer,
+            },
+            // The five seeds take five transactions; the sixth is the
+            // validator's review.
+            Fault {
+                operation: "TransactWriteItems",
+                nth: 6,
+                repeat: 1,
+                kind: FaultKind::Conflict,
+            },
+        ],
+        ..StackOptions::default()
+    })
+    .await;
+    let env = Env::of(&stack);
+    let ws = "faults-validator";
+    let api = env.api(ws);
+    let import = prepare(env, ws).await;
+    assert_eq!(stack.calls.injected(), 2, "both faults happened");
+    let id = id_of(&import);
+    let record = stack.service.table.import(ws, &id).await.unwrap().unwrap();
+    assert_eq!(record.generation, 1, "validated as the first generation");
+    assert_eq!(record.validating_message, None);
+    confirm(&api, &id).await;
+    let run = finish(env, ws, &import).await;
+    assert_same(clean, &run);
+    stack.stop().await;
+}

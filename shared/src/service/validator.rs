@@ -279,7 +279,7 @@ impl Service {
         };
         match self.table.finish_validation(&reviewed).await {
             // A newer validation (new options) or a cancel overtook this one.
-            Ok(()) | Err(StoreError::Cancelled(_)) => Ok(()),
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

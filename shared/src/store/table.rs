@@ -302,7 +302,8 @@ impl Table {
     /// Ends a validation with its review: the import shows it, and the review
     /// item, which DynamoDB's TTL removes after `expires_at`, makes it
     /// confirmable. Only the validation of the import's newest generation
-    /// may end.
+    /// may end: `Conflict` when it is not (any other cancellation, such as
+    /// a conflicting transaction, is worth another try).
     pub async fn finish_validation(&self, record: &ImportRecord) -> Result<(), StoreError> {
         let ws = &record.workspace;
         let expires_at = record.review_expires_at.unwrap_or_default();
@@ -333,6 +334,7 @@ impl Table {
                 .build(),
         ])
         .await
+        .map_err(first_conflict)
     }
 
     /// Ends a validation with a file-level reason.

@@ -26,6 +26,9 @@ pub enum FaultKind {
     /// AWS answers "slow down" without carrying the call out (the SDK
     /// retries throttling itself).
     Throttle,
+    /// DynamoDB cancels a transaction for a conflicting one, without
+    /// carrying it out (the SDK leaves that to its caller).
+    Conflict,
 }
 
 /// Injects `kind` into the `nth` call (counting from 1) of `operation`
@@ -192,8 +195,8 @@ impl Intercept for Calls {
     ) -> Result<(), BoxError> {
         let verdict = self.record(cfg);
         cfg.interceptor_state().store_put(Verdict(verdict));
-        if verdict == Some(FaultKind::Throttle) {
-            // Throttled calls are not carried out: the request is turned
+        if matches!(verdict, Some(FaultKind::Throttle | FaultKind::Conflict)) {
+            // Refused calls are not carried out: the request is turned
             // into one the emulator refuses without touching anything, and
             // its answer is replaced below.
             let request = context.request_mut();
@@ -218,7 +221,7 @@ impl Intercept for Calls {
     ) -> Result<(), BoxError> {
         let throttled = matches!(
             cfg.load::<Verdict>(),
-            Some(Verdict(Some(FaultKind::Throttle)))
+            Some(Verdict(Some(FaultKind::Throttle | FaultKind::Conflict)))
         );
         if let (Some(metadata), Some(body)) =
             (cfg.load::<Metadata>(), context.request().body().bytes())
@@ -236,15 +239,18 @@ impl Intercept for Calls {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if matches!(
-            cfg.load::<Verdict>(),
-            Some(Verdict(Some(FaultKind::Throttle)))
-        ) {
-            let service = cfg
-                .load::<Metadata>()
-                .map(|m| service_name(m.service()))
-                .unwrap_or("other");
-            *context.response_mut() = throttled(service)?;
+        match cfg.load::<Verdict>() {
+            Some(Verdict(Some(FaultKind::Throttle))) => {
+                let service = cfg
+                    .load::<Metadata>()
+                    .map(|m| service_name(m.service()))
+                    .unwrap_or("other");
+                *context.response_mut() = throttled(service)?;
+            }
+            Some(Verdict(Some(FaultKind::Conflict))) => {
+                *context.response_mut() = cancelled_for_conflict()?;
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -287,5 +293,19 @@ fn throttled(service: &str) -> Result<HttpResponse, BoxError> {
         .status(status)
         .header("content-type", content_type)
         .body(SdkBody::from(body))?;
+    Ok(HttpResponse::try_from(response)?)
+}
+
+/// DynamoDB's answer to a transaction cancelled for a conflicting one.
+fn cancelled_for_conflict() -> Result<HttpResponse, BoxError> {
+    let body = serde_json::json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "message": "Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]",
+        "CancellationReasons": [{"Code": "TransactionConflict", "Message": "injected conflict"}]
+    });
+    let response = http::Response::builder()
+        .status(400)
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(SdkBody::from(body.to_string()))?;
     Ok(HttpResponse::try_from(response)?)
 }
