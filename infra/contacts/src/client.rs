@@ -15,6 +15,19 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The body of an answer with the `expected` status; any other answer
+    /// is an error that says what `call` answered.
+    pub fn expect(self, expected: u16, call: &str) -> Result<Value, ClientError> {
+        if self.status == expected {
+            Ok(self.body)
+        } else {
+            Err(ClientError::Unexpected(format!(
+                "{call} answered {}: {}",
+                self.status, self.body
+            )))
+        }
+    }
+
     /// The error code of an error answer.
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
@@ -122,6 +135,13 @@ impl ApiClient {
             }
         }
         Ok(request.send().await?.status().as_u16())
+    }
+
+    /// Confirms a reviewed import; answers the import, now importing.
+    pub async fn confirm(&self, id: &str) -> Result<Value, ClientError> {
+        self.call("POST", &format!("/v1/imports/{id}/confirm"), None)
+            .await?
+            .expect(200, "confirm")
     }
 
     pub async fn import(&self, id: &str) -> Result<Answer, ClientError> {

@@ -61,13 +61,8 @@ async fn run(
         )
         .await
         .map_err(err)?;
-    if created.status != 201 {
-        return Err(format!(
-            "POST /v1/imports answered {}: {}",
-            created.status, created.body
-        ));
-    }
-    let id = created.body["id"].as_str().unwrap_or_default().to_string();
+    let created = created.expect(201, "POST /v1/imports").map_err(err)?;
+    let id = created["id"].as_str().unwrap_or_default().to_string();
     let _ = writeln!(
         out,
         "1. POST /v1/imports → {id}; {name} ({} bytes) PUT to the presigned S3 URL",
@@ -118,23 +113,12 @@ async fn run(
         let _ = writeln!(out, "   error file: {}", path.display());
     }
 
-    let confirmed = api
-        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
-        .await
-        .map_err(err)?;
-    if confirmed.status != 200 {
-        return Err(format!(
-            "confirm answered {}: {}",
-            confirmed.status, confirmed.body
-        ));
-    }
+    let confirmed = api.confirm(&id).await.map_err(err)?;
     let _ = writeln!(
         out,
         "3. Confirmed: rows fanned out to the workers through SQS."
     );
-    let total = confirmed.body["progress"]["rows_total"]
-        .as_u64()
-        .unwrap_or(0);
+    let total = confirmed["progress"]["rows_total"].as_u64().unwrap_or(0);
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template("   {bar:40} {pos}/{len} rows {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),

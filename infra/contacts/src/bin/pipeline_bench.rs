@@ -92,13 +92,8 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
         .start_import("contacts.csv", bytes, None)
         .await
         .map_err(err)?;
-    if created.status != 201 {
-        return Err(format!(
-            "create answered {}: {}",
-            created.status, created.body
-        ));
-    }
-    let id = created.body["id"].as_str().unwrap_or_default().to_string();
+    let created = created.expect(201, "POST /v1/imports").map_err(err)?;
+    let id = created["id"].as_str().unwrap_or_default().to_string();
     stages.push(Stage {
         name: "create + presigned upload",
         took: start.elapsed(),
@@ -118,16 +113,7 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
     }
 
     let start = Instant::now();
-    let confirmed = api
-        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
-        .await
-        .map_err(err)?;
-    if confirmed.status != 200 {
-        return Err(format!(
-            "confirm answered {}: {}",
-            confirmed.status, confirmed.body
-        ));
-    }
+    api.confirm(&id).await.map_err(err)?;
     stages.push(Stage {
         name: "confirm (fan-out of chunk messages)",
         took: start.elapsed(),
