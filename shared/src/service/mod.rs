@@ -144,3 +144,72 @@ where
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A service whose AWS endpoint answers nothing: for paths that must not
+    /// reach AWS at all.
+    fn unreachable_service() -> Service {
+        let clients = Clients::local("http://127.0.0.1:9", &[]);
+        let resources = Resources {
+            table: "t".into(),
+            bucket: "b".into(),
+            uploads_queue_url: "http://127.0.0.1:9/q/uploads".into(),
+            rows_queue_url: "http://127.0.0.1:9/q/rows".into(),
+        };
+        Service::new(
+            &clients,
+            &resources,
+            Config::new(b"k", Duration::from_secs(60)),
+        )
+    }
+
+    fn event(bodies: &[&str]) -> SqsEvent {
+        let mut event = SqsEvent::default();
+        event.records = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                let mut m = SqsMessage::default();
+                m.message_id = Some(format!("m{i}"));
+                m.body = Some(body.to_string());
+                m
+            })
+            .collect();
+        event
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn messages_that_can_never_succeed_are_dropped_not_retried() {
+        let service = unreachable_service();
+        let garbage = ["", "not json", r#"{"workspace": 1}"#];
+        let rows = service.handle_rows(event(&garbage)).await;
+        assert!(rows.batch_item_failures.is_empty(), "{rows:?}");
+        let uploads = service.handle_uploads(event(&garbage)).await;
+        assert!(uploads.batch_item_failures.is_empty(), "{uploads:?}");
+        // S3's test event and objects outside uploads/ ask for nothing.
+        let nothing = [
+            r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#,
+            r#"{"Records":[{"s3":{"object":{"key":"results%2Fw%2Fx.csv"}}}]}"#,
+        ];
+        let uploads = service.handle_uploads(event(&nothing)).await;
+        assert!(uploads.batch_item_failures.is_empty(), "{uploads:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_store_that_cannot_be_reached_hands_only_that_message_back() {
+        let service = unreachable_service();
+        // A well-formed chunk needs the table, which does not answer: that
+        // message alone comes back; the garbage beside it is dropped.
+        let job = r#"{"workspace":"w","import":"imp_1","generation":1,"chunk":{"index":0,"first_row":2,"rows":1,"start":0,"end":10,"adds":1},"allowance":null}"#;
+        let rows = service.handle_rows(event(&["garbage", job])).await;
+        let failed: Vec<&str> = rows
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["m1"]);
+    }
+}
