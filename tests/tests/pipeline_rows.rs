@@ -210,7 +210,7 @@ async fn update_existing_updates_the_known_and_skips_the_unknown() {
         .put_settings(
             ws,
             &Settings {
-                contact_quota: Some(0),
+                contact_limit: Some(0),
                 ..Settings::default()
             },
         )
@@ -454,7 +454,7 @@ async fn quota_case(ws: &str, purpose: &str) {
         .put_settings(
             ws,
             &Settings {
-                contact_quota: Some(3),
+                contact_limit: Some(3),
                 ..Settings::default()
             },
         )

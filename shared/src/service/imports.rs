@@ -150,7 +150,7 @@ impl Service {
     /// this month.
     pub async fn workspace(&self, ws: &str) -> Result<Workspace, ServiceError> {
         let settings = self.table.settings(ws).await?;
-        let remaining_quota = match settings.contact_quota {
+        let remaining_quota = match settings.contact_limit {
             Some(quota) => {
                 let created = self
                     .table

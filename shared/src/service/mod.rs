@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod auth;
+pub mod contact_routes;
 pub mod contacts;
 pub mod error;
 pub mod imports;

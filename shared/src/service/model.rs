@@ -172,15 +172,52 @@ pub struct Contact {
     pub updated_at: String,
 }
 
-/// A workspace's settings, as far as imports read them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+/// A workspace's settings (`GET/PUT /v1/settings`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// ISO 3166-1 alpha-2: how numbers written without `+` are read.
     pub default_country: Option<String>,
-    /// New contacts per month; `None` is unlimited.
-    pub contact_quota: Option<u64>,
+    /// New contacts a month; `null` is unlimited.
+    pub contact_limit: Option<u64>,
+    pub monthly_reset: MonthlyReset,
+    #[schema(value_type = Vec<Object>)]
     pub custom_fields: Vec<crate::fields::CustomField>,
+    /// The emails and ids an assignee may name; `null` accepts any.
     pub users: Option<Vec<String>>,
+}
+
+/// Which contacts the month-end reset deletes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonthlyReset {
+    pub mode: ResetMode,
+    /// The tag that marks contacts for deletion when `mode` is `tagged`.
+    pub tag: String,
+}
+
+impl Default for MonthlyReset {
+    fn default() -> Self {
+        Self {
+            mode: ResetMode::Off,
+            tag: DEFAULT_RESET_TAG.to_string(),
+        }
+    }
+}
+
+/// The reset tag unless a workspace names another.
+pub const DEFAULT_RESET_TAG: &str = "Borrar";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetMode {
+    /// Nothing is deleted.
+    #[default]
+    Off,
+    /// Every contact.
+    All,
+    /// The contacts carrying the reset tag.
+    Tagged,
 }
 
 /// Times as the API writes them: RFC 3339, UTC, to the second.

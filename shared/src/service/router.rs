@@ -18,12 +18,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::Service;
 use super::auth::Caller;
-use super::contacts::{ContactPage, NewContact};
+use super::contact_routes;
 use super::error::ServiceError;
 use super::imports::{CreateImport, ImportPage, ImportView, PatchImport};
-use super::model::Contact;
 
-type Shared = Arc<Service>;
+pub(super) type Shared = Arc<Service>;
 
 /// The service's routes.
 pub fn router(service: Shared) -> Router {
@@ -41,8 +40,7 @@ pub fn router(service: Shared) -> Router {
         )
         .route("/v1/imports/{id}/errors", get(errors_file))
         .route("/v1/imports/{id}/result", get(result_file))
-        .route("/v1/contacts", get(find_contacts).post(create_contact))
-        .route("/v1/contacts/{id}", get(get_contact))
+        .merge(contact_routes::routes())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             error(
@@ -98,7 +96,7 @@ impl FromRequestParts<Shared> for Caller {
 }
 
 /// A JSON body whose every flaw answers 400 in the API's error shape.
-struct Body<T>(T);
+pub(super) struct Body<T>(pub(super) T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ServiceError;
@@ -142,7 +140,14 @@ async fn health(
 }
 
 async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+    axum::Json(api_doc())
+}
+
+/// The OpenAPI document: every module's routes in one.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(contact_routes::ContactsApi::openapi());
+    doc
 }
 
 #[utoipa::path(post, path = "/v1/imports", request_body = CreateImport, security(("bearer" = [])), responses(
@@ -256,51 +261,12 @@ async fn result_file(
     Ok(redirect(service.result_link(&caller, &id).await?))
 }
 
-#[utoipa::path(post, path = "/v1/contacts", security(("bearer" = [])), request_body = NewContact,
-    responses((status = 201, body = Contact), (status = 400), (status = 409, description = "identifier taken")))]
-async fn create_contact(
-    State(service): State<Shared>,
-    caller: Caller,
-    Body(new): Body<NewContact>,
-) -> Result<Response, ServiceError> {
-    let contact = service.create_contact(&caller, new).await?;
-    Ok((StatusCode::CREATED, axum::Json(contact)).into_response())
-}
-
-#[utoipa::path(get, path = "/v1/contacts/{id}", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Contact), (status = 404)))]
-async fn get_contact(
-    State(service): State<Shared>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Contact>, ServiceError> {
-    Ok(axum::Json(service.contact(&caller, &id).await?))
-}
-
-#[utoipa::path(get, path = "/v1/contacts", security(("bearer" = [])),
-    params(("phone" = Option<String>, Query), ("email" = Option<String>, Query)),
-    responses((status = 200, body = ContactPage), (status = 400)))]
-async fn find_contacts(
-    State(service): State<Shared>,
-    caller: Caller,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<axum::Json<ContactPage>, ServiceError> {
-    let page = service
-        .find_contacts(
-            &caller,
-            query.get("phone").map(String::as_str),
-            query.get("email").map(String::as_str),
-        )
-        .await?;
-    Ok(axum::Json(page))
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Contact import API", version = "1"),
     paths(health, create_import, list_imports, get_import, patch_import, cancel_import,
-        confirm_import, errors_file, result_file, create_contact, get_contact, find_contacts),
-    components(schemas(ImportView, CreateImport, PatchImport, ImportPage, Contact, NewContact, ContactPage)),
+        confirm_import, errors_file, result_file),
+    components(schemas(ImportView, CreateImport, PatchImport, ImportPage)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -594,6 +594,30 @@ impl Table {
             .unwrap_or(0))
     }
 
+    /// Adds `count` new contacts to `month`'s counter, and with a `limit`
+    /// only while the total stays within it: the atomic check every creation
+    /// (API or import) passes. `None` when `count` alone exceeds the limit.
+    pub fn count_new_contacts(
+        &self,
+        ws: &str,
+        month: &str,
+        count: u64,
+        limit: Option<u64>,
+    ) -> Option<TransactWriteItem> {
+        let mut update = self
+            .update(
+                key(keys::workspace(ws), &keys::counters_sk(month)),
+                "ADD contacts_created :n",
+            )
+            .value(":n", n(count));
+        if let Some(limit) = limit {
+            update = update
+                .condition("attribute_not_exists(contacts_created) OR contacts_created <= :max")
+                .value(":max", n(limit.checked_sub(count)?));
+        }
+        Some(TransactWriteItem::builder().update(update.build()).build())
+    }
+
     // ---- contacts and claims ---------------------------------------------
 
     fn contact_item(ws: &str, contact: &Contact) -> Result<Item, StoreError> {
