@@ -1,5 +1,5 @@
 # The project's commands. `make demo` and `make test` are the two a newcomer needs.
-.PHONY: demo test run token bench bench-pipeline fmt lint moto
+.PHONY: demo test run token reset bench bench-pipeline fmt lint moto
 
 CARGO ?= cargo
 PYTHON ?= python3
@@ -30,6 +30,10 @@ run: moto
 # A token the running stack accepts (same key: JWT_SECRET or the local default).
 token:
 	@$(CARGO) run -q -p contacts -- token --workspace $(WORKSPACE) --role $(ROLE)
+
+# The month-end reset, now, on the stack `make run` started (same PORT).
+reset:
+	@PORT=$(PORT) $(CARGO) run -q -p contacts -- reset
 
 # Speed and memory figures of the engine against a Python csv + phonenumbers
 # validator (installs the Python package when missing); see docs/BENCHMARKS.md.

@@ -23,6 +23,8 @@ pub enum FileKind {
     Preview,
     /// Every row with its outcome, after the import.
     Result,
+    /// Contacts, in the columns asked for.
+    Export,
 }
 
 impl FileKind {
@@ -31,6 +33,7 @@ impl FileKind {
             Self::Errors => &["Error"],
             Self::Preview => &["Predicted Status", "Errors"],
             Self::Result => &["Import Status", "Errors", "Contact ID"],
+            Self::Export => &[],
         }
     }
 }

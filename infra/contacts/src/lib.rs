@@ -47,6 +47,9 @@ enum Command {
     /// Prints a token the local stack accepts (signed with JWT_SECRET, or the
     /// local stack's default key).
     Token(TokenArgs),
+    /// Runs the month-end reset now on the local stack `contacts run` started
+    /// (PORT, default 3000): every workspace whose monthly reset is on.
+    Reset,
     /// Starts the local stack, imports FILE through the HTTP API and the
     /// presigned URL, confirms, follows the progress, downloads the result,
     /// and stops the stack.
@@ -144,6 +147,7 @@ pub fn run(
     let result = match cli.command {
         Command::Validate(args) => run_validate(args, out),
         Command::Run => run_stack(out),
+        Command::Reset => runtime().and_then(|rt| rt.block_on(run_reset(out))),
         Command::Token(args) => {
             let token =
                 Keys::new(jwt_secret().as_bytes()).sign(&args.workspace, args.role, 24 * 3600);
@@ -246,6 +250,27 @@ fn run_stack(out: &mut dyn Write) -> Result<(), Failure> {
         stack.stop().await;
         Ok(())
     })
+}
+
+/// `contacts reset`: asks the running local stack for the month-end reset.
+async fn run_reset(out: &mut dyn Write) -> Result<(), Failure> {
+    let port: u16 = env_number("PORT", 3000)?;
+    let url = format!("http://127.0.0.1:{port}{}", stack::local::MONTH_END_PATH);
+    let answer = reqwest::Client::new()
+        .post(&url)
+        .send()
+        .await
+        .map_err(|e| failure(format!("{url}: {e} (is `make run` running?)")))?;
+    let status = answer.status();
+    let body = answer.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(failure(format!("{url}: {status} {body}")));
+    }
+    writeln!(
+        out,
+        "month-end reset asked: {body}\neach workspace's backup and counts: GET /v1/notifications"
+    )
+    .map_err(|e| failure(e.to_string()))
 }
 
 fn run_validate(args: ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {

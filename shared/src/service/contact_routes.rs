@@ -1,4 +1,5 @@
-//! The contact routes: read, look up, list, create, edit, tag, delete.
+//! The contact routes: read, look up, list, create, edit, tag, delete, and
+//! merge suggestions. The workspace is always the token's.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,9 @@ use axum::routing::get;
 use utoipa::OpenApi;
 
 use super::auth::Caller;
-use super::contacts::{ContactPage, NewContact};
+use super::contacts::{
+    ContactList, ContactPage, ContactPatch, ContactQuery, NewContact, TagsChange,
+};
 use super::error::ServiceError;
 use super::model::Contact;
 use super::router::{Body, Shared};
@@ -18,11 +21,25 @@ use super::router::{Body, Shared};
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
         .route("/v1/contacts", get(find_contacts).post(create_contact))
-        .route("/v1/contacts/{id}", get(get_contact))
+        .route(
+            "/v1/contacts/{id}",
+            get(get_contact)
+                .patch(update_contact)
+                .delete(delete_contact),
+        )
+        .route(
+            "/v1/contacts/{id}/tags",
+            axum::routing::post(add_tags).delete(remove_tags),
+        )
+        .route(
+            "/v1/contacts/{id}/merge-suggestions",
+            get(merge_suggestions),
+        )
 }
 
 #[utoipa::path(post, path = "/v1/contacts", security(("bearer" = [])), request_body = NewContact,
-    responses((status = 201, body = Contact), (status = 400), (status = 409, description = "identifier taken")))]
+    responses((status = 201, body = Contact), (status = 400, description = "a value is invalid"),
+        (status = 409, description = "identifier_taken: another contact has the phone or email; contact_limit_reached: the plan's monthly contact limit is used up")))]
 async fn create_contact(
     State(service): State<Shared>,
     caller: Caller,
@@ -43,26 +60,109 @@ async fn get_contact(
 }
 
 #[utoipa::path(get, path = "/v1/contacts", security(("bearer" = [])),
-    params(("phone" = Option<String>, Query), ("email" = Option<String>, Query)),
-    responses((status = 200, body = ContactPage), (status = 400)))]
+    params(
+        ("phone" = Option<String>, Query, description = "look up the contacts holding this phone (normalised as imports do)"),
+        ("email" = Option<String>, Query, description = "look up the contacts holding this email"),
+        ("tag" = Option<String>, Query, description = "list only contacts carrying this tag, compared case-insensitively"),
+        ("cursor" = Option<String>, Query, description = "the cursor of the previous page"),
+        ("limit" = Option<usize>, Query, description = "page size, 1 to 100; 50 when not given")),
+    responses((status = 200, body = ContactPage, description = "a look-up answers every holder and no cursor; a listing answers a page and the cursor of the next (null on the last)"),
+        (status = 400, description = "invalid_query: phone and email together, a look-up with listing parameters, a bad limit or an unknown parameter; invalid_cursor")))]
 async fn find_contacts(
     State(service): State<Shared>,
     caller: Caller,
-    Query(query): Query<HashMap<String, String>>,
+    Query(params): Query<HashMap<String, String>>,
 ) -> Result<axum::Json<ContactPage>, ServiceError> {
-    let page = service
-        .find_contacts(
-            &caller,
-            query.get("phone").map(String::as_str),
-            query.get("email").map(String::as_str),
-        )
-        .await?;
-    Ok(axum::Json(page))
+    let query = ContactQuery::from_params(params)?;
+    Ok(axum::Json(service.query_contacts(&caller, query).await?))
+}
+
+#[utoipa::path(patch, path = "/v1/contacts/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = ContactPatch,
+    responses((status = 200, body = Contact), (status = 400, description = "a value is invalid, or a key unknown"),
+        (status = 404),
+        (status = 409, description = "identifier_taken: another contact has the new phone or email; contact_changed: the contact kept changing meanwhile")))]
+async fn update_contact(
+    State(service): State<Shared>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(patch): Body<ContactPatch>,
+) -> Result<axum::Json<Contact>, ServiceError> {
+    Ok(axum::Json(
+        service.update_contact(&caller, &id, patch).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/contacts/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "deleted, its phone and email free again"),
+        (status = 403, description = "needs the owner or manager role"), (status = 404),
+        (status = 409, description = "contact_changed: the contact kept changing meanwhile")))]
+async fn delete_contact(
+    State(service): State<Shared>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ServiceError> {
+    service.delete_contact(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/contacts/{id}/tags", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = TagsChange,
+    responses((status = 200, body = Contact, description = "the contact with the tags added; a tag it has in another case is kept as it is"),
+        (status = 400), (status = 404)))]
+async fn add_tags(
+    State(service): State<Shared>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(change): Body<TagsChange>,
+) -> Result<axum::Json<Contact>, ServiceError> {
+    Ok(axum::Json(service.add_tags(&caller, &id, change).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/contacts/{id}/tags", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = TagsChange,
+    responses((status = 200, body = Contact, description = "the contact without the tags, compared case-insensitively"),
+        (status = 400), (status = 404)))]
+async fn remove_tags(
+    State(service): State<Shared>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(change): Body<TagsChange>,
+) -> Result<axum::Json<Contact>, ServiceError> {
+    Ok(axum::Json(service.remove_tags(&caller, &id, change).await?))
+}
+
+#[utoipa::path(get, path = "/v1/contacts/{id}/merge-suggestions", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ContactList, description = "the other contacts sharing its phone or email, by id"),
+        (status = 404)))]
+async fn merge_suggestions(
+    State(service): State<Shared>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ContactList>, ServiceError> {
+    Ok(axum::Json(service.merge_suggestions(&caller, &id).await?))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create_contact, get_contact, find_contacts),
-    components(schemas(Contact, NewContact, ContactPage))
+    paths(
+        create_contact,
+        get_contact,
+        find_contacts,
+        update_contact,
+        delete_contact,
+        add_tags,
+        remove_tags,
+        merge_suggestions
+    ),
+    components(schemas(
+        Contact,
+        NewContact,
+        ContactPatch,
+        TagsChange,
+        ContactPage,
+        ContactList
+    ))
 )]
 pub(super) struct ContactsApi;

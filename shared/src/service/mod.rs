@@ -7,10 +7,13 @@ pub mod contact_routes;
 pub mod contacts;
 pub mod error;
 pub mod imports;
+pub mod jobs;
 pub mod model;
 pub mod router;
+pub mod settings;
 pub mod validator;
 pub mod worker;
+pub mod workspace_routes;
 
 use std::future::Future;
 use std::time::Duration;
@@ -36,6 +39,7 @@ pub struct Resources {
     pub bucket: String,
     pub uploads_queue_url: String,
     pub rows_queue_url: String,
+    pub jobs_queue_url: String,
 }
 
 impl Resources {
@@ -47,6 +51,7 @@ impl Resources {
             bucket: var("BUCKET_NAME")?,
             uploads_queue_url: var("UPLOADS_QUEUE_URL")?,
             rows_queue_url: var("ROWS_QUEUE_URL")?,
+            jobs_queue_url: var("JOBS_QUEUE_URL")?,
         })
     }
 }
@@ -93,6 +98,8 @@ pub struct Service {
     pub bucket: Bucket,
     pub uploads: Queue,
     pub rows: Queue,
+    /// Exports and resets, a page at a time.
+    pub jobs: Queue,
     pub config: Config,
 }
 
@@ -103,6 +110,7 @@ impl Service {
             bucket: Bucket::new(clients.s3.clone(), &resources.bucket),
             uploads: Queue::new(clients.sqs.clone(), &resources.uploads_queue_url),
             rows: Queue::new(clients.sqs.clone(), &resources.rows_queue_url),
+            jobs: Queue::new(clients.sqs.clone(), &resources.jobs_queue_url),
             config,
         }
     }
@@ -159,6 +167,7 @@ mod tests {
             bucket: "b".into(),
             uploads_queue_url: "http://127.0.0.1:9/q/uploads".into(),
             rows_queue_url: "http://127.0.0.1:9/q/rows".into(),
+            jobs_queue_url: "http://127.0.0.1:9/q/jobs".into(),
         };
         Service::new(
             &clients,

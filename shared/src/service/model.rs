@@ -220,6 +220,108 @@ pub enum ResetMode {
     Tagged,
 }
 
+/// Where an export or reset stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Running,
+    Completed,
+    Failed,
+}
+
+/// What a job is for: an export asked for through the API, or a month-end
+/// reset (whose backup is an export too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Export,
+    Reset,
+}
+
+/// A job's pass over the workspace's contact shards: choosing contacts and
+/// writing them down, then (for a reset) deleting exactly those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Select,
+    Delete,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Select => "select",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// An export or reset as the table keeps it. Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub id: String,
+    pub workspace: String,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub phase: Phase,
+    /// The file's columns, in order.
+    pub columns: Vec<String>,
+    /// Only contacts carrying this tag (compared case-insensitively).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Contacts written to the file.
+    #[serde(default)]
+    pub rows: u64,
+    /// A reset's contacts deleted, and those kept because they changed
+    /// after the backup was written.
+    #[serde(default)]
+    pub deleted: u64,
+    #[serde(default)]
+    pub kept: u64,
+    /// Shards finished in the current phase.
+    #[serde(default)]
+    pub shards_done: u32,
+    /// The month a reset restarts the count of (`yyyy-mm`).
+    #[serde(default)]
+    pub month: Option<String>,
+    #[serde(default)]
+    pub available_until: Option<i64>,
+    pub created_at: i64,
+    #[serde(default)]
+    pub finished_at: Option<i64>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// How far one shard of a job's phase has gone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShardProgress {
+    /// The next step to run.
+    pub step: u32,
+    /// The last contact id read, where the next page starts.
+    pub cursor: Option<String>,
+    /// The select phase's pages of chosen contacts, in order.
+    pub parts: Vec<String>,
+    pub done: bool,
+}
+
+/// The jobs queue's messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JobMessage {
+    /// One step of one shard of a job's phase.
+    Step {
+        workspace: String,
+        job: String,
+        phase: Phase,
+        shard: u32,
+        step: u32,
+    },
+    /// The month-end reset of one workspace.
+    StartReset { workspace: String, month: String },
+}
+
 /// Times as the API writes them: RFC 3339, UTC, to the second.
 pub fn rfc3339(unix_seconds: i64) -> String {
     aws_smithy_types::DateTime::from_secs(unix_seconds)

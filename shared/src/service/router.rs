@@ -18,9 +18,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::Service;
 use super::auth::Caller;
-use super::contact_routes;
 use super::error::ServiceError;
 use super::imports::{CreateImport, ImportPage, ImportView, PatchImport};
+use super::{contact_routes, workspace_routes};
 
 pub(super) type Shared = Arc<Service>;
 
@@ -41,6 +41,7 @@ pub fn router(service: Shared) -> Router {
         .route("/v1/imports/{id}/errors", get(errors_file))
         .route("/v1/imports/{id}/result", get(result_file))
         .merge(contact_routes::routes())
+        .merge(workspace_routes::routes())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             error(
@@ -147,6 +148,7 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
 pub fn api_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(contact_routes::ContactsApi::openapi());
+    doc.merge(workspace_routes::WorkspaceApi::openapi());
     doc
 }
 

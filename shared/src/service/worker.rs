@@ -69,11 +69,12 @@ impl Service {
     /// Writes one chunk's rows, its part of the result file and its counts;
     /// the worker that counts the last chunk assembles the result.
     pub async fn run_chunk(&self, job: &ChunkJob) -> Result<(), ServiceError> {
-        let (record, counted) = self
+        let state = self
             .table
-            .import_and_chunk(&job.workspace, &job.import, job.chunk.index)
+            .chunk_state(&job.workspace, &job.import, job.chunk.index)
             .await?;
-        let Some(record) = record else {
+        let counted = state.counted;
+        let Some(record) = state.record else {
             return Ok(());
         };
         if record.status != ImportStatus::Importing || record.generation != job.generation {
@@ -92,7 +93,26 @@ impl Service {
                 .map(serde_json::from_slice::<StagedRow>)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ServiceError::Internal(format!("stage file: {e}")))?;
-            let ends = self.write_rows(&record, job.allowance, &rows).await?;
+            let month = model::month(now());
+            // Under a contact limit the chunk takes its new contacts from the
+            // month's counter first (what the review predicted, in file
+            // order, as far as the counter still allows): creations are
+            // bounded atomically at write time, whatever else creates
+            // contacts meanwhile.
+            let grant = match (state.grant, state.settings.contact_limit) {
+                (Some(grant), _) => Some(grant),
+                (None, Some(limit)) => {
+                    let want = job.allowance.unwrap_or(u64::from(job.chunk.adds));
+                    Some(
+                        self.table
+                            .grant_new_contacts(&record, job.chunk.index, &month, want, limit)
+                            .await?,
+                    )
+                }
+                (None, None) => None,
+            };
+            let allowance = grant.as_ref().map(|g| g.granted);
+            let ends = self.write_rows(&record, allowance, &rows).await?;
             let part = result_part(&record, &rows, &ends)?;
             self.bucket
                 .put(
@@ -116,7 +136,7 @@ impl Service {
                 }
             }
             self.table
-                .count_chunk(&record, job.chunk.index, outcomes, &model::month(now()))
+                .count_chunk(&record, job.chunk.index, outcomes, grant.as_ref(), &month)
                 .await?;
         }
         self.finish_if_done(&job.workspace, &job.import).await
@@ -290,7 +310,7 @@ impl Service {
     /// The claim changes that move a contact's identifiers from `before` to
     /// `after`. The identifier in force is claimed exclusively (except by
     /// `add_all`, which makes duplicates on purpose).
-    fn claims(
+    pub(crate) fn claims(
         &self,
         ws: &str,
         before: &Contact,

@@ -9,6 +9,16 @@ pub const SK_CONTACT: &str = "CONTACT";
 pub const SK_CLAIM: &str = "ID";
 pub const SK_LOCK: &str = "IMPORT_LOCK";
 pub const SK_SETTINGS: &str = "SETTINGS";
+pub const SK_JOB: &str = "JOB";
+
+/// The table's one global secondary index: imports newest first, contacts
+/// by shard, and the resets index.
+pub const GSI: &str = "gsi1";
+
+/// The index partition listing the workspaces whose monthly reset is on.
+/// The only key that does not begin with a workspace: it holds nothing but
+/// workspace ids, for the month-end schedule.
+pub const RESETS_INDEX: &str = "RESETS";
 
 /// Contacts are listed through this many GSI partitions per workspace, so a
 /// large import's writes never pile onto one partition key.
@@ -24,6 +34,13 @@ pub fn import(ws: &str, import: &str) -> String {
 
 pub fn chunk_sk(index: u32) -> String {
     format!("CHUNK#{index:05}")
+}
+
+/// A chunk's grant of new contacts under the workspace's limit.
+pub const GRANT_PREFIX: &str = "GRANT#";
+
+pub fn grant_sk(index: u32) -> String {
+    format!("{GRANT_PREFIX}{index:05}")
 }
 
 pub fn counters_sk(month: &str) -> String {
@@ -45,7 +62,35 @@ pub fn contacts_index(ws: &str, id: &str) -> String {
         .bytes()
         .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
         % CONTACT_SHARDS;
+    contacts_shard(ws, shard)
+}
+
+/// The GSI partition of one contact shard.
+pub fn contacts_shard(ws: &str, shard: u32) -> String {
     format!("W#{ws}#CONTACTS#{shard:02}")
+}
+
+/// An export or reset job; its shard progress items share the partition.
+pub fn job(ws: &str, job: &str) -> String {
+    format!("W#{ws}#JOB#{job}")
+}
+
+pub fn job_shard_sk(phase: &str, shard: u32) -> String {
+    format!("SHARD#{phase}#{shard:02}")
+}
+
+/// A job's pages of chosen contacts, one object per step.
+pub fn job_part_object(ws: &str, job: &str, phase_shard: u32, part: &str) -> String {
+    format!("work/{ws}/{job}/{phase_shard:02}/{part}.jsonl")
+}
+
+pub fn job_folder(ws: &str, job: &str) -> String {
+    format!("work/{ws}/{job}/")
+}
+
+/// The export's CSV; the bucket's lifecycle keeps `exports/` 7 days.
+pub fn export_object(ws: &str, job: &str) -> String {
+    format!("exports/{ws}/{job}.csv")
 }
 
 /// The claim item that says which contacts hold a phone, email or id.

@@ -2,6 +2,8 @@
 //! S3 or SQS.
 
 pub mod bucket;
+pub mod contact_store;
+pub mod job_store;
 pub mod keys;
 pub mod queue;
 pub mod table;

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::keys;
 use crate::options::Identifier;
-use crate::service::model::{Contact, ImportRecord, ImportStatus, Outcomes, Settings};
+use crate::service::model::{Contact, ImportRecord, ImportStatus, Outcomes, ResetMode, Settings};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -71,11 +71,11 @@ pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn key(pk: String, sk: &str) -> Item {
+pub(super) fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
 }
 
-fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {
+pub(super) fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -83,15 +83,15 @@ fn to_value(value: &impl Serialize) -> Result<AttributeValue, StoreError> {
     serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+pub(super) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// The table and the client that reaches it.
 #[derive(Debug, Clone)]
 pub struct Table {
-    client: Client,
-    name: String,
+    pub(super) client: Client,
+    pub(super) name: String,
 }
 
 /// A page of a listing and where the next one starts.
@@ -125,7 +125,7 @@ impl Table {
 
     // ---- generic pieces -------------------------------------------------
 
-    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -204,7 +204,7 @@ impl Table {
         }
     }
 
-    fn put(&self, item: Item, condition: Option<&str>) -> Put {
+    pub(super) fn put(&self, item: Item, condition: Option<&str>) -> Put {
         Put::builder()
             .table_name(&self.name)
             .set_item(Some(item))
@@ -213,7 +213,7 @@ impl Table {
             .expect("table, item given")
     }
 
-    fn update(&self, key: Item, expression: &str) -> UpdateBuilder {
+    pub(super) fn update(&self, key: Item, expression: &str) -> UpdateBuilder {
         UpdateBuilder {
             update: Update::builder()
                 .table_name(&self.name)
@@ -222,13 +222,26 @@ impl Table {
         }
     }
 
-    fn delete(&self, key: Item, condition: Option<&str>) -> Delete {
+    pub(super) fn delete(&self, key: Item, condition: Option<&str>) -> Delete {
         Delete::builder()
             .table_name(&self.name)
             .set_key(Some(key))
             .set_condition_expression(condition.map(str::to_string))
             .build()
             .expect("table, key given")
+    }
+
+    /// Releases the workspace's import lock if `holder` (an import or a
+    /// reset) holds it; already released is fine.
+    pub(super) fn unlock(&self, ws: &str, holder: &str) -> Delete {
+        Delete::builder()
+            .table_name(&self.name)
+            .set_key(Some(key(keys::workspace(ws), keys::SK_LOCK)))
+            .condition_expression("attribute_not_exists(pk) OR #import = :id")
+            .expression_attribute_names("#import", "import")
+            .expression_attribute_values(":id", s(holder))
+            .build()
+            .expect("table and key given")
     }
 
     // ---- imports --------------------------------------------------------
@@ -527,7 +540,7 @@ impl Table {
             .client
             .query()
             .table_name(&self.name)
-            .index_name("gsi1")
+            .index_name(keys::GSI)
             .key_condition_expression("gsi1pk = :pk")
             .expression_attribute_values(":pk", s(keys::imports_index(ws)))
             .scan_index_forward(false)
@@ -568,14 +581,29 @@ impl Table {
     // ---- workspace ------------------------------------------------------
 
     pub async fn settings(&self, ws: &str) -> Result<Settings, StoreError> {
-        self.get(key(keys::workspace(ws), keys::SK_SETTINGS))
+        match self
+            .get(key(keys::workspace(ws), keys::SK_SETTINGS))
             .await?
-            .map_or(Ok(Settings::default()), from_item)
+        {
+            Some(mut item) => {
+                for k in ["pk", "sk", "gsi1pk", "gsi1sk"] {
+                    item.remove(k);
+                }
+                from_item(item)
+            }
+            None => Ok(Settings::default()),
+        }
     }
 
+    /// Stores settings whole. A workspace whose monthly reset is on is also
+    /// listed in the resets index, which the month-end schedule reads.
     pub async fn put_settings(&self, ws: &str, settings: &Settings) -> Result<(), StoreError> {
         let mut item = to_item(settings)?;
         item.extend(key(keys::workspace(ws), keys::SK_SETTINGS));
+        if settings.monthly_reset.mode != ResetMode::Off {
+            item.insert("gsi1pk".into(), s(keys::RESETS_INDEX));
+            item.insert("gsi1sk".into(), s(ws));
+        }
         self.client
             .put_item()
             .table_name(&self.name)
@@ -583,6 +611,40 @@ impl Table {
             .send()
             .await?;
         Ok(())
+    }
+
+    /// The workspaces whose monthly reset is on, a page at a time.
+    pub async fn reset_workspaces(
+        &self,
+        after: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name(keys::GSI)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::RESETS_INDEX))
+            .limit(500);
+        if let Some(ws) = after {
+            query = query.set_exclusive_start_key(Some(HashMap::from([
+                ("pk".to_string(), s(keys::workspace(ws))),
+                ("sk".to_string(), s(keys::SK_SETTINGS)),
+                ("gsi1pk".to_string(), s(keys::RESETS_INDEX)),
+                ("gsi1sk".to_string(), s(ws)),
+            ])));
+        }
+        let out = query.send().await?;
+        let workspaces: Vec<String> = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|i| i.get("gsi1sk")?.as_s().ok().cloned())
+            .collect();
+        let next = out
+            .last_evaluated_key
+            .and_then(|k| k.get("gsi1sk")?.as_s().ok().cloned());
+        Ok((workspaces, next))
     }
 
     /// Contacts the workspace created in `month` (`yyyy-mm`).
@@ -620,7 +682,7 @@ impl Table {
 
     // ---- contacts and claims ---------------------------------------------
 
-    fn contact_item(ws: &str, contact: &Contact) -> Result<Item, StoreError> {
+    pub(super) fn contact_item(ws: &str, contact: &Contact) -> Result<Item, StoreError> {
         let mut item = to_item(contact)?;
         item.extend(key(keys::contact(ws, &contact.id), keys::SK_CONTACT));
         item.insert("gsi1pk".into(), s(keys::contacts_index(ws, &contact.id)));
@@ -760,34 +822,99 @@ impl Table {
 
     // ---- chunks -----------------------------------------------------------
 
-    /// The import and whether `chunk` is already counted, in one read.
-    pub async fn import_and_chunk(
+    /// What a worker needs before a chunk, in one read: the import, whether
+    /// the chunk is already counted, the workspace's settings and the new
+    /// contacts already granted to the chunk.
+    pub async fn chunk_state(
         &self,
         ws: &str,
         id: &str,
         chunk: u32,
-    ) -> Result<(Option<ImportRecord>, bool), StoreError> {
+    ) -> Result<ChunkState, StoreError> {
         let pk = keys::import(ws, id);
         let found = self
             .batch_get(vec![
                 key(pk.clone(), keys::SK_IMPORT),
-                key(pk, &keys::chunk_sk(chunk)),
+                key(pk.clone(), &keys::chunk_sk(chunk)),
+                key(pk, &keys::grant_sk(chunk)),
+                key(keys::workspace(ws), keys::SK_SETTINGS),
             ])
             .await?;
-        let mut record = None;
-        let mut done = false;
-        for item in found {
-            match item
+        let mut state = ChunkState::default();
+        for mut item in found {
+            let sk = item
                 .get("sk")
                 .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-            {
-                Some(keys::SK_IMPORT) => record = Some(from_item(item)?),
-                Some(_) => done = true,
-                None => {}
+                .cloned()
+                .unwrap_or_default();
+            match sk.as_str() {
+                keys::SK_IMPORT => state.record = Some(from_item(item)?),
+                keys::SK_SETTINGS => {
+                    for k in ["pk", "sk", "gsi1pk", "gsi1sk"] {
+                        item.remove(k);
+                    }
+                    state.settings = from_item(item)?;
+                }
+                sk if sk.starts_with(keys::GRANT_PREFIX) => {
+                    state.grant = Some(from_item(item)?);
+                }
+                _ => state.counted = true,
             }
         }
-        Ok((record, done))
+        Ok(state)
+    }
+
+    /// Grants a chunk up to `want` new contacts within the workspace's
+    /// `limit`, taking them from the month's counter in the same transaction
+    /// that records the grant: once per chunk, however often it runs.
+    pub async fn grant_new_contacts(
+        &self,
+        record: &ImportRecord,
+        chunk: u32,
+        month: &str,
+        want: u64,
+        limit: u64,
+    ) -> Result<Grant, StoreError> {
+        let ws = &record.workspace;
+        let pk = keys::import(ws, &record.id);
+        for _ in 0..8 {
+            let created = self.contacts_created(ws, month).await?;
+            let grant = Grant {
+                granted: want.min(limit.saturating_sub(created)),
+                month: month.to_string(),
+            };
+            let mut item = to_item(&grant)?;
+            item.extend(key(pk.clone(), &keys::grant_sk(chunk)));
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .put(self.put(item, Some("attribute_not_exists(pk)")))
+                    .build(),
+            ];
+            if grant.granted > 0 {
+                items.extend(self.count_new_contacts(ws, month, grant.granted, Some(limit)));
+            }
+            match self.transact(items).await {
+                Ok(()) => return Ok(grant),
+                Err(StoreError::Cancelled(reasons)) => {
+                    let failed = |i: usize| {
+                        reasons.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed")
+                    };
+                    if failed(0) {
+                        // Granted before (this chunk ran already).
+                        let found = self.get(key(pk.clone(), &keys::grant_sk(chunk))).await?;
+                        return found.map_or(Err(StoreError::Conflict), from_item);
+                    }
+                    if !failed(1) {
+                        return Err(StoreError::Cancelled(reasons));
+                    }
+                    // The counter moved since it was read: read it again.
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the month's contact counter kept changing".into(),
+        ))
     }
 
     /// Counts a chunk once: the done marker and the import's counters (and
@@ -797,6 +924,7 @@ impl Table {
         record: &ImportRecord,
         chunk: u32,
         outcomes: Outcomes,
+        grant: Option<&Grant>,
         month: &str,
     ) -> Result<bool, StoreError> {
         let ws = &record.workspace;
@@ -826,13 +954,22 @@ impl Table {
                 .build(),
             TransactWriteItem::builder().update(counters).build(),
         ];
-        if outcomes.imported > 0 {
+        // A granted chunk took its contacts from the counter already and
+        // gives back what it did not create; any other counts what it did.
+        let (month, change) = match grant {
+            Some(g) => (
+                g.month.as_str(),
+                outcomes.imported as i64 - g.granted as i64,
+            ),
+            None => (month, outcomes.imported as i64),
+        };
+        if change != 0 {
             let month = self
                 .update(
                     key(keys::workspace(ws), &keys::counters_sk(month)),
                     "ADD contacts_created :n",
                 )
-                .value(":n", n(outcomes.imported))
+                .value(":n", n(change))
                 .build();
             items.push(TransactWriteItem::builder().update(month).build());
         }
@@ -869,27 +1006,16 @@ impl Table {
             .value(":importing", s("importing"))
             .condition("#status = :importing")
             .build();
-        let unlock = Delete::builder()
-            .table_name(&self.name)
-            .set_key(Some(key(keys::workspace(ws), keys::SK_LOCK)))
-            .condition_expression("attribute_not_exists(pk) OR #import = :id")
-            .expression_attribute_names("#import", "import")
-            .expression_attribute_values(":id", s(&record.id))
-            .build()
-            .expect("complete delete");
-        let mut note = key(
-            keys::notifications(ws),
-            &format!("{now:012}#IMPORT#{}", record.id),
-        );
-        note.insert("kind".into(), s("import_completed"));
-        note.insert("import".into(), s(&record.id));
-        note.insert("created_at".into(), n(now));
-        note.insert(
-            "message".into(),
-            s(format!(
+        let unlock = self.unlock(ws, &record.id);
+        let note = notification(
+            ws,
+            now,
+            "import_completed",
+            ("import", &record.id),
+            format!(
                 "Import of {} finished: {} imported, {} updated, {} skipped, {} errors",
                 record.file_name, record.imported, record.updated, record.skipped, record.errors
-            )),
+            ),
         );
         match self
             .transact(vec![
@@ -925,6 +1051,42 @@ impl Table {
             .await?;
         Ok(out.items.unwrap_or_default())
     }
+}
+
+/// A notification for the workspace: what happened (`kind`), the import or
+/// job it concerns, and plain words.
+pub(super) fn notification(
+    ws: &str,
+    now: i64,
+    kind: &str,
+    (subject, id): (&str, &str),
+    message: String,
+) -> Item {
+    let mut note = key(
+        keys::notifications(ws),
+        &format!("{now:012}#{}#{id}", subject.to_uppercase()),
+    );
+    note.insert("kind".into(), s(kind));
+    note.insert(subject.into(), s(id));
+    note.insert("created_at".into(), n(now));
+    note.insert("message".into(), s(message));
+    note
+}
+
+/// What a worker reads before a chunk.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkState {
+    pub record: Option<ImportRecord>,
+    pub counted: bool,
+    pub settings: Settings,
+    pub grant: Option<Grant>,
+}
+
+/// New contacts a chunk may create, taken from `month`'s counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Grant {
+    pub granted: u64,
+    pub month: String,
 }
 
 /// Why a confirm did not happen.
@@ -967,24 +1129,24 @@ async fn backoff(attempt: u32) -> Result<(), StoreError> {
 }
 
 /// An `Update` under construction, with its names and values.
-struct UpdateBuilder {
+pub(super) struct UpdateBuilder {
     update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
 }
 
 impl UpdateBuilder {
-    fn name(mut self, name: &str, attribute: &str) -> Self {
+    pub(super) fn name(mut self, name: &str, attribute: &str) -> Self {
         self.update = self.update.expression_attribute_names(name, attribute);
         self
     }
-    fn value(mut self, name: &str, value: AttributeValue) -> Self {
+    pub(super) fn value(mut self, name: &str, value: AttributeValue) -> Self {
         self.update = self.update.expression_attribute_values(name, value);
         self
     }
-    fn condition(mut self, expression: &str) -> Self {
+    pub(super) fn condition(mut self, expression: &str) -> Self {
         self.update = self.update.condition_expression(expression);
         self
     }
-    fn build(self) -> Update {
+    pub(super) fn build(self) -> Update {
         self.update
             .build()
             .expect("table, key and expression given")
@@ -992,7 +1154,7 @@ impl UpdateBuilder {
 
     /// Sends the update on its own (not in a transaction); answers the item
     /// as it now is.
-    async fn send_alone(self, client: &Client) -> Result<Item, StoreError> {
+    pub(super) async fn send_alone(self, client: &Client) -> Result<Item, StoreError> {
         let u = self.build();
         let out = client
             .update_item()

@@ -103,6 +103,7 @@ impl Stack {
                 bucket: resources.names.bucket.clone(),
                 uploads_queue_url: resources.uploads_queue_url.clone(),
                 rows_queue_url: resources.rows_queue_url.clone(),
+                jobs_queue_url: resources.jobs_queue_url.clone(),
             },
             Config::new(options.jwt_secret.as_bytes(), options.review_ttl),
         ));
@@ -120,7 +121,7 @@ impl Stack {
                     ))
                 })?;
         let api_url = format!("http://{}", listener.local_addr()?);
-        let app = router(service.clone());
+        let app = router(service.clone()).merge(local_routes(service.clone()));
         let mut api_stop = stopped.clone();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -134,6 +135,7 @@ impl Stack {
             let queue_url = match poller.queue.as_str() {
                 "UploadsQueue" => resources.uploads_queue_url.clone(),
                 "RowsQueue" => resources.rows_queue_url.clone(),
+                "JobsQueue" => resources.jobs_queue_url.clone(),
                 other => {
                     return Err(StackError::Template(format!(
                         "{} listens to {other}, which the local stack does not know",
@@ -144,6 +146,7 @@ impl Stack {
             let handler = match poller.binary.as_str() {
                 "validate" => Handler::Uploads,
                 "worker" => Handler::Rows,
+                "jobs" => Handler::Jobs,
                 other => {
                     return Err(StackError::Template(format!(
                         "no local handler for the {other} function"
@@ -197,10 +200,38 @@ impl Stack {
     }
 }
 
+/// The path the local stack adds to the API: the month-end schedule, on
+/// demand (`contacts reset`, `make reset`). Not part of the product's API:
+/// in AWS, EventBridge calls the reset function.
+pub const MONTH_END_PATH: &str = "/local/month-end";
+
+fn local_routes(service: Arc<Service>) -> axum::Router {
+    axum::Router::new()
+        .route(
+            MONTH_END_PATH,
+            axum::routing::post(
+                |axum::extract::State(service): axum::extract::State<Arc<Service>>| async move {
+                    match service.handle_schedule(&serde_json::Value::Null).await {
+                        Ok(started) => (
+                            axum::http::StatusCode::OK,
+                            axum::Json(serde_json::json!({ "resets": started })),
+                        ),
+                        Err(e) => (
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            axum::Json(serde_json::json!({ "error": e.to_string() })),
+                        ),
+                    }
+                },
+            ),
+        )
+        .with_state(service)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Handler {
     Uploads,
     Rows,
+    Jobs,
 }
 
 struct Poller {
@@ -291,6 +322,7 @@ impl Poller {
         match self.handler {
             Handler::Uploads => self.service.handle_uploads(event).await,
             Handler::Rows => self.service.handle_rows(event).await,
+            Handler::Jobs => self.service.handle_jobs(event).await,
         }
     }
 

@@ -39,6 +39,8 @@ pub struct Resources {
     pub uploads_dlq_url: String,
     pub rows_queue_url: String,
     pub rows_dlq_url: String,
+    pub jobs_queue_url: String,
+    pub jobs_dlq_url: String,
 }
 
 /// A queue as it exists: its URL and ARN.
@@ -84,6 +86,8 @@ pub async fn create(
         uploads_dlq_url: url(&names.uploads_dlq)?,
         rows_queue_url: url(&names.rows_queue)?,
         rows_dlq_url: url(&names.rows_dlq)?,
+        jobs_queue_url: url(&names.jobs_queue)?,
+        jobs_dlq_url: url(&names.jobs_dlq)?,
         names,
     })
 }

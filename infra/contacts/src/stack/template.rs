@@ -26,6 +26,7 @@ pub const TABLE: &str = "ContactsTable";
 pub const BUCKET: &str = "FilesBucket";
 pub const UPLOADS_QUEUE: &str = "UploadsQueue";
 pub const ROWS_QUEUE: &str = "RowsQueue";
+pub const JOBS_QUEUE: &str = "JobsQueue";
 
 /// CloudFormation's values for queue properties a template leaves out, so an
 /// unset property is still compared with the live queue.
@@ -51,6 +52,8 @@ pub struct ResourceNames {
     pub uploads_dlq: String,
     pub rows_queue: String,
     pub rows_dlq: String,
+    pub jobs_queue: String,
+    pub jobs_dlq: String,
 }
 
 /// A function fed by an SQS event source.
@@ -184,6 +187,7 @@ impl Template {
         };
         let uploads = self.queue(UPLOADS_QUEUE, stack_name)?;
         let rows = self.queue(ROWS_QUEUE, stack_name)?;
+        let jobs = self.queue(JOBS_QUEUE, stack_name)?;
         Ok(ResourceNames {
             table: self.table(stack_name)?.name,
             bucket: self.bucket(stack_name)?.name,
@@ -191,6 +195,8 @@ impl Template {
             uploads_queue: uploads.name,
             rows_dlq: dead_letter_name(&rows)?,
             rows_queue: rows.name,
+            jobs_dlq: dead_letter_name(&jobs)?,
+            jobs_queue: jobs.name,
         })
     }
 
@@ -791,7 +797,7 @@ mod tests {
     }
 
     #[test]
-    fn pollers_are_the_validator_and_the_worker() {
+    fn pollers_are_the_validator_the_worker_and_the_jobs_function() {
         assert_eq!(
             template().pollers().unwrap(),
             vec![
@@ -809,6 +815,13 @@ mod tests {
                     batch_size: 10,
                     report_batch_item_failures: true,
                 },
+                PollerSpec {
+                    function: "JobsFunction".into(),
+                    binary: "jobs".into(),
+                    queue: "JobsQueue".into(),
+                    batch_size: 5,
+                    report_batch_item_failures: true,
+                },
             ]
         );
     }
@@ -824,6 +837,8 @@ mod tests {
                 uploads_dlq: "local-uploads-dlq".into(),
                 rows_queue: "local-rows".into(),
                 rows_dlq: "local-rows-dlq".into(),
+                jobs_queue: "local-jobs".into(),
+                jobs_dlq: "local-jobs-dlq".into(),
             }
         );
     }

@@ -1,0 +1,150 @@
+//! The workspace routes: settings, exports and notifications.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::Service;
+use super::auth::Caller;
+use super::error::ServiceError;
+use super::jobs::{ExportRequest, ExportView};
+use super::model::{self, JobStatus, MonthlyReset, ResetMode, Settings};
+use super::router::{Body, Shared};
+use crate::store::keys;
+
+pub(super) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/v1/settings", get(get_settings).put(put_settings))
+        .route("/v1/exports", post(create_export))
+        .route("/v1/exports/{id}", get(get_export))
+        .route("/v1/notifications", get(notifications))
+}
+
+/// A notification as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationView {
+    pub id: String,
+    /// `import_completed`, `export_ready` or `reset_completed`.
+    pub kind: String,
+    pub message: String,
+    pub created_at: String,
+    pub import: Option<String>,
+    /// The export (or the reset's backup) it concerns.
+    pub export: Option<String>,
+    /// A fresh presigned link to that export's file while it is kept.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationPage {
+    pub items: Vec<NotificationView>,
+}
+
+impl Service {
+    /// The workspace's newest notifications (at most 100), with fresh links
+    /// to the files they announce.
+    pub async fn notifications(&self, caller: &Caller) -> Result<NotificationPage, ServiceError> {
+        let ws = &caller.workspace;
+        let mut items = Vec::new();
+        for item in self.table.notifications(ws).await? {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            let export = text("job");
+            let url = match &export {
+                Some(job) if keys::is_safe_id(job) => match self.table.job(ws, job).await? {
+                    Some(record) if record.status != JobStatus::Failed => {
+                        self.export_link(&record).await?
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            items.push(NotificationView {
+                id: text("sk").unwrap_or_default(),
+                kind: text("kind").unwrap_or_default(),
+                message: text("message").unwrap_or_default(),
+                created_at: item
+                    .get("created_at")
+                    .and_then(|v| v.as_n().ok()?.parse().ok())
+                    .map(model::rfc3339)
+                    .unwrap_or_default(),
+                import: text("import"),
+                export,
+                url,
+            });
+        }
+        Ok(NotificationPage { items })
+    }
+}
+
+#[utoipa::path(get, path = "/v1/settings", security(("bearer" = [])),
+    responses((status = 200, body = Settings), (status = 401)))]
+async fn get_settings(
+    State(service): State<Shared>,
+    caller: Caller,
+) -> Result<axum::Json<Settings>, ServiceError> {
+    Ok(axum::Json(service.settings(&caller).await?))
+}
+
+#[utoipa::path(put, path = "/v1/settings", security(("bearer" = [])), request_body = Settings,
+    responses((status = 200, body = Settings, description = "stored, normalised"),
+        (status = 400, description = "a value that cannot be used"), (status = 403)))]
+async fn put_settings(
+    State(service): State<Shared>,
+    caller: Caller,
+    Body(settings): Body<Settings>,
+) -> Result<axum::Json<Settings>, ServiceError> {
+    Ok(axum::Json(service.put_settings(&caller, settings).await?))
+}
+
+#[utoipa::path(post, path = "/v1/exports", security(("bearer" = [])), request_body = ExportRequest,
+    responses((status = 202, body = ExportView, description = "running"), (status = 400), (status = 403)))]
+async fn create_export(
+    State(service): State<Shared>,
+    caller: Caller,
+    Body(request): Body<ExportRequest>,
+) -> Result<Response, ServiceError> {
+    let record = service.create_export(&caller, request).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(ExportView::from_record(&record)),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/v1/exports/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ExportView), (status = 403), (status = 404)))]
+async fn get_export(
+    State(service): State<Shared>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ExportView>, ServiceError> {
+    Ok(axum::Json(service.export(&caller, &id).await?))
+}
+
+#[utoipa::path(get, path = "/v1/notifications", security(("bearer" = [])),
+    responses((status = 200, body = NotificationPage, description = "newest first")))]
+async fn notifications(
+    State(service): State<Shared>,
+    caller: Caller,
+) -> Result<axum::Json<NotificationPage>, ServiceError> {
+    Ok(axum::Json(service.notifications(&caller).await?))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(get_settings, put_settings, create_export, get_export, notifications),
+    components(schemas(
+        Settings,
+        MonthlyReset,
+        ResetMode,
+        ExportRequest,
+        ExportView,
+        NotificationView,
+        NotificationPage
+    ))
+)]
+pub(super) struct WorkspaceApi;

@@ -1,0 +1,801 @@
+//! API.md's contact routes through HTTP on the local stack: listing across
+//! the shards with an opaque cursor, edits whose phone moves atomically,
+//! deletes that free identifiers, tags, merge suggestions, the plan's
+//! contact limit, roles, workspaces kept apart, and an import racing the
+//! API for one phone number.
+//!
+//! The tests share one stack; each keeps to its own workspace.
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use contact_import::fields::{CustomField, CustomType};
+use contact_import::service::auth::Role;
+use contact_import::service::model::Settings;
+use contacts::client::{Answer, ApiClient};
+use end_to_end::{
+    by_phone, confirmed, ec_phone, file, id_of, ok, one_by_phone, query_value, result_counts,
+    reviewed, seed_contact, shared, stored_contacts, tags_of, two_contacts_sharing,
+};
+use serde_json::{Value, json};
+
+async fn call(api: &ApiClient, method: &str, path: &str, body: Option<Value>) -> Answer {
+    ok(api.call(method, path, body.as_ref()).await)
+}
+
+/// Checks an error answer: its status, and `{"error": {"code", "message"}}`.
+fn assert_error(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    assert_eq!(answer.code(), code, "{}", answer.body);
+    let message = answer.body["error"]["message"].as_str().unwrap_or("");
+    assert!(!message.trim().is_empty(), "a message in {}", answer.body);
+}
+
+fn id(contact: &Value) -> String {
+    contact["id"].as_str().expect("a contact id").to_string()
+}
+
+fn ids(items: &Value) -> Vec<String> {
+    items.as_array().expect("items").iter().map(id).collect()
+}
+
+async fn get_contact(api: &ApiClient, contact: &str) -> Answer {
+    call(api, "GET", &format!("/v1/contacts/{contact}"), None).await
+}
+
+async fn by_email(api: &ApiClient, email: &str) -> Vec<String> {
+    let answer = call(
+        api,
+        "GET",
+        &format!("/v1/contacts?email={}", query_value(email)),
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    ids(&answer.body["items"])
+}
+
+/// Every page of a listing (`query` holds its own parameters); answers the
+/// ids in the order met and the number of pages.
+async fn list_all(api: &ApiClient, query: &str, limit: usize) -> (Vec<String>, usize) {
+    let mut found = Vec::new();
+    let mut cursor: Option<String> = None;
+    for page in 1..=200 {
+        let mut path = format!("/v1/contacts?limit={limit}");
+        if !query.is_empty() {
+            path.push('&');
+            path.push_str(query);
+        }
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={}", query_value(c)));
+        }
+        let answer = call(api, "GET", &path, None).await;
+        assert_eq!(answer.status, 200, "GET {path}: {}", answer.body);
+        let items = ids(&answer.body["items"]);
+        assert!(items.len() <= limit, "page {page}: {} items", items.len());
+        found.extend(items);
+        match answer.body["cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return (found, page),
+        }
+    }
+    panic!("the listing never ended: {} contacts so far", found.len());
+}
+
+/// Creates `count` contacts, a few at a time; `tags(i)` names the tags of
+/// the i-th. Answers (i, id) for each.
+async fn create_many(
+    api: &ApiClient,
+    count: u32,
+    tags: impl Fn(u32) -> Vec<String>,
+) -> Vec<(u32, String)> {
+    let mut created = Vec::new();
+    for start in (0..count).step_by(10) {
+        let mut batch = tokio::task::JoinSet::new();
+        for i in start..(start + 10).min(count) {
+            let api = api.clone();
+            let body = json!({"first_name": format!("Persona {i}"), "phone": ec_phone(10_000 + i),
+                              "tags": tags(i)});
+            batch.spawn(async move { (i, id(&seed_contact(&api, body).await)) });
+        }
+        while let Some(created_one) = batch.join_next().await {
+            created.push(created_one.expect("the create task ends"));
+        }
+    }
+    created
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_pages_through_every_shard_and_filters_tags_case_insensitively() {
+    let api = shared().owner("capi-list");
+    // Every third contact is tagged, in assorted cases.
+    let tagged = |i: u32| match (i % 3, i % 2) {
+        (0, 0) => vec!["VIP".to_string(), "lead".to_string()],
+        (0, _) => vec!["vip".to_string()],
+        _ => vec!["lead".to_string()],
+    };
+    let created = create_many(&api, 130, tagged).await;
+    let expected: BTreeSet<String> = created.iter().map(|(_, c)| c.clone()).collect();
+    assert_eq!(expected.len(), 130);
+
+    let (listed, pages) = list_all(&api, "", 50).await;
+    assert!(pages >= 3, "130 contacts in pages of 50: {pages} pages");
+    let once: HashSet<&String> = listed.iter().collect();
+    assert_eq!(once.len(), listed.len(), "no contact twice");
+    assert_eq!(
+        listed.iter().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "every contact"
+    );
+
+    // Without `limit`, pages of 50.
+    let first = call(&api, "GET", "/v1/contacts", None).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 50);
+    assert!(first.body["cursor"].is_string());
+
+    let vip: BTreeSet<String> = created
+        .iter()
+        .filter(|(i, _)| i % 3 == 0)
+        .map(|(_, c)| c.clone())
+        .collect();
+    assert_eq!(vip.len(), 44);
+    for tag in ["vip", "VIP", "vIp"] {
+        let (listed, pages) = list_all(&api, &format!("tag={tag}"), 20).await;
+        assert!(
+            pages >= 3,
+            "{} tagged contacts in pages of 20",
+            listed.len()
+        );
+        assert_eq!(
+            listed.len(),
+            listed.iter().collect::<HashSet<_>>().len(),
+            "no contact twice"
+        );
+        assert_eq!(listed.into_iter().collect::<BTreeSet<_>>(), vip);
+    }
+    let (none, _) = list_all(&api, "tag=nobody", 50).await;
+    assert!(none.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_that_is_not_one_answers_400_and_one_never_crosses_workspaces() {
+    let api = shared().owner("capi-cursor");
+    for i in 0..3 {
+        seed_contact(
+            &api,
+            json!({"first_name": format!("Mine {i}"), "phone": ec_phone(i)}),
+        )
+        .await;
+    }
+    for bad in [
+        "nonsense!!",
+        "AAAA",
+        // {"shard":99}
+        "eyJzaGFyZCI6OTl9",
+        // {"shard":1,"id":"a#b"}
+        "eyJzaGFyZCI6MSwiaWQiOiJhI2IifQ",
+    ] {
+        let answer = call(
+            &api,
+            "GET",
+            &format!("/v1/contacts?cursor={}", query_value(bad)),
+            None,
+        )
+        .await;
+        assert_error(&answer, 400, "invalid_cursor");
+    }
+    for (query, code) in [
+        ("limit=0", "invalid_query"),
+        ("limit=101", "invalid_query"),
+        ("limit=ten", "invalid_query"),
+        ("tag=", "invalid_query"),
+        ("phone=%2B593990000000&email=a%40b.co", "invalid_query"),
+        ("phone=%2B593990000000&tag=vip", "invalid_query"),
+        ("sort=name", "invalid_query"),
+    ] {
+        let answer = call(&api, "GET", &format!("/v1/contacts?{query}"), None).await;
+        assert_error(&answer, 400, code);
+    }
+
+    // A cursor taken from this workspace lists the other's own contacts only.
+    let page = call(&api, "GET", "/v1/contacts?limit=1", None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let cursor = page.body["cursor"].as_str().expect("a cursor").to_string();
+    let mine: HashSet<String> = list_all(&api, "", 50).await.0.into_iter().collect();
+    let other = shared().owner("capi-cursor-other");
+    let theirs = seed_contact(&other, json!({"first_name": "Theirs"})).await;
+    let mut seen = Vec::new();
+    let mut next = Some(cursor);
+    while let Some(c) = next {
+        let answer = call(
+            &other,
+            "GET",
+            &format!("/v1/contacts?cursor={}", query_value(&c)),
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        seen.extend(ids(&answer.body["items"]));
+        next = answer.body["cursor"].as_str().map(str::to_string);
+    }
+    assert!(
+        seen.iter().all(|c| !mine.contains(c)),
+        "another workspace's contacts: {seen:?}"
+    );
+    assert!(seen.len() <= 1 && seen.iter().all(|c| *c == id(&theirs)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_changes_names_blocked_and_custom_fields_checked_by_type() {
+    let ws = "capi-patch";
+    shared()
+        .service
+        .table
+        .put_settings(
+            ws,
+            &Settings {
+                custom_fields: vec![
+                    CustomField {
+                        key: "monto".into(),
+                        label: "Monto".into(),
+                        kind: CustomType::Number,
+                    },
+                    CustomField {
+                        key: "plan".into(),
+                        label: "Plan".into(),
+                        kind: CustomType::List {
+                            options: vec!["Básico".into(), "Pro".into()],
+                        },
+                    },
+                ],
+                ..Settings::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Agents may edit contacts.
+    let api = shared().client(ws, Role::Agent);
+    let contact = seed_contact(
+        &api,
+        json!({"first_name": "Ana", "last_name": "Silva", "phone": ec_phone(1),
+               "custom_fields": {"monto": "10"}}),
+    )
+    .await;
+    assert_eq!(contact["custom_fields"]["monto"], json!(10.0));
+    let path = format!("/v1/contacts/{}", id(&contact));
+
+    let answer = call(
+        &api,
+        "PATCH",
+        &path,
+        Some(
+            json!({"first_name": "  Ana Paula ", "last_name": null, "blocked": true,
+                    "custom_fields": {"monto": "12,5", "plan": "basico"}, "language": "Español"}),
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let patched = answer.body;
+    assert_eq!(patched["first_name"], "Ana Paula");
+    assert_eq!(patched["last_name"], Value::Null);
+    assert_eq!(patched["blocked"], true);
+    assert_eq!(patched["language"], "es");
+    assert_eq!(patched["custom_fields"]["monto"], json!(12.5));
+    assert_eq!(patched["custom_fields"]["plan"], "Básico");
+    assert_eq!(patched["phone"], ec_phone(1), "fields left out stay");
+    assert_ne!(patched["updated_at"], contact["updated_at"]);
+    assert_eq!(get_contact(&api, &id(&contact)).await.body, patched);
+
+    let unblocked = call(&api, "PATCH", &path, Some(json!({"blocked": false}))).await;
+    assert_eq!(unblocked.status, 200, "{}", unblocked.body);
+    assert_eq!(unblocked.body["blocked"], false);
+    let cleared = call(
+        &api,
+        "PATCH",
+        &path,
+        Some(json!({"custom_fields": {"monto": ""}})),
+    )
+    .await;
+    assert_eq!(cleared.status, 200, "{}", cleared.body);
+    assert!(cleared.body["custom_fields"].get("monto").is_none());
+    assert_eq!(cleared.body["custom_fields"]["plan"], "Básico");
+
+    // Every refusal leaves the contact as it was.
+    let before = get_contact(&api, &id(&contact)).await.body;
+    for (body, code) in [
+        (
+            json!({"custom_fields": {"monto": "mil"}}),
+            "invalid_contact",
+        ),
+        (
+            json!({"custom_fields": {"plan": "Gold"}}),
+            "invalid_contact",
+        ),
+        (
+            json!({"custom_fields": {"color": "red"}}),
+            "unknown_custom_field",
+        ),
+        (json!({"nickname": "Ani"}), "invalid_body"),
+        (json!({"tags": ["x"]}), "invalid_body"),
+        (json!({"first_name": ""}), "invalid_contact"),
+        (json!({"email": "ana@@example"}), "invalid_contact"),
+        (json!({"phone": "12"}), "invalid_contact"),
+        (json!({"country": "Atlantis"}), "invalid_contact"),
+        (json!({"blocked": "yes"}), "invalid_body"),
+        (
+            json!({"last_name": "Nueva", "custom_fields": {"monto": "mil"}}),
+            "invalid_contact",
+        ),
+    ] {
+        let answer = call(&api, "PATCH", &path, Some(body.clone())).await;
+        assert_error(&answer, 400, code);
+    }
+    assert_eq!(get_contact(&api, &id(&contact)).await.body, before);
+
+    let missing = call(
+        &api,
+        "PATCH",
+        "/v1/contacts/c_missing",
+        Some(json!({"first_name": "X"})),
+    )
+    .await;
+    assert_error(&missing, 404, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_moves_a_phone_and_email_or_changes_nothing() {
+    let api = shared().owner("capi-move");
+    let ana = seed_contact(
+        &api,
+        json!({"first_name": "Ana", "phone": ec_phone(1), "email": "ana@example.com"}),
+    )
+    .await;
+    let bea = seed_contact(
+        &api,
+        json!({"first_name": "Bea", "phone": ec_phone(2), "email": "bea@example.com"}),
+    )
+    .await;
+    let path = format!("/v1/contacts/{}", id(&ana));
+
+    let moved = call(
+        &api,
+        "PATCH",
+        &path,
+        Some(json!({"phone": "+593 99 000-0003", "email": "ANA.NEW@example.com"})),
+    )
+    .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(moved.body["phone"], ec_phone(3));
+    assert_eq!(moved.body["email"], "ana.new@example.com");
+    assert!(
+        by_phone(&api, &ec_phone(1)).await.is_empty(),
+        "the old phone finds nobody"
+    );
+    assert_eq!(id(&one_by_phone(&api, &ec_phone(3)).await), id(&ana));
+    assert!(by_email(&api, "ana@example.com").await.is_empty());
+    assert_eq!(by_email(&api, "ana.new@example.com").await, [id(&ana)]);
+    // The old phone is free for anyone.
+    let cleo = seed_contact(&api, json!({"first_name": "Cleo", "phone": ec_phone(1)})).await;
+    assert_eq!(id(&one_by_phone(&api, &ec_phone(1)).await), id(&cleo));
+
+    // Onto a taken phone (or email): 409, and nothing changes.
+    let before = get_contact(&api, &id(&ana)).await.body;
+    for body in [
+        json!({"phone": ec_phone(2), "first_name": "Renamed"}),
+        json!({"email": "bea@example.com"}),
+        json!({"phone": ec_phone(4), "email": "bea@example.com"}),
+    ] {
+        let answer = call(&api, "PATCH", &path, Some(body)).await;
+        assert_error(&answer, 409, "identifier_taken");
+    }
+    assert_eq!(get_contact(&api, &id(&ana)).await.body, before);
+    assert_eq!(id(&one_by_phone(&api, &ec_phone(2)).await), id(&bea));
+    assert_eq!(id(&one_by_phone(&api, &ec_phone(3)).await), id(&ana));
+    assert!(
+        by_phone(&api, &ec_phone(4)).await.is_empty(),
+        "a cancelled move claims nothing"
+    );
+    assert_eq!(by_email(&api, "bea@example.com").await, [id(&bea)]);
+
+    // Clearing the phone releases it.
+    let cleared = call(&api, "PATCH", &path, Some(json!({"phone": null}))).await;
+    assert_eq!(cleared.status, 200, "{}", cleared.body);
+    assert_eq!(cleared.body["phone"], Value::Null);
+    assert!(by_phone(&api, &ec_phone(3)).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_phone_moves_leave_the_claims_matching_the_contact() {
+    let api = shared().owner("capi-concurrent");
+    let contact = seed_contact(&api, json!({"first_name": "Ana", "phone": ec_phone(1)})).await;
+    let path = format!("/v1/contacts/{}", id(&contact));
+    let mut edits = tokio::task::JoinSet::new();
+    for n in 10..16 {
+        let (api, path) = (api.clone(), path.clone());
+        edits.spawn(async move {
+            call(&api, "PATCH", &path, Some(json!({"phone": ec_phone(n)}))).await
+        });
+    }
+    while let Some(answer) = edits.join_next().await {
+        let answer = answer.expect("the edit task ends");
+        if answer.status != 200 {
+            assert_error(&answer, 409, "contact_changed");
+        }
+    }
+    let now = get_contact(&api, &id(&contact)).await.body;
+    let phone = now["phone"].as_str().expect("a phone").to_string();
+    for n in std::iter::once(1).chain(10..16) {
+        let holders = ids(&Value::Array(by_phone(&api, &ec_phone(n)).await));
+        if ec_phone(n) == phone {
+            assert_eq!(holders, [id(&contact)], "{phone} is held by its contact");
+        } else {
+            assert!(holders.is_empty(), "{} held by {holders:?}", ec_phone(n));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_needs_a_manager_and_frees_the_phone_and_email() {
+    let ws = "capi-delete";
+    let owner = shared().owner(ws);
+    let agent = shared().client(ws, Role::Agent);
+    let manager = shared().client(ws, Role::Manager);
+    // Agents read, create and edit...
+    let contact = seed_contact(
+        &agent,
+        json!({"first_name": "Dora", "phone": ec_phone(1), "email": "dora@example.com"}),
+    )
+    .await;
+    let path = format!("/v1/contacts/{}", id(&contact));
+    assert_eq!(get_contact(&agent, &id(&contact)).await.status, 200);
+    // ...but do not delete.
+    assert_error(&call(&agent, "DELETE", &path, None).await, 403, "forbidden");
+    assert_eq!(get_contact(&owner, &id(&contact)).await.status, 200);
+
+    let deleted = call(&manager, "DELETE", &path, None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    assert_error(&get_contact(&owner, &id(&contact)).await, 404, "not_found");
+    assert_error(&call(&owner, "DELETE", &path, None).await, 404, "not_found");
+    assert!(by_phone(&owner, &ec_phone(1)).await.is_empty());
+    assert!(by_email(&owner, "dora@example.com").await.is_empty());
+    let listed = list_all(&owner, "", 50).await.0;
+    assert!(!listed.contains(&id(&contact)));
+
+    // The phone and email can be used again.
+    let again = seed_contact(
+        &owner,
+        json!({"first_name": "Dora", "phone": ec_phone(1), "email": "dora@example.com"}),
+    )
+    .await;
+    assert_eq!(id(&one_by_phone(&owner, &ec_phone(1)).await), id(&again));
+    assert_eq!(by_email(&owner, "dora@example.com").await, [id(&again)]);
+    let deleted = call(
+        &owner,
+        "DELETE",
+        &format!("/v1/contacts/{}", id(&again)),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_are_added_and_removed_case_insensitively() {
+    let api = shared().client("capi-tags", Role::Agent);
+    let contact = seed_contact(&api, json!({"first_name": "Eva", "tags": ["VIP", " vip "]})).await;
+    assert_eq!(tags_of(&contact), ["VIP"]);
+    let path = format!("/v1/contacts/{}/tags", id(&contact));
+
+    let added = call(
+        &api,
+        "POST",
+        &path,
+        Some(json!({"tags": ["vip", "lead; Promo"]})),
+    )
+    .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(tags_of(&added.body), ["VIP", "lead", "Promo"]);
+    let removed = call(
+        &api,
+        "DELETE",
+        &path,
+        Some(json!({"tags": ["LEAD", "absent"]})),
+    )
+    .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert_eq!(tags_of(&removed.body), ["VIP", "Promo"]);
+    assert_eq!(
+        tags_of(&get_contact(&api, &id(&contact)).await.body),
+        ["VIP", "Promo"]
+    );
+
+    for body in [json!({"tags": []}), json!({"tags": [" , "]})] {
+        assert_error(
+            &call(&api, "POST", &path, Some(body)).await,
+            400,
+            "invalid_contact",
+        );
+    }
+    for body in [
+        json!({}),
+        json!({"tags": "vip"}),
+        json!({"tags": ["x"], "more": 1}),
+    ] {
+        assert_error(
+            &call(&api, "DELETE", &path, Some(body)).await,
+            400,
+            "invalid_body",
+        );
+    }
+    assert_error(
+        &call(&api, "POST", &path, Some(json!({"tags": ["x".repeat(65)]}))).await,
+        400,
+        "invalid_contact",
+    );
+    assert_error(
+        &call(
+            &api,
+            "POST",
+            "/v1/contacts/c_missing/tags",
+            Some(json!({"tags": ["x"]})),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_suggestions_name_the_duplicates_an_add_all_import_made() {
+    let api = shared().owner("capi-merge");
+    let phone = ec_phone(1);
+    two_contacts_sharing(&api, &phone).await;
+    let twins = ids(&Value::Array(by_phone(&api, &phone).await));
+    assert_eq!(twins.len(), 2);
+    let alone = seed_contact(&api, json!({"first_name": "Sola", "phone": ec_phone(2)})).await;
+
+    for (me, other) in [(&twins[0], &twins[1]), (&twins[1], &twins[0])] {
+        let answer = call(
+            &api,
+            "GET",
+            &format!("/v1/contacts/{me}/merge-suggestions"),
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(ids(&answer.body["items"]), std::slice::from_ref(other));
+    }
+    let answer = call(
+        &api,
+        "GET",
+        &format!("/v1/contacts/{}/merge-suggestions", id(&alone)),
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["items"], json!([]));
+
+    // A twin may take an email of its own...
+    let patched = call(
+        &api,
+        "PATCH",
+        &format!("/v1/contacts/{}", twins[0]),
+        Some(json!({"email": "twin@example.com"})),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    // ...and be renamed: its shared phone does not move, so nothing stops it.
+    let renamed = call(
+        &api,
+        "PATCH",
+        &format!("/v1/contacts/{}", twins[1]),
+        Some(json!({"first_name": "Twin B2"})),
+    )
+    .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!(by_phone(&api, &phone).await.len(), 2);
+
+    assert_error(
+        &call(
+            &api,
+            "GET",
+            "/v1/contacts/c_missing/merge-suggestions",
+            None,
+        )
+        .await,
+        404,
+        "not_found",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_counts_toward_the_months_contact_limit() {
+    let ws = "capi-limit";
+    shared()
+        .service
+        .table
+        .put_settings(
+            ws,
+            &Settings {
+                contact_limit: Some(2),
+                ..Settings::default()
+            },
+        )
+        .await
+        .unwrap();
+    let api = shared().owner(ws);
+    let first = seed_contact(&api, json!({"first_name": "Uno", "phone": ec_phone(1)})).await;
+    // A refused create takes none of the limit.
+    let taken = call(
+        &api,
+        "POST",
+        "/v1/contacts",
+        Some(json!({"first_name": "Otra", "phone": ec_phone(1)})),
+    )
+    .await;
+    assert_error(&taken, 409, "identifier_taken");
+    seed_contact(&api, json!({"first_name": "Dos", "phone": ec_phone(2)})).await;
+
+    let third = call(
+        &api,
+        "POST",
+        "/v1/contacts",
+        Some(json!({"first_name": "Tres", "phone": ec_phone(3)})),
+    )
+    .await;
+    assert_error(&third, 409, "contact_limit_reached");
+    assert_eq!(third.body["error"]["message"], "plan contact limit reached");
+    assert!(
+        by_phone(&api, &ec_phone(3)).await.is_empty(),
+        "nothing half-written"
+    );
+    // A taken identifier still says so at the limit.
+    let taken = call(
+        &api,
+        "POST",
+        "/v1/contacts",
+        Some(json!({"first_name": "Otra", "phone": ec_phone(1)})),
+    )
+    .await;
+    assert_error(&taken, 409, "identifier_taken");
+    let stored = stored_contacts(&shared().clients, shared().service.table.name(), ws).await;
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(stored.contains_key(&id(&first)));
+    // Edits create nothing: the limit does not stop them.
+    let patched = call(
+        &api,
+        "PATCH",
+        &format!("/v1/contacts/{}", id(&first)),
+        Some(json!({"last_name": "Editado"})),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_workspaces_contact_answers_404_on_every_route() {
+    let mine = shared().owner("capi-mine");
+    let contact = seed_contact(
+        &mine,
+        json!({"first_name": "Privada", "phone": ec_phone(1), "email": "privada@example.com",
+               "tags": ["secret"]}),
+    )
+    .await;
+    let c = id(&contact);
+    let other = shared().owner("capi-other");
+    let tags = json!({"tags": ["x"]});
+    for (method, path, body) in [
+        ("GET", format!("/v1/contacts/{c}"), None),
+        (
+            "PATCH",
+            format!("/v1/contacts/{c}"),
+            Some(json!({"first_name": "Robada"})),
+        ),
+        // A bad value still answers 404: the contact is looked for first.
+        (
+            "PATCH",
+            format!("/v1/contacts/{c}"),
+            Some(json!({"phone": "12"})),
+        ),
+        ("DELETE", format!("/v1/contacts/{c}"), None),
+        ("POST", format!("/v1/contacts/{c}/tags"), Some(tags.clone())),
+        ("DELETE", format!("/v1/contacts/{c}/tags"), Some(tags)),
+        ("GET", format!("/v1/contacts/{c}/merge-suggestions"), None),
+    ] {
+        let answer = call(&other, method, &path, body).await;
+        assert_error(&answer, 404, "not_found");
+    }
+    assert!(by_phone(&other, &ec_phone(1)).await.is_empty());
+    assert!(by_email(&other, "privada@example.com").await.is_empty());
+    assert!(list_all(&other, "", 50).await.0.is_empty());
+    assert!(list_all(&other, "tag=secret", 50).await.0.is_empty());
+    // Its own workspace's phone is free to the other.
+    seed_contact(&other, json!({"first_name": "Suya", "phone": ec_phone(1)})).await;
+    // And the contact is untouched.
+    assert_eq!(get_contact(&mine, &c).await.body, contact);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_contact_route() {
+    let doc = reqwest::get(format!("{}/v1/openapi.json", shared().api_url))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let paths = &doc["paths"];
+    for (path, methods) in [
+        ("/v1/contacts", &["get", "post"][..]),
+        ("/v1/contacts/{id}", &["get", "patch", "delete"][..]),
+        ("/v1/contacts/{id}/tags", &["post", "delete"][..]),
+        ("/v1/contacts/{id}/merge-suggestions", &["get"][..]),
+    ] {
+        for method in methods {
+            assert!(
+                paths[path][method].is_object(),
+                "{method} {path} in the document"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_racing_the_api_for_one_phone_leaves_exactly_one_contact() {
+    let ws = "capi-race";
+    let api = shared().owner(ws);
+    let table = shared().service.table.name().to_string();
+    // Different head starts for the import, so the two meet in different orders.
+    for (round, delay_ms) in [0u64, 10, 20, 30, 40, 50, 70, 100, 400]
+        .into_iter()
+        .enumerate()
+    {
+        let phone = ec_phone(500 + round as u32);
+        let bytes = file(&[
+            "First Name,Phone".to_string(),
+            format!("Importada {round},{phone}"),
+        ]);
+        let import = reviewed(
+            &api,
+            &format!("race-{round}.csv"),
+            &bytes,
+            Some(json!({"purpose": "add_and_update", "identifier": "phone"})),
+        )
+        .await;
+        assert_eq!(import["review"]["to_add"], 1, "{import}");
+        let import_id = id_of(&import);
+        let body = json!({"first_name": format!("Api {round}"), "phone": phone});
+        let (done, posted) = tokio::join!(confirmed(&api, &import_id), async {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            call(&api, "POST", "/v1/contacts", Some(body)).await
+        });
+
+        let holders = by_phone(&api, &phone).await;
+        assert_eq!(holders.len(), 1, "round {round}: {holders:?}");
+        let stored = stored_contacts(&shared().clients, &table, ws).await;
+        let with_phone: Vec<&String> = stored
+            .iter()
+            .filter(|(_, p)| p.as_deref() == Some(phone.as_str()))
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(with_phone, [&id(&holders[0])], "round {round}");
+        eprintln!(
+            "race round {round} (POST after {delay_ms} ms): POST answered {}",
+            posted.status
+        );
+        match posted.status {
+            // The API came first: the import found the contact and updated it.
+            201 => {
+                assert_eq!(id(&posted.body), id(&holders[0]), "round {round}");
+                assert_eq!(result_counts(&done), [0, 1, 0, 0], "round {round}: {done}");
+                assert_eq!(holders[0]["first_name"], format!("Importada {round}"));
+            }
+            // The import came first: the API was told the phone is taken.
+            409 => {
+                assert_error(&posted, 409, "identifier_taken");
+                assert_eq!(result_counts(&done), [1, 0, 0, 0], "round {round}: {done}");
+            }
+            other => panic!("round {round}: POST answered {other}: {}", posted.body),
+        }
+    }
+}

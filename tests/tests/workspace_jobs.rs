@@ -1,0 +1,728 @@
+//! Settings, exports, notifications, the month-end reset and the contact
+//! limit at write time, on the local stack.
+//!
+//! Resets and the write-time limit need a say over when messages run: those
+//! tests build a second `Service` on the same stack whose jobs (or rows)
+//! queue nobody polls, and hand its messages to the handlers themselves —
+//! twice, out of order, or not at all (a function that dies) — exactly as
+//! Lambda's event source mapping would, over the real SQS wire protocol.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::QueueAttributeName;
+use contact_import::service::auth::{Caller, Role};
+use contact_import::service::model::{self, Contact, now};
+use contact_import::service::{Config, Resources, Service};
+use contacts::client::ApiClient;
+use contacts::stack::local::{Stack, StackOptions};
+use end_to_end::{
+    CsvFile, ec_phone, file, id_of, ok, own_stack, result_file, reviewed, seed_contact, shared,
+};
+use serde_json::{Value, json};
+
+async fn put_settings(api: &ApiClient, settings: Value) -> Value {
+    let answer = ok(api.call("PUT", "/v1/settings", Some(&settings)).await);
+    assert_eq!(
+        answer.status, 200,
+        "PUT /v1/settings {settings}: {}",
+        answer.body
+    );
+    answer.body
+}
+
+/// Waits for an export (or a reset's backup) to end; answers it.
+async fn export_done(api: &ApiClient, id: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let answer = ok(api.call("GET", &format!("/v1/exports/{id}"), None).await);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        if answer.body["status"] != "running" {
+            return answer.body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "export {id} still running"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn fetch_csv(url: &str) -> CsvFile {
+    let answer = reqwest::get(url).await.expect("the presigned link answers");
+    assert_eq!(answer.status(), 200, "GET {url}");
+    CsvFile::parse(&answer.bytes().await.unwrap(), b',')
+}
+
+async fn notifications(api: &ApiClient) -> Vec<Value> {
+    let answer = ok(api.call("GET", "/v1/notifications", None).await);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Every contact of a workspace, straight from the table's shards.
+async fn all_contacts(service: &Service, ws: &str) -> Vec<Contact> {
+    let mut all = Vec::new();
+    for shard in 0..contact_import::store::keys::CONTACT_SHARDS {
+        let mut after = None;
+        loop {
+            let page = service
+                .table
+                .read_contact_shard(ws, shard, after.as_deref(), 100)
+                .await
+                .unwrap();
+            all.extend(page.contacts);
+            match page.stopped_after {
+                Some(id) => after = Some(id),
+                None => break,
+            }
+        }
+    }
+    all
+}
+
+fn names(contacts: &[Contact]) -> BTreeSet<String> {
+    contacts
+        .iter()
+        .filter_map(|c| c.first_name.clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_are_checked_stored_and_kept_from_agents() {
+    let s = shared();
+    let ws = "ws_settings";
+    let owner = s.owner(ws);
+    let agent = s.client(ws, Role::Agent);
+
+    let defaults = ok(agent.call("GET", "/v1/settings", None).await);
+    assert_eq!(defaults.status, 200);
+    assert_eq!(
+        defaults.body["monthly_reset"],
+        json!({"mode": "off", "tag": "Borrar"})
+    );
+    assert_eq!(defaults.body["contact_limit"], Value::Null);
+
+    let stored = put_settings(
+        &owner,
+        json!({"default_country": "ec", "contact_limit": 500,
+               "monthly_reset": {"mode": "tagged", "tag": " Baja "},
+               "custom_fields": [
+                   {"key": "empresa", "label": "Empresa", "type": "text"},
+                   {"key": "plan", "label": "Plan", "type": "list", "options": ["básico", "pro"]},
+                   {"key": "visita", "label": "Última visita", "type": "date"}]}),
+    )
+    .await;
+    assert_eq!(stored["default_country"], "EC");
+    assert_eq!(stored["monthly_reset"]["tag"], "Baja");
+    let read = ok(owner.call("GET", "/v1/settings", None).await).body;
+    assert_eq!(read, stored);
+
+    for bad in [
+        json!({"default_country": "Ecuador"}),
+        json!({"contact_limit": -3}),
+        json!({"monthly_reset": {"mode": "weekly"}}),
+        json!({"custom_fields": [{"key": "a b", "label": "x", "type": "text"}]}),
+        json!({"custom_fields": [{"key": "n", "label": "x", "type": "list", "options": []}]}),
+        json!({"colour": "red"}),
+    ] {
+        let answer = ok(owner.call("PUT", "/v1/settings", Some(&bad)).await);
+        assert_eq!(answer.status, 400, "{bad}: {}", answer.body);
+        assert!(answer.body["error"]["code"].is_string(), "{}", answer.body);
+    }
+    let answer = ok(agent.call("PUT", "/v1/settings", Some(&json!({}))).await);
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    // Nothing a refused call sent was kept.
+    assert_eq!(
+        ok(owner.call("GET", "/v1/settings", None).await).body,
+        stored
+    );
+
+    // Imports use them: the custom field maps and its values are checked
+    // by type, the default country reads local numbers.
+    let bytes = file(&[
+        "Nombre,Teléfono,Empresa,Visita".to_string(),
+        format!("Ana,{},Loja,2026-11-02", &ec_phone(1)[4..]),
+        format!("Luis,{},Tienda,ayer", &ec_phone(2)[4..]),
+    ]);
+    let import = reviewed(&owner, "clientes.csv", &bytes, None).await;
+    assert_eq!(import["review"]["errors"], 1, "{import}");
+    let mapping = import["mapping"].to_string();
+    assert!(
+        mapping.contains("custom:empresa") && mapping.contains("custom:visita"),
+        "{mapping}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_write_every_matching_contact_with_formulas_escaped() {
+    let s = shared();
+    let ws = "ws_export";
+    let owner = s.owner(ws);
+    put_settings(
+        &owner,
+        json!({"custom_fields": [{"key": "empresa", "label": "Empresa", "type": "text"}]}),
+    )
+    .await;
+    let mut vip = BTreeSet::new();
+    for i in 0..45u32 {
+        let tags = if i % 3 == 0 {
+            json!(["VIP"])
+        } else {
+            json!(["otro"])
+        };
+        let name = if i == 7 {
+            "=HYPERLINK(\"x\")".to_string()
+        } else {
+            format!("Cliente {i}")
+        };
+        let contact = seed_contact(
+            &owner,
+            json!({"first_name": name, "phone": ec_phone(100 + i), "tags": tags,
+                   "custom_fields": {"empresa": format!("@empresa {i}")}}),
+        )
+        .await;
+        if i % 3 == 0 {
+            vip.insert(contact["id"].as_str().unwrap().to_string());
+        }
+    }
+
+    let started = ok(owner.call("POST", "/v1/exports", Some(&json!({}))).await);
+    assert_eq!(started.status, 202, "{}", started.body);
+    assert_eq!(started.body["status"], "running");
+    let done = export_done(&owner, started.body["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["rows"], 45);
+    assert!(done["available_until"].is_string(), "{done}");
+    let csv = fetch_csv(done["url"].as_str().unwrap()).await;
+    assert_eq!(csv.rows.len(), 45);
+    assert_eq!(csv.headers[..4], ["id", "first_name", "last_name", "phone"]);
+    assert_eq!(csv.headers.last().map(String::as_str), Some("empresa"));
+    let ids: BTreeSet<&str> = csv.values("id").into_iter().collect();
+    assert_eq!(ids.len(), 45, "every contact exactly once");
+    // A cell a spreadsheet would run is escaped; an E.164 phone is not.
+    assert!(csv.values("first_name").contains(&"'=HYPERLINK(\"x\")"));
+    assert!(
+        csv.values("empresa")
+            .iter()
+            .all(|v| v.starts_with("'@empresa"))
+    );
+    assert!(
+        csv.values("phone").iter().all(|p| p.starts_with("+593")),
+        "{:?}",
+        csv.values("phone")
+    );
+
+    // By tag (any case), in the columns asked for.
+    let started = ok(owner
+        .call(
+            "POST",
+            "/v1/exports",
+            Some(&json!({"tag": "vip", "columns": ["id", "phone"]})),
+        )
+        .await);
+    assert_eq!(started.status, 202, "{}", started.body);
+    let done = export_done(&owner, started.body["id"].as_str().unwrap()).await;
+    let csv = fetch_csv(done["url"].as_str().unwrap()).await;
+    assert_eq!(csv.headers, ["id", "phone"]);
+    let ids: BTreeSet<String> = csv.values("id").into_iter().map(str::to_string).collect();
+    assert_eq!(ids, vip);
+
+    // The workspace is told, with a link.
+    let notes = notifications(&owner).await;
+    let ready: Vec<&Value> = notes
+        .iter()
+        .filter(|n| n["kind"] == "export_ready")
+        .collect();
+    assert_eq!(ready.len(), 2, "{notes:?}");
+    assert!(ready.iter().all(|n| n["url"].is_string()), "{ready:?}");
+
+    // Refusals: bad columns, agents, another workspace.
+    for bad in [
+        json!({"columns": ["nickname"]}),
+        json!({"columns": []}),
+        json!({"tag": ""}),
+        json!({"columns": ["id", "id"]}),
+        json!({"format": "xlsx"}),
+    ] {
+        let answer = ok(owner.call("POST", "/v1/exports", Some(&bad)).await);
+        assert_eq!(answer.status, 400, "{bad}: {}", answer.body);
+    }
+    let agent = s.client(ws, Role::Agent);
+    assert_eq!(
+        ok(agent.call("POST", "/v1/exports", Some(&json!({}))).await).status,
+        403
+    );
+    let path = format!("/v1/exports/{}", started.body["id"].as_str().unwrap());
+    assert_eq!(ok(agent.call("GET", &path, None).await).status, 403);
+    assert_eq!(
+        ok(s.owner("ws_export_other").call("GET", &path, None).await).status,
+        404
+    );
+    assert_eq!(
+        ok(owner.call("GET", "/v1/exports/exp_nothing", None).await).status,
+        404
+    );
+}
+
+/// A second service on `stack` whose jobs and rows queues nobody polls:
+/// the test delivers their messages itself.
+struct Manual {
+    service: Service,
+    sqs: aws_sdk_sqs::Client,
+    jobs_url: String,
+    rows_url: String,
+}
+
+impl Manual {
+    async fn new(stack: &Stack, name: &str) -> Self {
+        let sqs = stack.clients.sqs.clone();
+        let mut urls = Vec::new();
+        for queue in ["jobs", "rows"] {
+            let out = sqs
+                .create_queue()
+                .queue_name(format!("manual-{name}-{queue}"))
+                // What is received and not deleted (a function that died)
+                // comes back after a second.
+                .attributes(QueueAttributeName::VisibilityTimeout, "1")
+                .send()
+                .await
+                .unwrap();
+            urls.push(out.queue_url.unwrap());
+        }
+        let resources = Resources {
+            table: stack.resources.names.table.clone(),
+            bucket: stack.resources.names.bucket.clone(),
+            uploads_queue_url: stack.resources.uploads_queue_url.clone(),
+            rows_queue_url: urls[1].clone(),
+            jobs_queue_url: urls[0].clone(),
+        };
+        let service = Service::new(
+            &stack.clients,
+            &resources,
+            Config::new(b"manual", Duration::from_secs(3600)),
+        );
+        Self {
+            service,
+            sqs,
+            jobs_url: urls[0].clone(),
+            rows_url: urls[1].clone(),
+        }
+    }
+
+    /// Receives what is waiting on `queue` (up to 10 messages).
+    async fn receive(&self, queue: &str) -> Vec<aws_sdk_sqs::types::Message> {
+        self.sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default()
+    }
+
+    async fn delete(&self, queue: &str, message: &aws_sdk_sqs::types::Message) {
+        self.sqs
+            .delete_message()
+            .queue_url(queue)
+            .receipt_handle(message.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+fn event(messages: &[&aws_sdk_sqs::types::Message]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = messages
+        .iter()
+        .map(|m| {
+            let mut message = SqsMessage::default();
+            message.message_id = m.message_id().map(str::to_string);
+            message.body = m.body().map(str::to_string);
+            message
+        })
+        .collect();
+    event
+}
+
+fn phase_of(message: &aws_sdk_sqs::types::Message) -> Option<String> {
+    let body: Value = serde_json::from_str(message.body()?).ok()?;
+    body["phase"].as_str().map(str::to_string)
+}
+
+/// Delivers the jobs queue's messages until none is left, each twice (the
+/// second time after the first finished: a redelivery), holding back those
+/// of `hold` phase (they stay on the queue).
+async fn pump_jobs(manual: &Manual, hold: Option<&str>) {
+    let mut idle = 0;
+    while idle < 3 {
+        let messages = manual.receive(&manual.jobs_url).await;
+        let runnable: Vec<&aws_sdk_sqs::types::Message> = messages
+            .iter()
+            .filter(|m| hold.is_none() || phase_of(m).as_deref() != hold)
+            .collect();
+        if runnable.is_empty() {
+            idle += 1;
+            if !messages.is_empty() {
+                // Only held messages: let them go back.
+                tokio::time::sleep(Duration::from_millis(1100)).await;
+            }
+            continue;
+        }
+        idle = 0;
+        for round in 0..2 {
+            let response = manual.service.handle_jobs(event(&runnable)).await;
+            assert!(
+                response.batch_item_failures.is_empty() || round == 1,
+                "{response:?}"
+            );
+        }
+        for m in runnable {
+            manual.delete(&manual.jobs_url, m).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
+    let stack = own_stack(StackOptions::default()).await;
+    let manual = Manual::new(&stack, "reset").await;
+    let ws = "ws_reset_resume";
+    let owner = end_to_end::client(&stack.api_url, &stack.service, ws, Role::Owner);
+    put_settings(&owner, json!({"monthly_reset": {"mode": "tagged"}})).await;
+
+    let mut chosen = BTreeSet::new();
+    let mut ids = HashMap::new();
+    for i in 0..60u32 {
+        let name = format!("Cliente {i:02}");
+        let tags = match i % 4 {
+            0 => json!(["Borrar"]),
+            1 => json!(["borrar", "vip"]),
+            _ => json!(["vip"]),
+        };
+        if i % 4 < 2 {
+            chosen.insert(name.clone());
+        }
+        let c = seed_contact(
+            &owner,
+            json!({"first_name": name, "phone": ec_phone(300 + i), "tags": tags}),
+        )
+        .await;
+        ids.insert(name, c["id"].as_str().unwrap().to_string());
+    }
+    let month = model::month(now());
+    assert_eq!(
+        stack
+            .service
+            .table
+            .contacts_created(ws, &month)
+            .await
+            .unwrap(),
+        60
+    );
+
+    // The schedule's message for this workspace, run by hand.
+    manual.service.start_reset(ws, &month).await.unwrap();
+    // Resets hold the import lock: no import runs while contacts go.
+    let holder = stack.service.table.lock_holder(ws).await.unwrap();
+    assert_eq!(holder.as_deref(), Some(format!("rst_{month}").as_str()));
+    // Choosing, with every message delivered twice; deletions held back.
+    pump_jobs(&manual, Some("delete")).await;
+    let job = stack
+        .service
+        .table
+        .job(ws, &format!("rst_{month}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.rows, 30, "{job:?}");
+    assert_eq!(
+        all_contacts(&stack.service, ws).await.len(),
+        60,
+        "nothing deleted yet"
+    );
+
+    // Between the backup and the deletions: a chosen contact changes, and
+    // one that was not chosen gets the tag.
+    let changed = "Cliente 04";
+    let mut c = stack
+        .service
+        .table
+        .contact(ws, &ids[changed])
+        .await
+        .unwrap()
+        .unwrap();
+    c.last_name = Some("Cambiado".into());
+    c.updated_at = model::rfc3339(now() + 5);
+    stack
+        .service
+        .table
+        .transact(vec![stack.service.table.put_contact(ws, &c).unwrap()])
+        .await
+        .unwrap();
+    let late = "Cliente 02";
+    let mut c = stack
+        .service
+        .table
+        .contact(ws, &ids[late])
+        .await
+        .unwrap()
+        .unwrap();
+    c.tags.push("Borrar".into());
+    stack
+        .service
+        .table
+        .transact(vec![stack.service.table.put_contact(ws, &c).unwrap()])
+        .await
+        .unwrap();
+
+    // Deleting, interrupted: the first batch of deletions runs but the
+    // function dies before SQS hears of it, so every message comes back.
+    let messages = loop {
+        let m = manual.receive(&manual.jobs_url).await;
+        if !m.is_empty() {
+            break m;
+        }
+    };
+    let first: Vec<&aws_sdk_sqs::types::Message> = messages.iter().take(3).collect();
+    manual.service.handle_jobs(event(&first)).await;
+    let part_way = all_contacts(&stack.service, ws).await.len();
+    assert!(
+        part_way < 60 && part_way > 31,
+        "some deleted: {part_way} left"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Resumed: everything delivered again (twice), to the end.
+    pump_jobs(&manual, None).await;
+
+    let job = stack
+        .service
+        .table
+        .job(ws, &format!("rst_{month}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.status, model::JobStatus::Completed, "{job:?}");
+    assert_eq!((job.rows, job.deleted, job.kept), (30, 29, 1), "{job:?}");
+    let left = names(&all_contacts(&stack.service, ws).await);
+    let expected: BTreeSet<String> = (0..60u32)
+        .map(|i| format!("Cliente {i:02}"))
+        .filter(|n| !chosen.contains(n) || n == changed)
+        .collect();
+    assert_eq!(
+        left, expected,
+        "exactly the chosen, unchanged contacts are gone"
+    );
+    assert!(
+        left.contains(late),
+        "a contact tagged after the choice stays"
+    );
+
+    // Identifiers released: a deleted contact's phone is free again.
+    let reused = ok(owner
+        .call(
+            "POST",
+            "/v1/contacts",
+            Some(&json!({"first_name": "Nuevo", "phone": ec_phone(300)})),
+        )
+        .await);
+    assert_eq!(reused.status, 201, "{}", reused.body);
+    // The month's count restarted (then counted the new contact), and the
+    // lock is free.
+    assert_eq!(
+        stack
+            .service
+            .table
+            .contacts_created(ws, &month)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(stack.service.table.lock_holder(ws).await.unwrap(), None);
+
+    // The notification links the backup: the 30 chosen, as they were.
+    let notes = notifications(&owner).await;
+    let done = notes
+        .iter()
+        .find(|n| n["kind"] == "reset_completed")
+        .expect("notified");
+    assert!(
+        done["message"]
+            .as_str()
+            .unwrap()
+            .contains("29 contacts deleted"),
+        "{done}"
+    );
+    let backup = fetch_csv(done["url"].as_str().expect("a backup link")).await;
+    let backed_up: BTreeSet<String> = backup
+        .values("first_name")
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(backed_up, chosen);
+    let export = ok(owner
+        .call("GET", &format!("/v1/exports/rst_{month}"), None)
+        .await)
+    .body;
+    assert_eq!(
+        (export["kind"].as_str(), export["rows"].as_u64()),
+        (Some("reset"), Some(30))
+    );
+
+    // A second schedule run in the same month starts nothing new.
+    manual.service.start_reset(ws, &month).await.unwrap();
+    pump_jobs(&manual, None).await;
+    assert_eq!(all_contacts(&stack.service, ws).await.len(), 32);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_month_end_schedule_resets_only_workspaces_that_asked() {
+    let stack = own_stack(StackOptions::default()).await;
+    let client = |ws: &str| end_to_end::client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let (all, tagged, off) = (
+        client("ws_m_all"),
+        client("ws_m_tagged"),
+        client("ws_m_off"),
+    );
+    put_settings(&all, json!({"monthly_reset": {"mode": "all"}})).await;
+    put_settings(
+        &tagged,
+        json!({"monthly_reset": {"mode": "tagged", "tag": "Baja"}}),
+    )
+    .await;
+    // Turned on, then off again: it leaves the schedule's list.
+    put_settings(&off, json!({"monthly_reset": {"mode": "all"}})).await;
+    put_settings(&off, json!({"monthly_reset": {"mode": "off"}})).await;
+    for (n, api) in [&all, &tagged, &off].into_iter().enumerate() {
+        for i in 0..6u32 {
+            let tags = if i < 2 { json!(["baja"]) } else { json!([]) };
+            seed_contact(api, json!({"first_name": format!("C{i}"), "phone": ec_phone(500 + 10 * n as u32 + i), "tags": tags})).await;
+        }
+    }
+    // What `make reset` does: the schedule's handler, through the stack.
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "{}{}",
+            stack.api_url,
+            contacts::stack::local::MONTH_END_PATH
+        ))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["resets"], 2, "{body}");
+    for (ws, api, left) in [("ws_m_all", &all, 0), ("ws_m_tagged", &tagged, 4)] {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while !notifications(api)
+            .await
+            .iter()
+            .any(|n| n["kind"] == "reset_completed")
+        {
+            assert!(tokio::time::Instant::now() < deadline, "{ws} reset");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        assert_eq!(all_contacts(&stack.service, ws).await.len(), left, "{ws}");
+    }
+    assert_eq!(
+        all_contacts(&stack.service, "ws_m_off").await.len(),
+        6,
+        "off deletes nothing"
+    );
+    assert!(notifications(&off).await.is_empty());
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_contact_limit_holds_at_write_time() {
+    let stack = own_stack(StackOptions::default()).await;
+    let manual = Manual::new(&stack, "limit").await;
+    let ws = "ws_limit_write";
+    let owner = end_to_end::client(&stack.api_url, &stack.service, ws, Role::Owner);
+    put_settings(&owner, json!({"contact_limit": 6})).await;
+    let lines: Vec<String> = std::iter::once("Nombre,Teléfono".to_string())
+        .chain((0..5u32).map(|i| format!("Fila {i},{}", ec_phone(700 + i))))
+        .collect();
+    let import = reviewed(&owner, "limite.csv", &file(&lines), None).await;
+    assert_eq!(
+        import["review"]["to_add"], 5,
+        "the review predicts 5: {import}"
+    );
+    // Confirmed; its chunk waits on a queue nobody polls…
+    let caller = Caller {
+        workspace: ws.into(),
+        role: Role::Owner,
+    };
+    manual
+        .service
+        .confirm(&caller, &id_of(&import))
+        .await
+        .unwrap();
+    // …while the API creates 4 contacts: 2 new contacts are left this month.
+    for i in 0..4u32 {
+        seed_contact(
+            &owner,
+            json!({"first_name": "API", "phone": ec_phone(800 + i)}),
+        )
+        .await;
+    }
+    // …and for the chunk, delivered twice.
+    loop {
+        let messages = manual.receive(&manual.rows_url).await;
+        if messages.is_empty() {
+            break;
+        }
+        let all: Vec<&aws_sdk_sqs::types::Message> = messages.iter().collect();
+        for _ in 0..2 {
+            manual.service.handle_rows(event(&all)).await;
+        }
+        for m in &messages {
+            manual.delete(&manual.rows_url, m).await;
+        }
+    }
+    let done = ok(owner.import(&id_of(&import)).await).body;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["result"]["imported"], 2, "{done}");
+    assert_eq!(done["result"]["errors"], 3, "{done}");
+    let result = result_file(&owner, &id_of(&import), b',').await;
+    let errors: Vec<&str> = result
+        .values("Errors")
+        .into_iter()
+        .filter(|e| !e.is_empty())
+        .collect();
+    assert_eq!(errors.len(), 3);
+    assert!(
+        errors.iter().all(|e| e.contains("contact limit")),
+        "{errors:?}"
+    );
+    let month = model::month(now());
+    assert_eq!(
+        stack
+            .service
+            .table
+            .contacts_created(ws, &month)
+            .await
+            .unwrap(),
+        6
+    );
+    // The limit is reached for the API as well.
+    let answer = ok(owner
+        .call(
+            "POST",
+            "/v1/contacts",
+            Some(&json!({"first_name": "Y", "phone": ec_phone(898)})),
+        )
+        .await);
+    assert_eq!(
+        (answer.status, answer.body["error"]["code"].as_str()),
+        (409, Some("contact_limit_reached")),
+        "{}",
+        answer.body
+    );
+    stack.stop().await;
+}
