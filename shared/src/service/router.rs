@@ -137,6 +137,7 @@ async fn health(
     service.bucket.reachable().await?;
     service.uploads.reachable().await?;
     service.rows.reachable().await?;
+    service.jobs.reachable().await?;
     Ok(axum::Json(serde_json::json!({"status": "ok"})))
 }
 

@@ -32,14 +32,7 @@ impl Table {
         limit: i32,
     ) -> Result<ContactShardRead, StoreError> {
         let index = keys::contacts_shard(ws, shard);
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .index_name(keys::GSI)
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", s(&index))
-            .limit(limit);
+        let mut query = self.index_query(&index).limit(limit);
         if let Some(id) = after {
             let mut start = key(keys::contact(ws, id), keys::SK_CONTACT);
             start.insert("gsi1pk".into(), s(&index));

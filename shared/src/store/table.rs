@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
@@ -242,6 +243,16 @@ impl Table {
             .expression_attribute_values(":id", s(holder))
             .build()
             .expect("table and key given")
+    }
+
+    /// A query of one partition of the listing index.
+    pub(super) fn index_query(&self, partition: impl Into<String>) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.name)
+            .index_name(keys::GSI)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(partition))
     }
 
     // ---- imports --------------------------------------------------------
@@ -537,12 +548,7 @@ impl Table {
         cursor: Option<&str>,
     ) -> Result<Page<ImportRecord>, StoreError> {
         let mut query = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .index_name(keys::GSI)
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", s(keys::imports_index(ws)))
+            .index_query(keys::imports_index(ws))
             .scan_index_forward(false)
             .limit(limit);
         if let Some(cursor) = cursor {
@@ -618,14 +624,7 @@ impl Table {
         &self,
         after: Option<&str>,
     ) -> Result<(Vec<String>, Option<String>), StoreError> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .index_name(keys::GSI)
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", s(keys::RESETS_INDEX))
-            .limit(500);
+        let mut query = self.index_query(keys::RESETS_INDEX).limit(500);
         if let Some(ws) = after {
             query = query.set_exclusive_start_key(Some(HashMap::from([
                 ("pk".to_string(), s(keys::workspace(ws))),
