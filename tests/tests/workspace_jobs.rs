@@ -82,6 +82,17 @@ async fn all_contacts(service: &Service, ws: &str) -> Vec<Contact> {
     all
 }
 
+/// Contacts the workspace created this month, as the limit counts them.
+async fn created_this_month(stack: &Stack, ws: &str) -> u64 {
+    let month = model::month(now());
+    stack
+        .service
+        .table
+        .contacts_created(ws, &month)
+        .await
+        .unwrap()
+}
+
 fn names(contacts: &[Contact]) -> BTreeSet<String> {
     contacts
         .iter()
@@ -416,15 +427,7 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
         ids.insert(name, c["id"].as_str().unwrap().to_string());
     }
     let month = model::month(now());
-    assert_eq!(
-        stack
-            .service
-            .table
-            .contacts_created(ws, &month)
-            .await
-            .unwrap(),
-        60
-    );
+    assert_eq!(created_this_month(&stack, ws).await, 60);
 
     // The schedule's message for this workspace, run by hand.
     manual.service.start_reset(ws, &month).await.unwrap();
@@ -534,15 +537,7 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
     assert_eq!(reused.status, 201, "{}", reused.body);
     // The month's count restarted (then counted the new contact), and the
     // lock is free.
-    assert_eq!(
-        stack
-            .service
-            .table
-            .contacts_created(ws, &month)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(created_this_month(&stack, ws).await, 1);
     assert_eq!(stack.service.table.lock_holder(ws).await.unwrap(), None);
 
     // The notification links the backup: the 30 chosen, as they were.
@@ -700,16 +695,7 @@ async fn the_contact_limit_holds_at_write_time() {
         errors.iter().all(|e| e.contains("contact limit")),
         "{errors:?}"
     );
-    let month = model::month(now());
-    assert_eq!(
-        stack
-            .service
-            .table
-            .contacts_created(ws, &month)
-            .await
-            .unwrap(),
-        6
-    );
+    assert_eq!(created_this_month(&stack, ws).await, 6);
     // The limit is reached for the API as well.
     let answer = ok(owner
         .call(
