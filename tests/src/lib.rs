@@ -453,6 +453,21 @@ pub fn import_tag_of(import: &Value) -> String {
     )
 }
 
+/// Gives workspace `ws` of the shared stack a contact limit and no other
+/// setting.
+pub async fn set_contact_limit(ws: &str, limit: u64) {
+    let settings = contact_import::service::model::Settings {
+        contact_limit: Some(limit),
+        ..Default::default()
+    };
+    shared()
+        .service
+        .table
+        .put_settings(ws, &settings)
+        .await
+        .unwrap();
+}
+
 /// Creates a contact through `POST /v1/contacts`; answers it.
 pub async fn seed_contact(api: &ApiClient, contact: Value) -> Value {
     let answer = ok(api.call("POST", "/v1/contacts", Some(&contact)).await);

@@ -15,7 +15,8 @@ use contact_import::service::model::Settings;
 use contacts::client::{Answer, ApiClient};
 use end_to_end::{
     by_phone, confirmed, ec_phone, file, id_of, ok, one_by_phone, query_value, result_counts,
-    reviewed, seed_contact, shared, stored_contacts, tags_of, two_contacts_sharing,
+    reviewed, seed_contact, set_contact_limit, shared, stored_contacts, tags_of,
+    two_contacts_sharing,
 };
 use serde_json::{Value, json};
 
@@ -612,18 +613,7 @@ async fn merge_suggestions_name_the_duplicates_an_add_all_import_made() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_counts_toward_the_months_contact_limit() {
     let ws = "capi-limit";
-    shared()
-        .service
-        .table
-        .put_settings(
-            ws,
-            &Settings {
-                contact_limit: Some(2),
-                ..Settings::default()
-            },
-        )
-        .await
-        .unwrap();
+    set_contact_limit(ws, 2).await;
     let api = shared().owner(ws);
     let first = seed_contact(&api, json!({"first_name": "Uno", "phone": ec_phone(1)})).await;
     // A refused create takes none of the limit.

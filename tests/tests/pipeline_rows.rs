@@ -10,12 +10,11 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use contact_import::service::model::Settings;
 use contacts::client::ApiClient;
 use end_to_end::{
     CsvFile, by_phone, confirmed, ec_phone, error_file, file, id_of, import_tag_of, ok,
-    one_by_phone, result_counts, result_file, review_counts, reviewed, seed_contact, shared,
-    tags_of, two_contacts_sharing,
+    one_by_phone, result_counts, result_file, review_counts, reviewed, seed_contact,
+    set_contact_limit, shared, tags_of, two_contacts_sharing,
 };
 use serde_json::{Value, json};
 
@@ -204,18 +203,7 @@ async fn update_existing_updates_the_known_and_skips_the_unknown() {
     .await;
     two_contacts_sharing(&api, &ec_phone(2_002)).await;
     // Updates create no contact: a used-up quota does not stop them.
-    shared()
-        .service
-        .table
-        .put_settings(
-            ws,
-            &Settings {
-                contact_limit: Some(0),
-                ..Settings::default()
-            },
-        )
-        .await
-        .unwrap();
+    set_contact_limit(ws, 0).await;
 
     let bytes = file(&[
         "First Name,Phone,Email,Tags".into(),
@@ -449,18 +437,7 @@ async fn quota_case(ws: &str, purpose: &str) {
     let api = shared().owner(ws);
     // The seeded contact counts toward the month's limit: 3 places are left.
     seed_contact(&api, json!({"first_name": "Ya", "phone": ec_phone(5_000)})).await;
-    shared()
-        .service
-        .table
-        .put_settings(
-            ws,
-            &Settings {
-                contact_limit: Some(4),
-                ..Settings::default()
-            },
-        )
-        .await
-        .unwrap();
+    set_contact_limit(ws, 4).await;
     let known_row = match purpose {
         // The known contact is updated: it takes none of the quota.
         "add_and_update" => ("Updated", ""),

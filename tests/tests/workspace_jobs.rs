@@ -82,6 +82,17 @@ async fn all_contacts(service: &Service, ws: &str) -> Vec<Contact> {
     all
 }
 
+/// Changes a stored contact behind the API's back, as another writer would.
+async fn edit_stored(stack: &Stack, ws: &str, id: &str, change: impl FnOnce(&mut Contact)) {
+    let table = &stack.service.table;
+    let mut contact = table.contact(ws, id).await.unwrap().unwrap();
+    change(&mut contact);
+    table
+        .transact(vec![table.put_contact(ws, &contact).unwrap()])
+        .await
+        .unwrap();
+}
+
 /// Contacts the workspace created this month, as the limit counts them.
 async fn created_this_month(stack: &Stack, ws: &str) -> u64 {
     let month = model::month(now());
@@ -453,36 +464,16 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
     // Between the backup and the deletions: a chosen contact changes, and
     // one that was not chosen gets the tag.
     let changed = "Cliente 04";
-    let mut c = stack
-        .service
-        .table
-        .contact(ws, &ids[changed])
-        .await
-        .unwrap()
-        .unwrap();
-    c.last_name = Some("Cambiado".into());
-    c.updated_at = model::rfc3339(now() + 5);
-    stack
-        .service
-        .table
-        .transact(vec![stack.service.table.put_contact(ws, &c).unwrap()])
-        .await
-        .unwrap();
+    edit_stored(&stack, ws, &ids[changed], |c| {
+        c.last_name = Some("Cambiado".into());
+        c.updated_at = model::rfc3339(now() + 5);
+    })
+    .await;
     let late = "Cliente 02";
-    let mut c = stack
-        .service
-        .table
-        .contact(ws, &ids[late])
-        .await
-        .unwrap()
-        .unwrap();
-    c.tags.push("Borrar".into());
-    stack
-        .service
-        .table
-        .transact(vec![stack.service.table.put_contact(ws, &c).unwrap()])
-        .await
-        .unwrap();
+    edit_stored(&stack, ws, &ids[late], |c| {
+        c.tags.push("Borrar".into());
+    })
+    .await;
 
     // Deleting, interrupted: the first batch of deletions runs but the
     // function dies before SQS hears of it, so every message comes back.

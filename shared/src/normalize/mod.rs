@@ -137,6 +137,12 @@ fn lookup(table: &'static [(&'static str, &'static str)], folded: &str) -> Optio
         .map(|i| table[i].1)
 }
 
+/// Whether `tags` holds `tag`: tags always compare case-insensitively.
+pub fn has_tag(tags: &[String], tag: &str) -> bool {
+    let tag = tag.to_lowercase();
+    tags.iter().any(|t| t.to_lowercase() == tag)
+}
+
 /// The tags of one cell: split on `,` `;` `|`, trimmed, empties dropped,
 /// repeats (compared case-insensitively) dropped keeping the first spelling.
 pub fn tags(value: &str) -> Result<Vec<String>, ValueError> {
@@ -147,7 +153,7 @@ pub fn tags(value: &str) -> Result<Vec<String>, ValueError> {
         .filter(|t| !t.is_empty())
     {
         within(tag, MAX_TAG_CHARS).map_err(|_| ValueError::TagTooLong { max: MAX_TAG_CHARS })?;
-        if !out.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
+        if !has_tag(&out, tag) {
             out.push(tag.to_string());
         }
     }

@@ -109,7 +109,7 @@ pub fn apply(contact: &mut Contact, draft: &ContactDraft, rules: &ApplyRules<'_>
 /// `base` then each of `more` not already there, compared case-insensitively.
 fn union<'t>(mut base: Vec<String>, more: impl Iterator<Item = &'t String>) -> Vec<String> {
     for tag in more {
-        if !base.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
+        if !crate::normalize::has_tag(&base, tag) {
             base.push(tag.clone());
         }
     }

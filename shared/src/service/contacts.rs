@@ -17,8 +17,9 @@ use super::model::{self, Contact, Settings, now};
 use crate::fields::ContactField;
 use crate::mapping::{Plan, Target};
 use crate::normalize::{self, phone};
-use crate::options::{Identifier, Purpose, Workspace};
+use crate::options::{Identifier, Workspace};
 use crate::row::{RowRules, Stored};
+use crate::store::table::is_condition_failure;
 use crate::store::{StoreError, keys};
 
 /// A listing page's size unless the caller asks for another.
@@ -285,10 +286,6 @@ fn text(field: &str, value: &Option<String>) -> Result<Option<String>, ServiceEr
         .transpose()
 }
 
-fn same_tag(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
-}
-
 /// Tags as a request gives them, each split and trimmed as an import's tags
 /// cell is, repeats dropped.
 fn requested_tags(raw: &[String]) -> Result<Vec<String>, ServiceError> {
@@ -305,7 +302,7 @@ fn requested_tags(raw: &[String]) -> Result<Vec<String>, ServiceError> {
 fn with_tags(mut tags: Vec<String>, more: &[String]) -> Result<Vec<String>, ServiceError> {
     let before = tags.len();
     for tag in more {
-        if !tags.iter().any(|t| same_tag(t, tag)) {
+        if !normalize::has_tag(&tags, tag) {
             tags.push(tag.clone());
         }
     }
@@ -331,20 +328,16 @@ fn tags_to_change(change: &TagsChange) -> Result<Vec<String>, ServiceError> {
 }
 
 fn without_tags(mut tags: Vec<String>, gone: &[String]) -> Vec<String> {
-    tags.retain(|t| !gone.iter().any(|g| same_tag(t, g)));
+    tags.retain(|t| !normalize::has_tag(gone, t));
     tags
 }
 
-fn condition_failed(reason: &Option<String>) -> bool {
-    reason.as_deref() == Some("ConditionalCheckFailed")
-}
-
 fn failed_at(reasons: &[Option<String>], index: usize) -> bool {
-    reasons.get(index).is_some_and(condition_failed)
+    reasons.get(index).is_some_and(is_condition_failure)
 }
 
 fn failed_from(reasons: &[Option<String>], index: usize) -> bool {
-    reasons.iter().skip(index).any(condition_failed)
+    reasons.iter().skip(index).any(is_condition_failure)
 }
 
 /// The `updated_at` of a write over the version stamped `seen`: now, yet
@@ -694,7 +687,7 @@ impl Service {
             };
             let read_count = read.contacts.len();
             for (i, contact) in read.contacts.into_iter().enumerate() {
-                if tag.is_some_and(|t| !contact.tags.iter().any(|c| same_tag(c, t))) {
+                if tag.is_some_and(|t| !normalize::has_tag(&contact.tags, t)) {
                     continue;
                 }
                 let id = contact.id.clone();
@@ -853,27 +846,11 @@ impl Service {
         Err(contact_changed())
     }
 
-    /// The claim moves of an API write. An import holds only its identifier
-    /// in force to one contact; the API holds the phone and the email each
-    /// to one contact, so each moves as the identifier in force.
+    /// The claim moves of an API write: the phone and the email are each
+    /// held by one contact.
     fn claim_moves(&self, ws: &str, before: &Contact, after: &Contact) -> Vec<TransactWriteItem> {
-        let only = |c: &Contact, identifier: Identifier| Contact {
-            id: c.id.clone(),
-            phone: c.phone.clone().filter(|_| identifier == Identifier::Phone),
-            email: c.email.clone().filter(|_| identifier == Identifier::Email),
-            ..Contact::default()
-        };
-        [Identifier::Phone, Identifier::Email]
+        self.claims(ws, before, after, &[Identifier::Phone, Identifier::Email])
             .into_iter()
-            .flat_map(|identifier| {
-                self.claims(
-                    ws,
-                    &only(before, identifier),
-                    &only(after, identifier),
-                    Some(identifier),
-                    Purpose::AddAndUpdate,
-                )
-            })
             .map(|(_, item)| item)
             .collect()
     }
@@ -889,7 +866,7 @@ impl Service {
         loop {
             match self.table.transact(items.clone()).await {
                 Ok(()) => return Ok(None),
-                Err(StoreError::Cancelled(reasons)) if reasons.iter().any(condition_failed) => {
+                Err(StoreError::Cancelled(reasons)) if reasons.iter().any(is_condition_failure) => {
                     return Ok(Some(reasons));
                 }
                 Err(StoreError::Cancelled(_)) if busy + 1 < BUSY_TRIES => {

@@ -142,12 +142,7 @@ fn cell(contact: &Contact, column: &str) -> String {
 }
 
 fn carries(contact: &Contact, tag: Option<&str>) -> bool {
-    tag.is_none_or(|tag| {
-        contact
-            .tags
-            .iter()
-            .any(|t| t.to_lowercase() == tag.to_lowercase())
-    })
+    tag.is_none_or(|tag| normalize::has_tag(&contact.tags, tag))
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -230,7 +225,7 @@ impl Service {
             // Nothing will run it: say so rather than leave it running.
             let _ = self
                 .table
-                .fail_job(&record, "the export could not be started; try again")
+                .fail_export(&record, "the export could not be started; try again")
                 .await;
             return Err(e);
         }
@@ -601,16 +596,7 @@ impl Service {
             .await?;
         let mut counts = StepCounts::default();
         if let Some(part) = chosen.parts.get(step as usize) {
-            let bytes = self
-                .bucket
-                .get(&keys::job_part_object(ws, &record.id, shard, part), None)
-                .await?;
-            let contacts = bytes
-                .split(|b| *b == b'\n')
-                .filter(|line| !line.is_empty())
-                .map(serde_json::from_slice::<Contact>)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| internal(format!("chosen contacts: {e}")))?;
+            let contacts = self.chosen_page(record, shard, part).await?;
             let not_deleted = self.table.delete_chosen(ws, &contacts).await?;
             // Those not deleted now are either gone (an earlier run of this
             // step deleted them) or changed since the backup (kept).
@@ -667,6 +653,18 @@ impl Service {
         }
     }
 
+    /// One page of a job's chosen contacts, as its select step wrote it.
+    async fn chosen_page(
+        &self,
+        record: &JobRecord,
+        shard: u32,
+        part: &str,
+    ) -> Result<Vec<Contact>, ServiceError> {
+        let object = keys::job_part_object(&record.workspace, &record.id, shard, part);
+        let bytes = self.bucket.get(&object, None).await?;
+        super::json_lines(&bytes, "chosen contacts")
+    }
+
     /// The chosen pages, shard by shard and in order, as one CSV file:
     /// assembled on disk and stored in one upload, so memory stays flat.
     async fn write_file(&self, record: &JobRecord) -> Result<(), ServiceError> {
@@ -686,15 +684,7 @@ impl Service {
         let mut cells = csv::StringRecord::new();
         for (shard, progress) in shards.iter().enumerate() {
             for part in &progress.parts {
-                let bytes = self
-                    .bucket
-                    .get(
-                        &keys::job_part_object(ws, &record.id, shard as u32, part),
-                        None,
-                    )
-                    .await?;
-                for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                    let contact: Contact = serde_json::from_slice(line).map_err(internal)?;
+                for contact in self.chosen_page(record, shard as u32, part).await? {
                     cells.clear();
                     for column in &record.columns {
                         cells.push_field(&cell(&contact, column));

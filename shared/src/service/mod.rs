@@ -127,6 +127,20 @@ impl Service {
     }
 }
 
+/// Reads a JSON-lines object (the stage file, a job's pages): one value a
+/// line; `what` names it in the error.
+pub(crate) fn json_lines<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &str,
+) -> Result<Vec<T>, ServiceError> {
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(serde_json::from_slice::<T>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ServiceError::Internal(format!("{what}: {e}")))
+}
+
 /// Runs `handle` on each message of a batch and reports the ones worth
 /// another delivery as partial batch failures, so one bad message never
 /// holds back (or repeats) the others. Messages that can never succeed are

@@ -18,8 +18,8 @@ use super::model::{self, ChunkJob, Contact, ImportRecord, ImportStatus, Outcomes
 use super::{RESULT_DAYS, Service};
 use crate::classify::{IdentifierFacts, Quota, RowFacts, Status, classify};
 use crate::files::{self, FileKind};
-use crate::options::{Identifier, Purpose};
-use crate::store::table::TRANSACTION_ITEMS;
+use crate::options::Identifier;
+use crate::store::table::{TRANSACTION_ITEMS, is_condition_failure};
 use crate::store::{StoreError, keys};
 use crate::validation::{StagedRow, Wording};
 
@@ -87,12 +87,7 @@ impl Service {
                 .bucket
                 .get(&stage, Some((job.chunk.start, job.chunk.end)))
                 .await?;
-            let rows = bytes
-                .split(|b| *b == b'\n')
-                .filter(|line| !line.is_empty())
-                .map(serde_json::from_slice::<StagedRow>)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ServiceError::Internal(format!("stage file: {e}")))?;
+            let rows: Vec<StagedRow> = super::json_lines(&bytes, "stage file")?;
             let month = model::month(now());
             // Under a contact limit the chunk takes its new contacts from the
             // month's counter first (what the review predicted, in file
@@ -277,8 +272,7 @@ impl Service {
                             ws,
                             &Contact::default(),
                             &contact,
-                            identifier,
-                            options.purpose,
+                            identifier.as_slice(),
                         ));
                         groups.push((i, ended(Status::Imported, &id), items));
                     }
@@ -292,7 +286,7 @@ impl Service {
                         after.updated_at = stamp.clone();
                         let mut items =
                             vec![(keys::contact(ws, &id), self.table.put_contact(ws, &after)?)];
-                        items.extend(self.claims(ws, before, &after, identifier, options.purpose));
+                        items.extend(self.claims(ws, before, &after, identifier.as_slice()));
                         groups.push((i, ended(Status::Updated, &id), items));
                     }
                 }
@@ -308,15 +302,15 @@ impl Service {
     }
 
     /// The claim changes that move a contact's identifiers from `before` to
-    /// `after`. The identifier in force is claimed exclusively (except by
-    /// `add_all`, which makes duplicates on purpose).
+    /// `after`; those in `exclusive` are claimed for this contact alone. An
+    /// import holds only its identifier in force so (none for `add_all`,
+    /// which makes duplicates on purpose); the API holds both.
     pub(crate) fn claims(
         &self,
         ws: &str,
         before: &Contact,
         after: &Contact,
-        in_force: Option<Identifier>,
-        purpose: Purpose,
+        exclusive: &[Identifier],
     ) -> Vec<(String, TransactWriteItem)> {
         let mut items = Vec::new();
         for (identifier, old, new) in [
@@ -333,10 +327,10 @@ impl Service {
                 ));
             }
             if let Some(new) = new.as_deref() {
-                let exclusive = in_force == Some(identifier) && purpose != Purpose::AddAll;
+                let alone = exclusive.contains(&identifier);
                 items.push((
                     keys::claim(ws, identifier, new),
-                    self.table.claim(ws, identifier, new, &after.id, exclusive),
+                    self.table.claim(ws, identifier, new, &after.id, alone),
                 ));
             }
         }
@@ -391,7 +385,7 @@ impl Service {
                         let failed = reasons
                             [offset.min(reasons.len())..(offset + len).min(reasons.len())]
                             .iter()
-                            .any(|r| r.as_deref() == Some("ConditionalCheckFailed"));
+                            .any(is_condition_failure);
                         offset += len;
                         if failed {
                             any_failed = true;

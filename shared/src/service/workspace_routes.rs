@@ -1,5 +1,7 @@
 //! The workspace routes: settings, exports and notifications.
 
+use std::collections::{BTreeSet, HashMap};
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,6 +17,7 @@ use super::jobs::{ExportRequest, ExportView};
 use super::model::{self, JobStatus, MonthlyReset, ResetMode, Settings};
 use super::router::{Body, Shared};
 use crate::store::keys;
+use crate::store::table::Item;
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
@@ -49,31 +52,39 @@ impl Service {
     /// to the files they announce.
     pub async fn notifications(&self, caller: &Caller) -> Result<NotificationPage, ServiceError> {
         let ws = &caller.workspace;
+        let notes = self.table.notifications(ws).await?;
+        let text = |item: &Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        // The jobs the notes announce, read together for their links.
+        let job_ids: Vec<String> = notes
+            .iter()
+            .filter_map(|n| text(n, "job"))
+            .filter(|id| keys::is_safe_id(id))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut links = HashMap::new();
+        for record in self.table.jobs(ws, &job_ids).await? {
+            if record.status != JobStatus::Failed {
+                links.insert(record.id.clone(), self.export_link(&record).await?);
+            }
+        }
         let mut items = Vec::new();
-        for item in self.table.notifications(ws).await? {
-            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-            let export = text("job");
-            let url = match &export {
-                Some(job) if keys::is_safe_id(job) => match self.table.job(ws, job).await? {
-                    Some(record) if record.status != JobStatus::Failed => {
-                        self.export_link(&record).await?
-                    }
-                    _ => None,
-                },
-                _ => None,
-            };
+        for item in &notes {
+            let export = text(item, "job");
             items.push(NotificationView {
-                id: text("sk").unwrap_or_default(),
-                kind: text("kind").unwrap_or_default(),
-                message: text("message").unwrap_or_default(),
+                id: text(item, "sk").unwrap_or_default(),
+                kind: text(item, "kind").unwrap_or_default(),
+                message: text(item, "message").unwrap_or_default(),
                 created_at: item
                     .get("created_at")
                     .and_then(|v| v.as_n().ok()?.parse().ok())
                     .map(model::rfc3339)
                     .unwrap_or_default(),
-                import: text("import"),
+                import: text(item, "import"),
+                url: export
+                    .as_ref()
+                    .and_then(|id| links.get(id).cloned().flatten()),
                 export,
-                url,
             });
         }
         Ok(NotificationPage { items })

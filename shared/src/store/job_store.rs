@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 use super::keys;
-use super::table::{Item, StoreError, Table, from_item, key, n, notification, s, to_item};
+use super::table::{
+    Item, StoreError, Table, from_item, is_condition_failure, key, n, notification, s, to_item,
+};
 use crate::options::Identifier;
-use crate::service::model::{Contact, JobKind, JobRecord, Phase, ShardProgress};
+use crate::service::model::{Contact, JobRecord, Phase, ShardProgress};
 
 /// What one step adds to its job's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,11 +35,6 @@ fn job_item(record: &JobRecord) -> Result<Item, StoreError> {
     let mut item = to_item(record)?;
     item.extend(key(keys::job(&record.workspace, &record.id), keys::SK_JOB));
     Ok(item)
-}
-
-fn cancelled_at(e: &StoreError, index: usize) -> bool {
-    matches!(e, StoreError::Cancelled(reasons)
-        if reasons.get(index).and_then(Option::as_deref) == Some("ConditionalCheckFailed"))
 }
 
 impl Table {
@@ -71,8 +68,8 @@ impl Table {
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),
-            Err(e) if cancelled_at(&e, 0) => Err(StartResetError::Exists),
-            Err(e) if cancelled_at(&e, 1) => Err(StartResetError::Locked),
+            Err(e) if e.condition_failed_at(0) => Err(StartResetError::Exists),
+            Err(e) if e.condition_failed_at(1) => Err(StartResetError::Locked),
             Err(e) => Err(StartResetError::Store(e)),
         }
     }
@@ -82,6 +79,19 @@ impl Table {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    /// Several jobs in one read, in any order; missing ones left out.
+    pub async fn jobs(&self, ws: &str, ids: &[String]) -> Result<Vec<JobRecord>, StoreError> {
+        let wanted = ids
+            .iter()
+            .map(|id| key(keys::job(ws, id), keys::SK_JOB))
+            .collect();
+        self.batch_get(wanted)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// The job and one shard's progress, in one read.
@@ -197,7 +207,7 @@ impl Table {
         ];
         match self.transact(items).await {
             Ok(()) => Ok(true),
-            Err(e) if cancelled_at(&e, 0) || cancelled_at(&e, 1) => Ok(false),
+            Err(e) if e.condition_failed_at(0) || e.condition_failed_at(1) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -295,8 +305,8 @@ impl Table {
         .await
     }
 
-    /// Marks a running job failed, releasing a reset's lock.
-    pub async fn fail_job(&self, record: &JobRecord, reason: &str) -> Result<(), StoreError> {
+    /// Marks a running export failed (one that could not be started).
+    pub async fn fail_export(&self, record: &JobRecord, reason: &str) -> Result<(), StoreError> {
         let update = self
             .update(
                 key(keys::job(&record.workspace, &record.id), keys::SK_JOB),
@@ -309,26 +319,9 @@ impl Table {
             .value(":running", s("running"))
             .condition("#status = :running");
         match update.send_alone(&self.client).await {
-            Ok(_) | Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e),
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
         }
-        if record.kind == JobKind::Reset {
-            self.client
-                .delete_item()
-                .table_name(&self.name)
-                .set_key(Some(key(keys::workspace(&record.workspace), keys::SK_LOCK)))
-                .condition_expression("#import = :id")
-                .expression_attribute_names("#import", "import")
-                .expression_attribute_values(":id", s(&record.id))
-                .send()
-                .await
-                .map(|_| ())
-                .or_else(|e| match e.as_service_error() {
-                    Some(err) if err.is_conditional_check_failed_exception() => Ok(()),
-                    _ => Err(StoreError::from(e)),
-                })?;
-        }
-        Ok(())
     }
 
     /// Deletes contacts exactly as they were chosen, with their claims: a
@@ -368,7 +361,7 @@ impl Table {
                     let failed: std::collections::HashSet<usize> = reasons
                         .iter()
                         .enumerate()
-                        .filter(|(_, r)| r.as_deref() == Some("ConditionalCheckFailed"))
+                        .filter(|(_, r)| is_condition_failure(r))
                         .filter_map(|(at, _)| owner.get(at).copied())
                         .collect();
                     if failed.is_empty() {
@@ -416,15 +409,5 @@ impl Table {
         .value(":all", n(keys::CONTACT_SHARDS))
         .condition("#status = :running AND #phase = :phase AND shards_done = :all")
         .build()
-    }
-
-    /// A transaction whose first item carries the condition that makes it
-    /// happen once: answers whether this call did it.
-    async fn transact_once(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
-        match self.transact(items).await {
-            Ok(()) => Ok(true),
-            Err(e) if cancelled_at(&e, 0) => Ok(false),
-            Err(e) => Err(e),
-        }
     }
 }

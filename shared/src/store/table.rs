@@ -58,10 +58,22 @@ where
 }
 
 impl StoreError {
+    /// Whether a cancelled transaction's item `index` failed its own
+    /// condition.
+    pub fn condition_failed_at(&self, index: usize) -> bool {
+        matches!(self, Self::Cancelled(reasons) if reasons.get(index).is_some_and(is_condition_failure))
+    }
+
     /// Any AWS error that leaves nothing to decide but a later retry.
     pub fn unavailable(e: impl std::error::Error) -> Self {
         Self::Unavailable(DisplayErrorContext(e).to_string())
     }
+}
+
+/// Whether one item's cancellation reason is its condition failing (not a
+/// conflict with another transaction).
+pub fn is_condition_failure(reason: &Option<String>) -> bool {
+    reason.as_deref() == Some("ConditionalCheckFailed")
 }
 
 pub fn s(value: impl Into<String>) -> AttributeValue {
@@ -202,6 +214,19 @@ impl Table {
                 }
                 _ => Err(e.into()),
             },
+        }
+    }
+
+    /// A transaction whose first item carries the condition that makes it
+    /// happen once: answers whether this call did it.
+    pub(super) async fn transact_once(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<bool, StoreError> {
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.condition_failed_at(0) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
@@ -475,13 +500,8 @@ impl Table {
             .await;
         match result {
             Ok(()) => Ok(()),
-            Err(StoreError::Cancelled(reasons)) => {
-                let failed = |i: usize| {
-                    reasons
-                        .get(i)
-                        .and_then(Option::as_deref)
-                        .is_some_and(|r| r == "ConditionalCheckFailed")
-                };
+            Err(e @ StoreError::Cancelled(_)) => {
+                let failed = |i: usize| e.condition_failed_at(i);
                 Err(if failed(0) {
                     ConfirmError::NotInReview
                 } else if failed(1) {
@@ -489,7 +509,7 @@ impl Table {
                 } else if failed(2) {
                     ConfirmError::Expired
                 } else {
-                    ConfirmError::Store(StoreError::Cancelled(reasons))
+                    ConfirmError::Store(e)
                 })
             }
             Err(e) => Err(ConfirmError::Store(e)),
@@ -587,18 +607,9 @@ impl Table {
     // ---- workspace ------------------------------------------------------
 
     pub async fn settings(&self, ws: &str) -> Result<Settings, StoreError> {
-        match self
-            .get(key(keys::workspace(ws), keys::SK_SETTINGS))
+        self.get(key(keys::workspace(ws), keys::SK_SETTINGS))
             .await?
-        {
-            Some(mut item) => {
-                for k in ["pk", "sk", "gsi1pk", "gsi1sk"] {
-                    item.remove(k);
-                }
-                from_item(item)
-            }
-            None => Ok(Settings::default()),
-        }
+            .map_or(Ok(Settings::default()), settings_from)
     }
 
     /// Stores settings whole. A workspace whose monthly reset is on is also
@@ -840,7 +851,7 @@ impl Table {
             ])
             .await?;
         let mut state = ChunkState::default();
-        for mut item in found {
+        for item in found {
             let sk = item
                 .get("sk")
                 .and_then(|v| v.as_s().ok())
@@ -848,12 +859,7 @@ impl Table {
                 .unwrap_or_default();
             match sk.as_str() {
                 keys::SK_IMPORT => state.record = Some(from_item(item)?),
-                keys::SK_SETTINGS => {
-                    for k in ["pk", "sk", "gsi1pk", "gsi1sk"] {
-                        item.remove(k);
-                    }
-                    state.settings = from_item(item)?;
-                }
+                keys::SK_SETTINGS => state.settings = settings_from(item)?,
                 sk if sk.starts_with(keys::GRANT_PREFIX) => {
                     state.grant = Some(from_item(item)?);
                 }
@@ -894,17 +900,14 @@ impl Table {
             }
             match self.transact(items).await {
                 Ok(()) => return Ok(grant),
-                Err(StoreError::Cancelled(reasons)) => {
-                    let failed = |i: usize| {
-                        reasons.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed")
-                    };
-                    if failed(0) {
+                Err(e @ StoreError::Cancelled(_)) => {
+                    if e.condition_failed_at(0) {
                         // Granted before (this chunk ran already).
                         let found = self.get(key(pk.clone(), &keys::grant_sk(chunk))).await?;
                         return found.map_or(Err(StoreError::Conflict), from_item);
                     }
-                    if !failed(1) {
-                        return Err(StoreError::Cancelled(reasons));
+                    if !e.condition_failed_at(1) {
+                        return Err(e);
                     }
                     // The counter moved since it was read: read it again.
                 }
@@ -972,15 +975,7 @@ impl Table {
                 .build();
             items.push(TransactWriteItem::builder().update(month).build());
         }
-        match self.transact(items).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::Cancelled(reasons))
-                if reasons.first().and_then(Option::as_deref) == Some("ConditionalCheckFailed") =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
+        self.transact_once(items).await
     }
 
     /// Ends an import whose chunks are all counted: completed, the result's
@@ -1016,24 +1011,14 @@ impl Table {
                 record.file_name, record.imported, record.updated, record.skipped, record.errors
             ),
         );
-        match self
-            .transact(vec![
-                TransactWriteItem::builder().update(update).build(),
-                TransactWriteItem::builder().delete(unlock).build(),
-                TransactWriteItem::builder()
-                    .put(self.put(note, None))
-                    .build(),
-            ])
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(StoreError::Cancelled(reasons))
-                if reasons.first().and_then(Option::as_deref) == Some("ConditionalCheckFailed") =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
+        self.transact_once(vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().delete(unlock).build(),
+            TransactWriteItem::builder()
+                .put(self.put(note, None))
+                .build(),
+        ])
+        .await
     }
 
     /// The workspace's notifications, newest first.
@@ -1050,6 +1035,14 @@ impl Table {
             .await?;
         Ok(out.items.unwrap_or_default())
     }
+}
+
+/// Settings as stored: without the keys (settings refuse unknown fields).
+fn settings_from(mut item: Item) -> Result<Settings, StoreError> {
+    for k in ["pk", "sk", "gsi1pk", "gsi1sk"] {
+        item.remove(k);
+    }
+    from_item(item)
 }
 
 /// A notification for the workspace: what happened (`kind`), the import or
@@ -1104,13 +1097,10 @@ pub enum ConfirmError {
 /// A transaction whose first item carries the condition: its failure is a
 /// plain conflict.
 fn first_conflict(e: StoreError) -> StoreError {
-    match e {
-        StoreError::Cancelled(reasons)
-            if reasons.first().and_then(Option::as_deref) == Some("ConditionalCheckFailed") =>
-        {
-            StoreError::Conflict
-        }
-        other => other,
+    if e.condition_failed_at(0) {
+        StoreError::Conflict
+    } else {
+        e
     }
 }
 
