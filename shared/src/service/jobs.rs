@@ -280,7 +280,6 @@ impl Service {
             let body = message.body.as_deref().unwrap_or("");
             let job: JobMessage = serde_json::from_str(body)
                 .map_err(|e| ServiceError::bad_request("bad_message", e.to_string()))?;
-            let message_id = message.message_id.as_deref().unwrap_or("local");
             match job {
                 JobMessage::StartReset { workspace, month } => {
                     Box::pin(self.start_reset(&workspace, &month)).await
@@ -291,9 +290,7 @@ impl Service {
                     phase,
                     shard,
                     step,
-                } => {
-                    Box::pin(self.run_step(message_id, &workspace, &job, phase, shard, step)).await
-                }
+                } => Box::pin(self.run_step(&workspace, &job, phase, shard, step)).await,
             }
         })
         .await
@@ -446,7 +443,6 @@ impl Service {
 
     async fn run_step(
         &self,
-        message_id: &str,
         ws: &str,
         job: &str,
         phase: Phase,
@@ -474,10 +470,7 @@ impl Service {
                 .await;
         }
         let (next, counts) = match phase {
-            Phase::Select => {
-                self.select_step(message_id, &record, shard, step, &progress)
-                    .await?
-            }
+            Phase::Select => self.select_step(&record, shard, step, &progress).await?,
             Phase::Delete => self.delete_step(&record, shard, step).await?,
         };
         let moved = self
@@ -485,13 +478,9 @@ impl Service {
             .advance_shard(&record, phase, shard, step, &next, counts)
             .await?;
         if !moved {
-            // Another copy of this step got there first; what this one
-            // wrote is not recorded anywhere.
-            let unrecorded = next
-                .parts
-                .last()
-                .filter(|part| phase == Phase::Select && !progress.parts.contains(*part));
-            if let Some(part) = unrecorded {
+            // Another copy of this step got there first; the page this one
+            // added (if any) is recorded nowhere.
+            if let Some(part) = next.parts.get(progress.parts.len()) {
                 let _ = self
                     .bucket
                     .delete(&keys::job_part_object(ws, job, shard, part))
@@ -534,7 +523,6 @@ impl Service {
     /// Reads one page of a shard and writes down the contacts it chooses.
     async fn select_step(
         &self,
-        message_id: &str,
         record: &JobRecord,
         shard: u32,
         step: u32,
@@ -557,9 +545,11 @@ impl Service {
             done: page.stopped_after.is_none(),
         };
         if !chosen.is_empty() {
-            // Named by the message too: two copies of a step never write
-            // over each other's page.
-            let part = format!("{step:05}-{}", part_suffix(message_id));
+            // Named afresh on every run: two copies of a step (SQS may hand
+            // the same message to two functions at once) never write over
+            // each other's page, and the one not recorded removes only its
+            // own.
+            let part = format!("{step:05}-{}", ulid::Ulid::new().to_string().to_lowercase());
             let mut lines = Vec::new();
             for contact in &chosen {
                 serde_json::to_writer(&mut lines, contact).map_err(internal)?;
@@ -704,13 +694,4 @@ impl Service {
             .await?;
         Ok(())
     }
-}
-
-/// A short, key-safe form of an SQS message id.
-fn part_suffix(message_id: &str) -> String {
-    message_id
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(12)
-        .collect()
 }
