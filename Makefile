@@ -1,5 +1,5 @@
 # The project's commands. `make demo` and `make test` are the two a newcomer needs.
-.PHONY: demo test run token reset bench bench-pipeline fmt lint moto
+.PHONY: demo test run token reset bench bench-pipeline fmt lint moto package lint-template
 
 CARGO ?= cargo
 PYTHON ?= python3
@@ -18,10 +18,16 @@ moto:
 demo: moto
 	$(CARGO) run -q -p contacts -- demo examples/clientes.csv --default-country EC --out target/demo
 
-# Every test: unit, rule, property, sample, command, local-stack and
-# end-to-end tests (the same command CI runs).
+# Every test (the same command CI runs): unit, rule, property, sample,
+# command, local-stack, end-to-end and fault-suite tests; then the SAM
+# template through cfn-lint, the API against its OpenAPI document with
+# schemathesis, and a one-minute fuzzing smoke of the engine. Installs moto,
+# cfn-lint, schemathesis and cargo-fuzz when missing.
 test: moto
 	$(CARGO) test --workspace --locked
+	$(MAKE) -s lint-template
+	bash infra/scripts/schemathesis.sh
+	bash tests/fuzz/smoke.sh
 
 # The local stack in the foreground; prints the API URL and a token.
 run: moto
@@ -45,6 +51,23 @@ bench:
 # calls per 1,000 rows; see docs/PIPELINE.md.
 bench-pipeline: moto
 	$(CARGO) run --release -p contacts --bin pipeline-bench -- $(or $(ROWS),200000)
+
+# Every Lambda function built for AWS (Amazon Linux 2023, arm64) with
+# cargo-lambda, which cross-compiles through zig (both from PyPI); the
+# artifacts land in target/lambda/<function>/bootstrap. See docs/DEPLOY.md.
+FUNCTIONS := api validate worker jobs reset dead-letters
+package:
+	@$(PYTHON) -m ziglang version >/dev/null 2>&1 && command -v cargo-lambda >/dev/null || $(PYTHON) -m pip install -q cargo-lambda ziglang
+	cargo lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do \
+	  test -s target/lambda/$$f/bootstrap || { echo "missing target/lambda/$$f/bootstrap" >&2; exit 1; }; \
+	  echo "target/lambda/$$f/bootstrap $$(du -h target/lambda/$$f/bootstrap | cut -f1)"; \
+	done
+
+# The SAM template checked by cfn-lint (from PyPI).
+lint-template:
+	@command -v cfn-lint >/dev/null || $(PYTHON) -m pip install -q cfn-lint
+	cfn-lint infra/template.yaml
 
 fmt:
 	$(CARGO) fmt --all

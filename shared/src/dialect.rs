@@ -211,10 +211,14 @@ fn detect_encoding(head: &[u8]) -> Result<(Encoding, bool), Refusal> {
             }
         });
     }
-    // Valid UTF-8 so far (a character cut by the prefix's end is fine).
+    // Valid UTF-8 so far (a character cut by the prefix's end is fine), or
+    // real UTF-8 characters before the first bad byte: a UTF-8 file, which
+    // the reader refuses at that byte's line rather than read the
+    // characters before it as Windows-1252 mojibake (`JosÃ©`).
     match std::str::from_utf8(head) {
         Ok(_) => Ok((Encoding::Utf8, true)),
         Err(e) if e.error_len().is_none() => Ok((Encoding::Utf8, true)),
+        Err(e) if !head[..e.valid_up_to()].is_ascii() => Ok((Encoding::Utf8, true)),
         Err(_) => Ok((Encoding::Windows1252, false)),
     }
 }

@@ -1,4 +1,6 @@
-//! The product's limits on files, in one place.
+//! The product's limits, in one place: on files, on the values a contact
+//! holds (from a file's rows or from the API alike), and on the API's other
+//! inputs. docs/SECURITY.md lists them with what answers each one broken.
 
 /// A file may be at most 20 MiB.
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
@@ -6,6 +8,41 @@ pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 pub const MAX_DATA_ROWS: u64 = 200_000;
 /// Columns in the header row.
 pub const MAX_COLUMNS: usize = 500;
+
+/// Characters in a declared file name.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+
+// ---- Values: a file's cells and the API's contact fields alike ----------
+
+/// Longest text value a contact field keeps (names, email, assignee, text
+/// and url custom fields, a group, a list option), in characters.
+pub const MAX_TEXT_CHARS: usize = 255;
+/// Longest single tag, in characters.
+pub const MAX_TAG_CHARS: usize = 64;
+/// Most tags one row or one contact may carry, and an import's own tags.
+pub const MAX_TAGS_PER_ROW: usize = 50;
+
+// ---- The API's other inputs ------------------------------------------
+
+/// Entries in an import's column mapping: one per column at most.
+pub const MAX_MAPPING_ENTRIES: usize = MAX_COLUMNS;
+/// An import's options as stored, in bytes of JSON: far below DynamoDB's
+/// 400 KB item, whatever the mapping names.
+pub const MAX_OPTIONS_BYTES: usize = 64 * 1024;
+/// A workspace's settings as stored, in bytes of JSON (custom fields with
+/// their options, users), for the same reason.
+pub const MAX_SETTINGS_BYTES: usize = 128 * 1024;
+/// Custom field keys (`[a-z][a-z0-9_]*`) and labels, in characters.
+pub const MAX_CUSTOM_FIELD_KEY_CHARS: usize = 40;
+pub const MAX_CUSTOM_FIELD_LABEL_CHARS: usize = 100;
+/// Custom fields a workspace defines, and options a list field offers.
+pub const MAX_CUSTOM_FIELDS: usize = 100;
+pub const MAX_LIST_OPTIONS: usize = 200;
+/// Contacts a listing page holds unless `limit` asks otherwise, and at most.
+pub const DEFAULT_PAGE: usize = 50;
+pub const MAX_PAGE: usize = 100;
+/// Characters of a listing cursor: more is not one the API gave.
+pub const MAX_CURSOR_CHARS: usize = 400;
 
 /// File name endings the product takes: delimited text only.
 pub const FILE_EXTENSIONS: [&str; 2] = ["csv", "txt"];

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dialect::DialectOptions;
 use crate::fields::{ContactField, CustomField, FieldRef};
-use crate::normalize;
+use crate::{limits, normalize};
 
 /// What an import does with each row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,6 +111,18 @@ pub enum OptionsError {
     UnknownCountry(String),
     #[error("tag \"{0}\" is empty or longer than {max} characters", max = normalize::MAX_TAG_CHARS)]
     BadTag(String),
+    #[error("an import adds at most {max} tags", max = limits::MAX_TAGS_PER_ROW)]
+    TooManyTags,
+    #[error("the group's name must hold 1 to {max} characters", max = limits::MAX_TEXT_CHARS)]
+    BadGroup,
+    #[error(
+        "the mapping holds at most {max} columns, each named in at most {chars} characters",
+        max = limits::MAX_MAPPING_ENTRIES,
+        chars = limits::MAX_TEXT_CHARS
+    )]
+    MappingTooLarge,
+    #[error("the options take more than {max} KiB", max = limits::MAX_OPTIONS_BYTES / 1024)]
+    TooLarge,
     #[error("the mapping names the column \"{0}\", which the file does not have")]
     UnknownColumn(String),
     #[error("the mapping names the column \"{0}\" twice")]
@@ -134,6 +146,10 @@ impl OptionsError {
             Self::ContactIdNeedsUpdateExisting => "contact_id_needs_update_existing",
             Self::UnknownCountry(_) => "unknown_country",
             Self::BadTag(_) => "bad_tag",
+            Self::TooManyTags => "too_many_tags",
+            Self::BadGroup => "bad_group",
+            Self::MappingTooLarge => "mapping_too_large",
+            Self::TooLarge => "options_too_large",
             Self::UnknownColumn(_) => "unknown_column",
             Self::ColumnMappedTwice(_) => "column_mapped_twice",
             Self::FieldMappedTwice(_) => "field_mapped_twice",
@@ -151,11 +167,30 @@ impl ImportOptions {
         if self.identifier == Identifier::ContactId && self.purpose != Purpose::UpdateExisting {
             return Err(OptionsError::ContactIdNeedsUpdateExisting);
         }
+        if self.tags.len() > limits::MAX_TAGS_PER_ROW {
+            return Err(OptionsError::TooManyTags);
+        }
         for tag in &self.tags {
             let t = tag.trim();
             if t.is_empty() || t.chars().count() > normalize::MAX_TAG_CHARS {
                 return Err(OptionsError::BadTag(tag.clone()));
             }
+        }
+        if let Some(group) = &self.group {
+            let g = group.trim();
+            if g.is_empty() || g.chars().count() > limits::MAX_TEXT_CHARS {
+                return Err(OptionsError::BadGroup);
+            }
+        }
+        if let Some(mapping) = &self.mapping {
+            let too_long = |e: &MappingEntry| e.column.chars().count() > limits::MAX_TEXT_CHARS;
+            if mapping.len() > limits::MAX_MAPPING_ENTRIES || mapping.iter().any(too_long) {
+                return Err(OptionsError::MappingTooLarge);
+            }
+        }
+        let stored = serde_json::to_vec(self).map_or(usize::MAX, |json| json.len());
+        if stored > limits::MAX_OPTIONS_BYTES {
+            return Err(OptionsError::TooLarge);
         }
         self.default_country
             .as_deref()
@@ -228,6 +263,54 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(o.check(&ws), Err(OptionsError::BadTag(_))));
+        // Each limit at its value passes, one over is refused.
+        let with = |f: &dyn Fn(&mut ImportOptions, usize), n: usize| {
+            let mut o = ImportOptions::default();
+            f(&mut o, n);
+            o.check(&ws)
+        };
+        let tags =
+            |o: &mut ImportOptions, n: usize| o.tags = (0..n).map(|i| format!("t{i}")).collect();
+        let group = |o: &mut ImportOptions, n: usize| o.group = Some("g".repeat(n));
+        let mapping = |o: &mut ImportOptions, n: usize| {
+            o.mapping = Some(
+                (0..n)
+                    .map(|i| MappingEntry {
+                        column: format!("c{i}"),
+                        field: None,
+                        overwrite: true,
+                    })
+                    .collect(),
+            )
+        };
+        let column = |o: &mut ImportOptions, n: usize| {
+            o.mapping = Some(vec![MappingEntry {
+                column: "é".repeat(n),
+                field: None,
+                overwrite: true,
+            }])
+        };
+        for (f, max, refusal) in [
+            (
+                &tags as &dyn Fn(&mut ImportOptions, usize),
+                limits::MAX_TAGS_PER_ROW,
+                OptionsError::TooManyTags,
+            ),
+            (&group, limits::MAX_TEXT_CHARS, OptionsError::BadGroup),
+            (
+                &mapping,
+                limits::MAX_MAPPING_ENTRIES,
+                OptionsError::MappingTooLarge,
+            ),
+            (
+                &column,
+                limits::MAX_TEXT_CHARS,
+                OptionsError::MappingTooLarge,
+            ),
+        ] {
+            assert!(with(f, max).is_ok(), "{refusal}");
+            assert_eq!(with(f, max + 1), Err(refusal));
+        }
         assert_eq!(
             ImportOptions::default().check(&Workspace::default()),
             Ok(None)

@@ -63,6 +63,8 @@ enum DecodeFault {
         guess_was_wrong: bool,
         encoding: &'static str,
     },
+    #[error("NUL at line {line}")]
+    Nul { line: u64 },
 }
 
 fn from_io(e: io::Error) -> ReadError {
@@ -79,14 +81,50 @@ fn from_io(e: io::Error) -> ReadError {
             Some(DecodeFault::Malformed { line, encoding, .. }) => {
                 Refusal::Undecodable { line, encoding }.into()
             }
+            Some(DecodeFault::Nul { line }) => Refusal::NotDelimitedText {
+                why: format!("line {line} holds NUL bytes, as binary files do"),
+            }
+            .into(),
             None => io::Error::other("decoder fault").into(),
         };
     }
     ReadError::Io(e)
 }
 
+/// Counts line ends the way the file is read: `\n`, `\r\n` and `\r` each end
+/// a line, also when a `\r\n` is split between two pieces.
+#[derive(Debug, Clone, Copy, Default)]
+struct LineEnds {
+    count: u64,
+    after_cr: bool,
+}
+
+impl LineEnds {
+    fn feed(&mut self, bytes: &[u8]) {
+        for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
+            let after_cr = match i {
+                0 => self.after_cr,
+                _ => bytes[i - 1] == b'\r',
+            };
+            if bytes[i] == b'\r' || !after_cr {
+                self.count += 1;
+            }
+        }
+        if let Some(last) = bytes.last() {
+            self.after_cr = *last == b'\r';
+        }
+    }
+
+    fn in_text(text: &str) -> u64 {
+        let mut ends = Self::default();
+        ends.feed(text.as_bytes());
+        ends.count
+    }
+}
+
 /// Decodes any supported encoding to UTF-8 as a `Read`, counting raw bytes
-/// (the size rule) and decoded line feeds (for error messages).
+/// (the size rule) and keeping the decoded bytes the CSV reader may still be
+/// working on, so that records and faults can be placed on their lines.
 struct Decoding<R> {
     inner: R,
     decoder: encoding_rs::Decoder,
@@ -100,7 +138,15 @@ struct Decoding<R> {
     /// The decoder has seen the end of input and must not be called again.
     finished: bool,
     raw_bytes: u64,
-    line_feeds: u64,
+    /// Decoded bytes from the start of the record read last (or the start of
+    /// the file): a record's line is only known once the reader has it whole.
+    window: Vec<u8>,
+    /// The bytes at the window's front already counted in `lines`.
+    window_counted: usize,
+    /// The decoded offset of `window[window_counted]`.
+    window_offset: u64,
+    /// Line ends before `window_offset`.
+    lines: LineEnds,
     seen_non_ascii: bool,
 }
 
@@ -117,7 +163,10 @@ impl<R: Read> Decoding<R> {
             eof: false,
             finished: false,
             raw_bytes: 0,
-            line_feeds: 0,
+            window: Vec::new(),
+            window_counted: 0,
+            window_offset: 0,
+            lines: LineEnds::default(),
             seen_non_ascii: false,
         }
     }
@@ -140,6 +189,44 @@ impl<R: Read> Decoding<R> {
         }
         Ok(())
     }
+
+    /// The line a fault lies on when `before` are the bytes decoded since the
+    /// window's end.
+    fn line_after(&self, before: &[u8]) -> u64 {
+        let mut lines = self.lines;
+        lines.feed(&self.window[self.window_counted..]);
+        lines.feed(before);
+        lines.count + 1
+    }
+
+    /// The line on which the record that starts at decoded offset `start`
+    /// has its first character. The CSV reader places a record before the
+    /// line ends that precede it (a `\r\n`'s `\n`, empty lines) and counts
+    /// only `\n`; this counts every line end and skips those. Records are
+    /// asked for in file order: the bytes before `start` are let go.
+    fn line_of_record(&mut self, start: u64) -> u64 {
+        let uncounted = self.window.len() - self.window_counted;
+        let skip = usize::try_from(start.saturating_sub(self.window_offset))
+            .map_or(uncounted, |n| n.min(uncounted));
+        let from = self.window_counted;
+        self.lines.feed(&self.window[from..from + skip]);
+        self.window_counted += skip;
+        self.window_offset += skip as u64;
+        // Let go of counted bytes once they are half the window: moving the
+        // rest costs no more than the bytes already counted.
+        if self.window_counted >= 64 * 1024 && self.window_counted * 2 >= self.window.len() {
+            self.window.drain(..self.window_counted);
+            self.window_counted = 0;
+        }
+        let rest = &self.window[self.window_counted..];
+        let blank = rest
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        let mut lines = self.lines;
+        lines.feed(&rest[..blank]);
+        lines.count + 1
+    }
 }
 
 impl<R: Read> Read for Decoding<R> {
@@ -155,21 +242,25 @@ impl<R: Read> Read for Decoding<R> {
             let (result, read, written) = self
                 .decoder
                 .decode_to_utf8_without_replacement(input, out, self.eof);
-            let decoded = match result {
-                encoding_rs::DecoderResult::Malformed(bad, after) => {
-                    read.saturating_sub(usize::from(bad) + usize::from(after))
-                }
-                _ => read,
-            };
-            if !self.seen_non_ascii && !input[..decoded].is_ascii() {
+            let decoded = &out[..written];
+            // Judged on what came out: bytes the decoder holds back, such as
+            // a lead byte cut by the end of the file, are not characters yet.
+            if !self.seen_non_ascii && !decoded.is_ascii() {
                 self.seen_non_ascii = true;
             }
             self.start += read;
-            self.line_feeds += memchr::memchr_iter(b'\n', &out[..written]).count() as u64;
+            // Text holds no NUL; the first bytes are checked by detection,
+            // the rest here, whatever the encoding.
+            if let Some(at) = memchr::memchr(0, decoded) {
+                return Err(io::Error::other(DecodeFault::Nul {
+                    line: self.line_after(&decoded[..at]),
+                }));
+            }
+            self.window.extend_from_slice(decoded);
             match result {
                 encoding_rs::DecoderResult::Malformed(..) => {
                     return Err(io::Error::other(DecodeFault::Malformed {
-                        line: self.line_feeds + 1,
+                        line: self.line_after(&[]),
                         // Plain ASCII until now and then a byte that is not
                         // UTF-8: a Windows-1252 file whose first accent came late.
                         guess_was_wrong: self.guessed && !self.seen_non_ascii,
@@ -204,7 +295,12 @@ pub struct Records<'a> {
     csv: csv::Reader<Decoding<Box<dyn Read + Send + 'a>>>,
     pub dialect: Dialect,
     pub headers: Vec<String>,
+    /// The row and line of the record read last.
     row: u64,
+    line: u64,
+    /// Line breaks inside the values read so far: they stay in their cells,
+    /// so they end a line of the file but not a row of a spreadsheet.
+    breaks_in_values: u64,
     data_rows: u64,
 }
 
@@ -241,6 +337,8 @@ impl<'a> Records<'a> {
             dialect,
             headers: Vec::new(),
             row: 0,
+            line: 0,
+            breaks_in_values: 0,
             data_rows: 0,
         };
         let mut header = StringRecord::new();
@@ -264,7 +362,7 @@ impl<'a> Records<'a> {
         if self.data_rows > MAX_DATA_ROWS {
             return Err(Refusal::TooManyRows.into());
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = self.line;
         let columns = self.headers.len();
         if columns >= 2 && self.swallowed_rows(record) {
             return Err(Refusal::UnclosedQuote { line }.into());
@@ -288,7 +386,7 @@ impl<'a> Records<'a> {
             match self.csv.read_record(record) {
                 Ok(false) => return Ok(false),
                 Ok(true) => {
-                    self.row += 1;
+                    self.place(record);
                     if record.iter().any(|v| !v.trim().is_empty()) {
                         return Ok(true);
                     }
@@ -302,6 +400,18 @@ impl<'a> Records<'a> {
                     });
                 }
             }
+        }
+    }
+
+    /// Sets the line and the row of the record just read. A spreadsheet shows
+    /// one row per line of the file, empty lines included, except that line
+    /// breaks inside a quoted value stay in its cell.
+    fn place(&mut self, record: &StringRecord) {
+        let start = record.position().map_or(0, |p| p.byte());
+        self.line = self.csv.get_mut().line_of_record(start);
+        self.row = self.line - self.breaks_in_values;
+        if memchr::memchr2(b'\n', b'\r', record.as_slice().as_bytes()).is_some() {
+            self.breaks_in_values += record.iter().map(LineEnds::in_text).sum::<u64>();
         }
     }
 
@@ -379,12 +489,14 @@ mod tests {
     fn line_ends_quotes_and_row_numbers() {
         let (headers, data) = rows(b"a,b\r\n1,\"x,\"\"y\"\"\"\r2,\"multi\nline\"\n\n3,z").unwrap();
         assert_eq!(headers, ["a", "b"]);
+        // The empty line is row 4, as a spreadsheet shows it; the line break
+        // inside "multi\nline" stays in its cell.
         assert_eq!(
             data,
             vec![
                 (2, vec!["1".into(), "x,\"y\"".into()]),
                 (3, vec!["2".into(), "multi\nline".into()]),
-                (4, vec!["3".into(), "z".into()]),
+                (5, vec!["3".into(), "z".into()]),
             ]
         );
     }

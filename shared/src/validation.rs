@@ -559,7 +559,14 @@ impl Validation {
                 }
                 let staged = StagedRow {
                     row: place.row,
-                    cells: record.iter().map(str::to_string).collect(),
+                    // Values past the header's last column only ever make an
+                    // error, and no file shows them: a row of a million empty
+                    // values must not become a million strings.
+                    cells: record
+                        .iter()
+                        .take(self.headers.len())
+                        .map(str::to_string)
+                        .collect(),
                     error: message.filter(|_| fixed),
                     key: row
                         .identifier
@@ -626,7 +633,7 @@ impl Validation {
 pub struct StagedRow {
     /// The row's number in the file, the header being row 1.
     pub row: u64,
-    /// The original values, as read.
+    /// The original values, as read, up to the header's last column.
     pub cells: Vec<String>,
     /// Why the row is an error whatever the workspace holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -18,7 +18,8 @@ use contact_import::options::{ImportOptions, Workspace};
 use contact_import::reader::FileSource;
 use contact_import::service::Service;
 use contact_import::service::auth::Role;
-use contact_import::store::table::s;
+use contact_import::store::keys;
+use contact_import::store::table::{Item, s};
 use contact_import::{ValidationSummary, validate};
 use contacts::client::ApiClient;
 use contacts::stack::local::{Stack, StackOptions};
@@ -389,6 +390,31 @@ pub async fn one_by_phone(api: &ApiClient, phone: &str) -> Value {
     found.remove(0)
 }
 
+/// Every item whose partition key begins with `pk_prefix` and whose sort
+/// key is `sk`, as the table holds it (a scan: test use only).
+pub async fn scan_items(clients: &Clients, table: &str, pk_prefix: &str, sk: &str) -> Vec<Item> {
+    let mut found = Vec::new();
+    let mut start = None;
+    loop {
+        let out = clients
+            .dynamodb
+            .scan()
+            .table_name(table)
+            .filter_expression("begins_with(pk, :p) AND sk = :s")
+            .expression_attribute_values(":p", s(pk_prefix))
+            .expression_attribute_values(":s", s(sk))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scan: {e:?}"));
+        found.extend(out.items().iter().cloned());
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return found;
+        }
+    }
+}
+
 /// Every contact of a workspace as the table holds it (a scan: test use
 /// only), as `id → phone`.
 pub async fn stored_contacts(
@@ -397,32 +423,35 @@ pub async fn stored_contacts(
     ws: &str,
 ) -> HashMap<String, Option<String>> {
     let mut found = HashMap::new();
-    let mut start = None;
-    loop {
-        let out = clients
-            .dynamodb
-            .scan()
-            .table_name(table)
-            .filter_expression("begins_with(pk, :p) AND sk = :c")
-            .expression_attribute_values(":p", s(format!("W#{ws}#C#")))
-            .expression_attribute_values(":c", s("CONTACT"))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("scan: {e:?}"));
-        for item in out.items() {
-            let id = item["id"].as_s().expect("a contact id").clone();
-            let phone = item.get("phone").and_then(|p| p.as_s().ok()).cloned();
-            assert!(
-                found.insert(id.clone(), phone).is_none(),
-                "contact {id} twice"
-            );
-        }
-        start = out.last_evaluated_key;
-        if start.is_none() {
-            return found;
-        }
+    let prefix = keys::contact(ws, "");
+    for item in scan_items(clients, table, &prefix, keys::SK_CONTACT).await {
+        let id = item["id"].as_s().expect("a contact id").clone();
+        let phone = item.get("phone").and_then(|p| p.as_s().ok()).cloned();
+        assert!(
+            found.insert(id.clone(), phone).is_none(),
+            "contact {id} twice"
+        );
     }
+    found
+}
+
+/// Messages in a queue, visible or taken by a handler and not yet deleted.
+pub async fn queue_depth(clients: &Clients, queue_url: &str) -> u64 {
+    let out = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names("ApproximateNumberOfMessages".into())
+        .attribute_names("ApproximateNumberOfMessagesNotVisible".into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the attributes of {queue_url}: {e:?}"));
+    out.attributes()
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| name.as_str().starts_with("ApproximateNumberOfMessages"))
+        .filter_map(|(_, v)| v.parse::<u64>().ok())
+        .sum()
 }
 
 /// Polls `check` until it answers `Some` or `timeout` passes.
@@ -506,4 +535,29 @@ pub fn tags_of(contact: &Value) -> Vec<String> {
         .flatten()
         .filter_map(|t| t.as_str().map(str::to_string))
         .collect()
+}
+
+/// Deletes the stage file of an import in review once no validation of it
+/// can run any more (the uploads queue is empty, so no redelivery writes the
+/// file again): every chunk of it then fails, as a chunk that keeps failing
+/// on AWS would.
+pub async fn break_stage(stack: &contacts::stack::local::Stack, ws: &str, import: &str) {
+    eventually(
+        Duration::from_secs(30),
+        "the uploads queue drains",
+        || async {
+            (queue_depth(&stack.clients, &stack.resources.uploads_queue_url).await == 0)
+                .then_some(())
+        },
+    )
+    .await;
+    stack
+        .clients
+        .s3
+        .delete_object()
+        .bucket(&stack.resources.names.bucket)
+        .key(contact_import::store::keys::stage_object(ws, import, 1))
+        .send()
+        .await
+        .unwrap();
 }

@@ -1,157 +1,595 @@
-//! Every route against every role and against another workspace's token:
-//! owners and managers import, export, delete and change settings; agents
-//! read and edit contacts; everything else answers 403. Another workspace's
-//! import, contact or export answers 404, and nothing of it changes.
+//! The access matrix: every route the API documents, called by every role of
+//! the workspace, by every role of another workspace, and without a valid
+//! token.
+//!
+//! - In its own workspace an owner or a manager may call every route; an
+//!   agent reads and edits contacts, reads the settings and notifications,
+//!   and is answered 403 `forbidden` everywhere else.
+//! - A record of another workspace (import, contact, export) answers 404
+//!   to its owner, manager and agent alike, exactly as an id that never
+//!   existed answers (an agent is refused a manager's route with 403
+//!   before anything is looked up, again whatever the id): nothing tells
+//!   whether the record exists. Workspace-wide routes act on the caller's
+//!   own workspace and show nothing of another.
+//! - Without a token, with a malformed one or one signed with another key,
+//!   every route but the health check and the API description answers 401.
+//!
+//! After every refused call the workspace is read back whole: nothing
+//! changed. The routes come from the OpenAPI document the API serves, so a
+//! route added without its line here fails the test.
 
-use contact_import::service::auth::Role;
-use end_to_end::{ec_phone, file, id_of, ok, reviewed, seed_contact, shared};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use contact_import::service::auth::{Keys, Role};
+use contact_import::store::keys;
+use contacts::client::{Answer, ApiClient};
+use end_to_end::{
+    PIPELINE_TIMEOUT, completed, ec_phone, file, id_of, ok, query_value, reviewed, seed_contact,
+    shared,
+};
 use serde_json::{Value, json};
 
-/// A route, a body, and whether agents are refused.
-struct Route {
-    method: &'static str,
-    path: String,
-    body: Option<Value>,
-    managers_only: bool,
+/// Who may call a route in their own workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// No token needed.
+    Anyone,
+    /// Any role: owner, manager or agent.
+    Everyone,
+    /// Owner or manager.
+    Managers,
 }
 
-fn route(method: &'static str, path: String, body: Option<Value>, managers_only: bool) -> Route {
-    Route {
+/// The record a route's `{id}` names, if any. A route that changes or ends
+/// its record gets one of its own on every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Nothing,
+    Contact,
+    FreshContact,
+    /// An import in review.
+    Review,
+    FreshReview,
+    /// A completed import.
+    Completed,
+    Export,
+}
+
+impl Needs {
+    /// An id of the record's kind that no workspace holds.
+    fn unknown_id(self) -> String {
+        match self {
+            Needs::Nothing => String::new(),
+            Needs::Contact | Needs::FreshContact => keys::new_id("c"),
+            Needs::Review | Needs::FreshReview | Needs::Completed => keys::new_id("imp"),
+            Needs::Export => keys::new_id("exp"),
+        }
+    }
+}
+
+struct Route {
+    method: &'static str,
+    /// The path as the OpenAPI document writes it.
+    template: &'static str,
+    who: Who,
+    needs: Needs,
+    /// The answer's status when the call is allowed.
+    ok: u16,
+    query: fn(&Fixture) -> String,
+    body: fn() -> Option<Value>,
+}
+
+fn no_query(_: &Fixture) -> String {
+    String::new()
+}
+
+fn no_body() -> Option<Value> {
+    None
+}
+
+/// Phones for the contacts the matrix creates, distinct across the run.
+fn next_phone() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(7_100_000);
+    ec_phone(NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn matrix() -> Vec<Route> {
+    let route = |method, template, who, needs, ok| Route {
         method,
-        path,
-        body,
-        managers_only,
+        template,
+        who,
+        needs,
+        ok,
+        query: no_query,
+        body: no_body,
+    };
+    use Needs::*;
+    use Who::*;
+    vec![
+        route("GET", "/v1/health", Anyone, Nothing, 200),
+        route("GET", "/v1/openapi.json", Anyone, Nothing, 200),
+        route("GET", "/v1/imports", Managers, Nothing, 200),
+        Route {
+            body: || Some(json!({"file_name": "x.csv", "size_bytes": 10})),
+            ..route("POST", "/v1/imports", Managers, Nothing, 201)
+        },
+        route("GET", "/v1/imports/{id}", Managers, Review, 200),
+        Route {
+            body: || Some(json!({"options": {"tags": ["cambio"]}})),
+            ..route("PATCH", "/v1/imports/{id}", Managers, FreshReview, 200)
+        },
+        route("DELETE", "/v1/imports/{id}", Managers, FreshReview, 200),
+        route(
+            "POST",
+            "/v1/imports/{id}/confirm",
+            Managers,
+            FreshReview,
+            200,
+        ),
+        route("GET", "/v1/imports/{id}/errors", Managers, Review, 302),
+        route("GET", "/v1/imports/{id}/result", Managers, Completed, 302),
+        Route {
+            query: |_| "?tag=vip".into(),
+            ..route("GET", "/v1/contacts", Everyone, Nothing, 200)
+        },
+        Route {
+            query: |f| format!("?phone={}", query_value(&f.phone)),
+            ..route("GET", "/v1/contacts", Everyone, Nothing, 200)
+        },
+        Route {
+            query: |f| format!("?email={}", query_value(&f.email)),
+            ..route("GET", "/v1/contacts", Everyone, Nothing, 200)
+        },
+        Route {
+            body: || Some(json!({"first_name": "Nuevo", "phone": next_phone()})),
+            ..route("POST", "/v1/contacts", Everyone, Nothing, 201)
+        },
+        route("GET", "/v1/contacts/{id}", Everyone, Contact, 200),
+        Route {
+            body: || Some(json!({"last_name": "Silva"})),
+            ..route("PATCH", "/v1/contacts/{id}", Everyone, Contact, 200)
+        },
+        route("DELETE", "/v1/contacts/{id}", Managers, FreshContact, 204),
+        Route {
+            body: || Some(json!({"tags": ["nueva"]})),
+            ..route("POST", "/v1/contacts/{id}/tags", Everyone, Contact, 200)
+        },
+        Route {
+            body: || Some(json!({"tags": ["nueva"]})),
+            ..route("DELETE", "/v1/contacts/{id}/tags", Everyone, Contact, 200)
+        },
+        route(
+            "GET",
+            "/v1/contacts/{id}/merge-suggestions",
+            Everyone,
+            Contact,
+            200,
+        ),
+        route("GET", "/v1/settings", Everyone, Nothing, 200),
+        Route {
+            body: || Some(json!({"default_country": "EC"})),
+            ..route("PUT", "/v1/settings", Managers, Nothing, 200)
+        },
+        Route {
+            body: || Some(json!({})),
+            ..route("POST", "/v1/exports", Managers, Nothing, 202)
+        },
+        route("GET", "/v1/exports/{id}", Managers, Export, 200),
+        route("GET", "/v1/notifications", Everyone, Nothing, 200),
+    ]
+}
+
+/// A workspace with one record of every kind, made by its owner.
+struct Fixture {
+    ws: String,
+    owner: ApiClient,
+    contact: String,
+    phone: String,
+    email: String,
+    review: String,
+    completed: String,
+    export: String,
+}
+
+/// A two-row file: one good row, one in error (so the error file has a row).
+fn one_contact_file() -> Vec<u8> {
+    file(&[
+        "Nombre,Teléfono".into(),
+        format!("Luis,{}", next_phone()),
+        "Sin número,no es un número".into(),
+    ])
+}
+
+async fn fresh_review(owner: &ApiClient) -> String {
+    id_of(&reviewed(owner, "acceso.csv", &one_contact_file(), None).await)
+}
+
+async fn fresh_contact(owner: &ApiClient) -> String {
+    let contact = seed_contact(
+        owner,
+        json!({"first_name": "Ana", "phone": next_phone(), "tags": ["vip"]}),
+    )
+    .await;
+    contact["id"].as_str().unwrap().to_string()
+}
+
+async fn fixture(ws: &str) -> Fixture {
+    let owner = shared().owner(ws);
+    let phone = next_phone();
+    let email = format!("ana.{}@example.com", &phone[1..]);
+    let contact = seed_contact(
+        &owner,
+        json!({"first_name": "Ana", "phone": phone, "email": email, "tags": ["vip"]}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let done = fresh_review(&owner).await;
+    let answer = ok(owner
+        .call("POST", &format!("/v1/imports/{done}/confirm"), None)
+        .await);
+    assert_eq!(answer.status, 200, "confirm: {}", answer.body);
+    completed(&owner, &done).await;
+    let review = fresh_review(&owner).await;
+    let export = ok(owner.call("POST", "/v1/exports", Some(&json!({}))).await);
+    assert_eq!(export.status, 202, "{}", export.body);
+    let export = export.body["id"].as_str().unwrap().to_string();
+    // The export runs in the background: wait for it, so that reading the
+    // workspace before and after the refused calls compares like with like.
+    let start = std::time::Instant::now();
+    loop {
+        let answer = ok(owner
+            .call("GET", &format!("/v1/exports/{export}"), None)
+            .await);
+        if answer.body["status"] != "running" {
+            assert_eq!(answer.body["status"], "completed", "{}", answer.body);
+            break;
+        }
+        assert!(start.elapsed() < PIPELINE_TIMEOUT, "export {export}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Fixture {
+        ws: ws.to_string(),
+        owner,
+        contact,
+        phone,
+        email,
+        review,
+        completed: done,
+        export,
+    }
+}
+
+impl Fixture {
+    /// The id a route names in this workspace; the records a call changes
+    /// are made afresh.
+    async fn id_for(&self, needs: Needs) -> String {
+        match needs {
+            Needs::Nothing => String::new(),
+            Needs::Contact => self.contact.clone(),
+            Needs::FreshContact => fresh_contact(&self.owner).await,
+            Needs::Review => self.review.clone(),
+            Needs::FreshReview => fresh_review(&self.owner).await,
+            Needs::Completed => self.completed.clone(),
+            Needs::Export => self.export.clone(),
+        }
+    }
+
+    /// The ids of its records: none may show in another workspace's answers.
+    fn ids(&self) -> [&str; 4] {
+        [&self.contact, &self.review, &self.completed, &self.export]
+    }
+}
+
+async fn call(api: &ApiClient, route: &Route, fx: &Fixture, id: &str) -> Answer {
+    let path = format!(
+        "{}{}",
+        route.template.replace("{id}", id),
+        (route.query)(fx)
+    );
+    ok(api.call(route.method, &path, (route.body)().as_ref()).await)
+}
+
+fn describe(route: &Route) -> String {
+    format!("{} {}", route.method, route.template)
+}
+
+/// The workspace as its owner reads it, links left out (each read signs a
+/// fresh one).
+async fn snapshot(fx: &Fixture) -> Value {
+    let mut reads = Vec::new();
+    for path in [
+        format!("/v1/contacts/{}", fx.contact),
+        format!("/v1/imports/{}", fx.review),
+        format!("/v1/imports/{}", fx.completed),
+        format!("/v1/exports/{}", fx.export),
+        "/v1/settings".to_string(),
+        "/v1/contacts?limit=100".to_string(),
+        "/v1/imports?limit=100".to_string(),
+        "/v1/notifications".to_string(),
+    ] {
+        let answer = ok(fx.owner.call("GET", &path, None).await);
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        let mut body = answer.body;
+        strip_links(&mut body);
+        reads.push(json!({"path": path, "body": body}));
+    }
+    Value::Array(reads)
+}
+
+fn strip_links(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("url");
+            map.values_mut().for_each(strip_links);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_links),
+        _ => {}
+    }
+}
+
+fn assert_forbidden(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, 403, "{what}: {}", answer.body);
+    assert_eq!(answer.code(), "forbidden", "{what}: {}", answer.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_matrix_covers_every_route_the_api_documents() {
+    let s = shared();
+    let anonymous = ApiClient::new(&s.api_url, None);
+    let doc = ok(anonymous.call("GET", "/v1/openapi.json", None).await);
+    assert_eq!(doc.status, 200, "{}", doc.body);
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc.body["paths"].as_object().expect("paths") {
+        for method in ["get", "put", "post", "delete", "patch", "head", "options"] {
+            if item.get(method).is_some() {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let covered: BTreeSet<(String, String)> = matrix()
+        .iter()
+        .map(|r| (r.method.to_string(), r.template.to_string()))
+        .collect();
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "routes with no line in the matrix: {missing:?}"
+    );
+    let undocumented: Vec<_> = covered.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "lines of the matrix the document does not describe: {undocumented:?}"
+    );
+    // Every line of the matrix is a route the router serves: none answers
+    // the router's own "no such route" or "method not allowed".
+    let owner = s.owner("acc-routes");
+    for route in matrix() {
+        let id = route.needs.unknown_id();
+        let path = route.template.replace("{id}", &id);
+        let answer = ok(owner
+            .call(route.method, &path, (route.body)().as_ref())
+            .await);
+        assert!(
+            answer.status != 405 && answer.body["error"]["message"] != "no such route",
+            "{}: {} {}",
+            describe(&route),
+            answer.status,
+            answer.body
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn roles_and_workspaces_on_every_route() {
+async fn owners_and_managers_may_call_every_route_of_their_workspace() {
     let s = shared();
-    let ws = "ws_access";
-    let owner = s.owner(ws);
-    let phone = ec_phone(950);
-    let contact = seed_contact(
-        &owner,
-        json!({"first_name": "Ana", "phone": phone, "tags": ["vip"]}),
-    )
-    .await;
-    let contact_id = contact["id"].as_str().unwrap().to_string();
-    let import = reviewed(
-        &owner,
-        "acceso.csv",
-        &file(&["Nombre,Teléfono".into(), format!("Luis,{}", ec_phone(951))]),
-        None,
-    )
-    .await;
-    let import_id = id_of(&import);
-    let export = ok(owner.call("POST", "/v1/exports", Some(&json!({}))).await);
-    assert_eq!(export.status, 202, "{}", export.body);
-    let export_id = export.body["id"].as_str().unwrap().to_string();
-
-    let c = |tail: &str| format!("/v1/contacts/{contact_id}{tail}");
-    let i = |tail: &str| format!("/v1/imports/{import_id}{tail}");
-    // Workspace-wide routes: the caller's own workspace is always the one
-    // acted on, so only roles matter.
-    let workspace_routes = [
-        route(
-            "POST",
-            "/v1/imports".into(),
-            Some(json!({"file_name": "x.csv", "size_bytes": 10})),
-            true,
-        ),
-        route("GET", "/v1/imports".into(), None, true),
-        route("GET", "/v1/contacts?tag=vip".into(), None, false),
-        route(
-            "GET",
-            format!("/v1/contacts?phone={}", &phone[1..]),
-            None,
-            false,
-        ),
-        route("GET", "/v1/settings".into(), None, false),
-        route("PUT", "/v1/settings".into(), Some(json!({})), true),
-        route("POST", "/v1/exports".into(), Some(json!({})), true),
-        route("GET", "/v1/notifications".into(), None, false),
-    ];
-    // Routes naming one record of the workspace.
-    let record_routes = [
-        route("GET", i(""), None, true),
-        route("PATCH", i(""), Some(json!({"options": {}})), true),
-        route("POST", i("/confirm"), None, true),
-        route("GET", i("/errors"), None, true),
-        route("GET", i("/result"), None, true),
-        route("DELETE", i(""), None, true),
-        route("GET", c(""), None, false),
-        route("PATCH", c(""), Some(json!({"last_name": "Silva"})), false),
-        route("POST", c("/tags"), Some(json!({"tags": ["nueva"]})), false),
-        route(
-            "DELETE",
-            c("/tags"),
-            Some(json!({"tags": ["nueva"]})),
-            false,
-        ),
-        route("GET", c("/merge-suggestions"), None, false),
-        route("DELETE", c(""), None, true),
-        route("GET", format!("/v1/exports/{export_id}"), None, true),
-    ];
-
-    let agent = s.client(ws, Role::Agent);
-    for r in workspace_routes.iter().chain(&record_routes) {
-        let answer = ok(agent.call(r.method, &r.path, r.body.as_ref()).await);
-        if r.managers_only {
+    let run = |role: Role, ws: &'static str| async move {
+        let fx = fixture(ws).await;
+        let api = s.client(ws, role);
+        for route in matrix() {
+            let id = fx.id_for(route.needs).await;
+            let answer = call(&api, &route, &fx, &id).await;
             assert_eq!(
-                answer.status, 403,
-                "agent {} {}: {}",
-                r.method, r.path, answer.body
-            );
-            assert_eq!(answer.body["error"]["code"], "forbidden", "{}", answer.body);
-        } else {
-            assert!(
-                answer.status < 400,
-                "agent {} {}: {} {}",
-                r.method,
-                r.path,
                 answer.status,
+                route.ok,
+                "{role:?}, {}: {}",
+                describe(&route),
                 answer.body
             );
+            if route.template.ends_with("/confirm") {
+                // One import at a time: let it finish before the next call.
+                completed(&api, &id).await;
+            }
         }
-    }
-
-    for role in [Role::Owner, Role::Manager, Role::Agent] {
-        let stranger = s.client("ws_access_other", role);
-        for r in &record_routes {
-            let answer = ok(stranger.call(r.method, &r.path, r.body.as_ref()).await);
-            // An agent may be refused for its role before the record is
-            // looked for; either way it learns nothing of the record.
-            let expected: &[u16] = if role == Role::Agent && r.managers_only {
-                &[403, 404]
-            } else {
-                &[404]
-            };
-            assert!(
-                expected.contains(&answer.status),
-                "{role:?} of another workspace, {} {}: {} {}",
-                r.method,
-                r.path,
-                answer.status,
-                answer.body
-            );
-        }
-    }
-
-    // Nothing the refused calls asked for happened.
-    let still = ok(owner.call("GET", &c(""), None).await);
-    assert_eq!(still.status, 200, "{}", still.body);
-    assert_eq!(
-        still.body["last_name"], "Silva",
-        "the agent's edit, and only that"
+    };
+    tokio::join!(
+        run(Role::Owner, "acc-own-owner"),
+        run(Role::Manager, "acc-own-manager")
     );
-    let import = ok(owner.import(&import_id).await).body;
-    assert_eq!(import["status"], "review", "{import}");
+}
 
-    // Managers do what owners do.
-    let manager = s.client(ws, Role::Manager);
-    let answer = ok(manager.call("DELETE", &c(""), None).await);
-    assert_eq!(answer.status, 204, "{}", answer.body);
-    let answer = ok(manager.call("DELETE", &i(""), None).await);
-    assert_eq!(answer.status, 200, "{}", answer.body);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_read_and_edit_contacts_and_are_refused_the_rest() {
+    let s = shared();
+    let fx = fixture("acc-own-agent").await;
+    let agent = s.client(&fx.ws, Role::Agent);
+    let before = snapshot(&fx).await;
+    for route in matrix().iter().filter(|r| r.who == Who::Managers) {
+        let id = fx.id_for(route.needs).await;
+        let answer = call(&agent, route, &fx, &id).await;
+        assert_forbidden(&answer, &format!("agent, {}", describe(route)));
+    }
+    // The fresh records the refused calls were given are the owner's own
+    // doing; nothing else may differ.
+    let after = snapshot(&fx).await;
+    assert_same_except_new_records(&before, &after);
+    for route in matrix().iter().filter(|r| r.who != Who::Managers) {
+        let id = fx.id_for(route.needs).await;
+        let answer = call(&agent, route, &fx, &id).await;
+        assert_eq!(
+            answer.status,
+            route.ok,
+            "agent, {}: {}",
+            describe(route),
+            answer.body
+        );
+    }
+}
+
+/// `before` and `after` agree on every record `before` read; listings may
+/// only have gained the records made for the refused calls.
+fn assert_same_except_new_records(before: &Value, after: &Value) {
+    for (b, a) in before
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(after.as_array().unwrap())
+    {
+        let path = b["path"].as_str().unwrap();
+        if path.contains('?') {
+            let items = |v: &Value| -> Vec<Value> {
+                v["body"]["items"].as_array().cloned().unwrap_or_default()
+            };
+            for item in items(b) {
+                assert!(
+                    items(a).contains(&item),
+                    "{path}: {item} changed or went missing"
+                );
+            }
+        } else {
+            assert_eq!(b, a, "{path} changed");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_workspace_finds_nothing_and_changes_nothing() {
+    let s = shared();
+    let fx = fixture("acc-victim").await;
+    let before = snapshot(&fx).await;
+    // A cursor of the victim's listing, to be handed to the strangers.
+    let first_page = ok(fx.owner.call("GET", "/v1/contacts?limit=1", None).await);
+    let cursor = first_page.body["cursor"].as_str().map(str::to_string);
+    for role in [Role::Owner, Role::Manager, Role::Agent] {
+        let stranger = s.client("acc-stranger", role);
+        for route in &matrix() {
+            let what = format!("{role:?} of another workspace, {}", describe(route));
+            if route.needs == Needs::Nothing {
+                // The caller's own workspace is acted on: nothing of the
+                // victim's shows.
+                let answer = call(&stranger, route, &fx, "").await;
+                for id in fx.ids() {
+                    assert!(
+                        !answer.body.to_string().contains(id),
+                        "{what}: {id} in {}",
+                        answer.body
+                    );
+                }
+                continue;
+            }
+            let id = match route.needs {
+                // The victim's own record, even for the routes that change it.
+                Needs::FreshContact => fx.contact.clone(),
+                Needs::FreshReview => fx.review.clone(),
+                other => fx.id_for(other).await,
+            };
+            let theirs = call(&stranger, route, &fx, &id).await;
+            let nobodys = call(&stranger, route, &fx, &route.needs.unknown_id()).await;
+            if role == Role::Agent && route.who == Who::Managers {
+                assert_forbidden(&theirs, &what);
+            } else {
+                assert_eq!(theirs.status, 404, "{what}: {}", theirs.body);
+                assert_eq!(theirs.code(), "not_found", "{what}: {}", theirs.body);
+            }
+            assert_eq!(
+                (theirs.status, &theirs.body),
+                (nobodys.status, &nobodys.body),
+                "{what}: a record of another workspace answers as one that never existed"
+            );
+        }
+        // Ids written as keys, and the victim's cursor, reach nothing either.
+        for forged in [
+            format!(
+                "/v1/contacts/{}",
+                keys::contact(&fx.ws, &fx.contact).replace('#', "%23")
+            ),
+            format!("/v1/contacts/..%2F{}", fx.contact),
+            format!("/v1/imports/{}%23IMPORT", fx.review),
+        ] {
+            let answer = ok(stranger.call("GET", &forged, None).await);
+            assert!(
+                [403, 404].contains(&answer.status),
+                "{role:?} {forged}: {} {}",
+                answer.status,
+                answer.body
+            );
+        }
+        if let Some(cursor) = &cursor {
+            let page = ok(stranger
+                .call("GET", &format!("/v1/contacts?cursor={cursor}"), None)
+                .await);
+            assert!(
+                !page.body.to_string().contains(&fx.contact),
+                "{role:?}: the victim's cursor listed {}",
+                page.body
+            );
+        }
+    }
+    assert_eq!(
+        before,
+        snapshot(&fx).await,
+        "the victim's workspace changed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_without_a_valid_token_are_refused() {
+    let s = shared();
+    let fx = fixture("acc-no-token").await;
+    let before = snapshot(&fx).await;
+    let forged = Keys::new(b"not the stack's key").sign(&fx.ws, Role::Owner, 3600);
+    let callers = [
+        ("no token", ApiClient::new(&s.api_url, None)),
+        (
+            "a malformed token",
+            ApiClient::new(&s.api_url, Some("not-a-jwt".into())),
+        ),
+        (
+            "a token signed with another key",
+            ApiClient::new(&s.api_url, Some(forged)),
+        ),
+    ];
+    for route in &matrix() {
+        let id = match route.needs {
+            Needs::FreshContact => fx.contact.clone(),
+            Needs::FreshReview => fx.review.clone(),
+            other => fx.id_for(other).await,
+        };
+        for (how, api) in &callers {
+            let answer = call(api, route, &fx, &id).await;
+            if route.who == Who::Anyone {
+                assert_eq!(answer.status, route.ok, "{how}, {}", describe(route));
+            } else {
+                assert_eq!(
+                    answer.status,
+                    401,
+                    "{how}, {}: {}",
+                    describe(route),
+                    answer.body
+                );
+                assert_eq!(answer.code(), "unauthorized", "{}", answer.body);
+            }
+        }
+    }
+    // Another scheme than Bearer is no token at all.
+    let basic = reqwest::Client::new()
+        .get(format!("{}/v1/settings", s.api_url))
+        .header("authorization", "Basic b3duZXI6b3duZXI=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status().as_u16(), 401);
+    assert_eq!(before, snapshot(&fx).await, "the workspace changed");
 }

@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use contact_import::aws::Clients;
 use contact_import::options::Identifier;
 use contact_import::service::Service;
@@ -19,7 +18,8 @@ use contacts::stack::calls::{Fault, FaultKind};
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::{
     CsvFile, PIPELINE_TIMEOUT, client, completed, ec_phone, eventually, file, id_of, ok, own_stack,
-    result_counts, result_file, review_counts, reviewed, seed_contact, shared, stored_contacts,
+    queue_depth, result_counts, result_file, review_counts, reviewed, seed_contact, shared,
+    stored_contacts,
 };
 use serde_json::{Value, json};
 use tokio::sync::{OnceCell, Semaphore};
@@ -275,26 +275,8 @@ fn assert_workers_not_started(stack: &Stack) -> u64 {
 /// messages sent were taken and handled.
 async fn drained(stack: &Stack, queue_url: &str, operation: &str, before: u64) {
     eventually(PIPELINE_TIMEOUT, "the messages to be handled", || async {
-        let out = stack
-            .clients
-            .sqs
-            .get_queue_attributes()
-            .queue_url(queue_url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .unwrap();
-        let attributes = out.attributes().cloned().unwrap_or_default();
-        let waiting = |name: QueueAttributeName| {
-            attributes
-                .get(&name)
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
         let handled = calls(stack, "DynamoDB", operation) > before
-            && waiting(QueueAttributeName::ApproximateNumberOfMessages) == 0
-            && waiting(QueueAttributeName::ApproximateNumberOfMessagesNotVisible) == 0;
+            && queue_depth(&stack.clients, queue_url).await == 0;
         handled.then_some(())
     })
     .await;
@@ -419,8 +401,8 @@ async fn chunks_delivered_twice_reversed_and_sent_again_end_as_one_clean_run() {
     stack.stop().await;
 }
 
-/// A worker dies right after some of its transactions were carried out; the
-/// message comes back two seconds later.
+/// A worker loses the answer to some of its transactions, carried out all
+/// the same (as if it had died right after them); the chunk runs again.
 async fn worker_dies(ws: &str, nth: u64, repeat: u64) {
     let _turn = FEW_AT_A_TIME.acquire().await.unwrap();
     let clean = clean().await;
@@ -505,9 +487,9 @@ async fn throttled_reads_and_writes_change_nothing() {
     stack.stop().await;
 }
 
-/// A validator that dies after writing some of its files, then meets a
-/// transaction cancelled by a conflicting one: the upload's message comes
-/// back each time (the same message, so it may resume), and the review and
+/// A validator that fails after writing some of its files, then meets a
+/// transaction cancelled by a conflicting one: the validation runs again
+/// each time (for the same message, so it may resume), and the review and
 /// the import end as a clean run's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_validator_dying_or_meeting_a_conflict_validates_once() {

@@ -17,6 +17,7 @@ pub async fn demo(
     file: &Path,
     default_country: &str,
     out_dir: &Path,
+    remote: Option<(&str, &str)>,
     out: &mut dyn Write,
 ) -> Result<(), String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -27,6 +28,11 @@ pub async fn demo(
     let say = |out: &mut dyn Write, line: String| {
         let _ = writeln!(out, "{line}");
     };
+    // A deployed API: the same journey, with the caller's token.
+    if let Some((api_url, token)) = remote {
+        let api = ApiClient::new(api_url.trim_end_matches('/'), Some(token.to_string()));
+        return run(&api, api_url, name, &bytes, default_country, out_dir, out).await;
+    }
     say(
         out,
         "Starting the local stack (moto's server, the template's resources, the API, the pollers)…"
@@ -35,14 +41,25 @@ pub async fn demo(
     let stack = Stack::start(StackOptions::default())
         .await
         .map_err(|e| e.to_string())?;
-    let result = run(&stack, name, &bytes, default_country, out_dir, out).await;
+    let api = ApiClient::new(&stack.api_url, Some(stack.token("demo", Role::Owner)));
+    let result = run(
+        &api,
+        &stack.api_url,
+        name,
+        &bytes,
+        default_country,
+        out_dir,
+        out,
+    )
+    .await;
     say(out, "Stopping the local stack.".into());
     stack.stop().await;
     result
 }
 
 async fn run(
-    stack: &Stack,
+    api: &ApiClient,
+    api_url: &str,
     name: &str,
     bytes: &[u8],
     default_country: &str,
@@ -50,8 +67,7 @@ async fn run(
     out: &mut dyn Write,
 ) -> Result<(), String> {
     let err = |e: crate::client::ClientError| e.to_string();
-    let api = ApiClient::new(&stack.api_url, Some(stack.token("demo", Role::Owner)));
-    let _ = writeln!(out, "API at {}\n", stack.api_url);
+    let _ = writeln!(out, "API at {api_url}\n");
 
     let created = api
         .start_import(

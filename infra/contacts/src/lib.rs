@@ -74,6 +74,10 @@ struct DemoArgs {
     /// Where the error and result files are written.
     #[arg(long, default_value = "target/demo")]
     out: PathBuf,
+    /// A deployed API's base URL to run the journey against instead of the
+    /// local stack; the token is read from CONTACTS_TOKEN.
+    #[arg(long)]
+    api_url: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -154,10 +158,21 @@ pub fn run(
             writeln!(out, "{token}").map_err(|e| failure(e.to_string()))
         }
         Command::Demo(args) => runtime().and_then(|rt| {
+            let token = std::env::var("CONTACTS_TOKEN").ok();
+            let remote = match (&args.api_url, &token) {
+                (Some(url), Some(token)) => Some((url.as_str(), token.as_str())),
+                (Some(_), None) => {
+                    return Err(failure(
+                        "--api-url needs the caller's token in CONTACTS_TOKEN".to_string(),
+                    ));
+                }
+                (None, _) => None,
+            };
             rt.block_on(demo::demo(
                 &args.file,
                 &args.default_country,
                 &args.out,
+                remote,
                 out,
             ))
             .map_err(failure)

@@ -14,12 +14,7 @@ use unicode_normalization::char::is_combining_mark;
 
 pub use phone::Phone;
 
-/// Longest text value a contact field keeps, in characters.
-pub const MAX_TEXT_CHARS: usize = 255;
-/// Longest single tag, in characters.
-pub const MAX_TAG_CHARS: usize = 64;
-/// Most tags one row may carry.
-pub const MAX_TAGS_PER_ROW: usize = 50;
+pub use crate::limits::{MAX_TAG_CHARS, MAX_TAGS_PER_ROW, MAX_TEXT_CHARS};
 
 /// Folds text for matching names: Unicode NFKD, combining marks dropped,
 /// lower-cased, only letters and digits kept. "Teléfono" and "TELEFONO " fold
@@ -147,17 +142,28 @@ pub fn has_tag(tags: &[String], tag: &str) -> bool {
 /// repeats (compared case-insensitively) dropped keeping the first spelling.
 pub fn tags(value: &str) -> Result<Vec<String>, ValueError> {
     let mut out: Vec<String> = Vec::new();
+    // Each tag lower-cased once, and no more than one past the limit kept:
+    // a cell may hold a megabyte of tags, which must cost its length, not
+    // its length squared.
+    let mut lower: Vec<String> = Vec::new();
+    let mut too_many = false;
     for tag in value
         .split([',', ';', '|'])
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
         within(tag, MAX_TAG_CHARS).map_err(|_| ValueError::TagTooLong { max: MAX_TAG_CHARS })?;
-        if !has_tag(&out, tag) {
+        if too_many {
+            continue;
+        }
+        let folded = tag.to_lowercase();
+        if !lower.contains(&folded) {
+            too_many = out.len() == MAX_TAGS_PER_ROW;
+            lower.push(folded);
             out.push(tag.to_string());
         }
     }
-    if out.len() > MAX_TAGS_PER_ROW {
+    if too_many {
         return Err(ValueError::TooManyTags {
             max: MAX_TAGS_PER_ROW,
         });

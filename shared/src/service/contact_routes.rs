@@ -1,10 +1,8 @@
 //! The contact routes: read, look up, list, create, edit, tag, delete, and
 //! merge suggestions. The workspace is always the token's.
 
-use std::collections::HashMap;
-
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,7 +14,7 @@ use super::contacts::{
 };
 use super::error::ServiceError;
 use super::model::Contact;
-use super::router::{Body, Shared};
+use super::router::{Body, Id, Params, Shared};
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
@@ -37,8 +35,10 @@ pub(super) fn routes() -> Router<Shared> {
         )
 }
 
-#[utoipa::path(post, path = "/v1/contacts", security(("bearer" = [])), request_body = NewContact,
-    responses((status = 201, body = Contact), (status = 400, description = "a value is invalid"),
+#[utoipa::path(post, path = "/v1/contacts", security(("bearer" = [])),
+    request_body(content = NewContact, example = json!({"first_name": "Ana", "last_name": "Silva",
+        "phone": "+5511987654321", "email": "ana@loja.com.br", "tags": ["vip"]})),
+    responses((status = 201, body = Contact), (status = 400, description = "invalid_body, or invalid_contact: a value is invalid"),
         (status = 409, description = "identifier_taken: another contact has the phone or email; contact_limit_reached: the plan's monthly contact limit is used up")))]
 async fn create_contact(
     State(service): State<Shared>,
@@ -50,11 +50,11 @@ async fn create_contact(
 }
 
 #[utoipa::path(get, path = "/v1/contacts/{id}", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Contact), (status = 404)))]
+    responses((status = 200, body = Contact), (status = 404, description = "not_found, or another workspace's")))]
 async fn get_contact(
     State(service): State<Shared>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<axum::Json<Contact>, ServiceError> {
     Ok(axum::Json(service.contact(&caller, &id).await?))
 }
@@ -64,28 +64,28 @@ async fn get_contact(
         ("phone" = Option<String>, Query, description = "look up the contacts holding this phone (normalised as imports do)"),
         ("email" = Option<String>, Query, description = "look up the contacts holding this email"),
         ("tag" = Option<String>, Query, description = "list only contacts carrying this tag, compared case-insensitively"),
-        ("cursor" = Option<String>, Query, description = "the cursor of the previous page"),
-        ("limit" = Option<usize>, Query, description = "page size, 1 to 100; 50 when not given")),
+        ("cursor" = Option<String>, Query, min_length = 1, description = "the cursor of the previous page"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "page size, 1 to 100; 50 when not given")),
     responses((status = 200, body = ContactPage, description = "a look-up answers every holder and no cursor; a listing answers a page and the cursor of the next (null on the last)"),
         (status = 400, description = "invalid_query: phone and email together, a look-up with listing parameters, a bad limit or an unknown parameter; invalid_cursor")))]
 async fn find_contacts(
     State(service): State<Shared>,
     caller: Caller,
-    Query(params): Query<HashMap<String, String>>,
+    Params(params): Params,
 ) -> Result<axum::Json<ContactPage>, ServiceError> {
     let query = ContactQuery::from_params(params)?;
     Ok(axum::Json(service.query_contacts(&caller, query).await?))
 }
 
 #[utoipa::path(patch, path = "/v1/contacts/{id}", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = ContactPatch,
-    responses((status = 200, body = Contact), (status = 400, description = "a value is invalid, or a key unknown"),
-        (status = 404),
+    request_body(content = ContactPatch, example = json!({"last_name": "Souza", "language": "pt"})),
+    responses((status = 200, body = Contact), (status = 400, description = "invalid_body or invalid_contact: a value is invalid, or a key unknown"),
+        (status = 404, description = "not_found, or another workspace's"),
         (status = 409, description = "identifier_taken: another contact has the new phone or email; contact_changed: the contact kept changing meanwhile")))]
 async fn update_contact(
     State(service): State<Shared>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(patch): Body<ContactPatch>,
 ) -> Result<axum::Json<Contact>, ServiceError> {
     Ok(axum::Json(
@@ -95,38 +95,43 @@ async fn update_contact(
 
 #[utoipa::path(delete, path = "/v1/contacts/{id}", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204, description = "deleted, its phone and email free again"),
-        (status = 403, description = "needs the owner or manager role"), (status = 404),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's"),
         (status = 409, description = "contact_changed: the contact kept changing meanwhile")))]
 async fn delete_contact(
     State(service): State<Shared>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<StatusCode, ServiceError> {
     service.delete_contact(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/v1/contacts/{id}/tags", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = TagsChange,
+    request_body(content = TagsChange, example = json!({"tags": ["vip", "feria"]})),
     responses((status = 200, body = Contact, description = "the contact with the tags added; a tag it has in another case is kept as it is"),
-        (status = 400), (status = 404)))]
+        (status = 400, description = "invalid_body or invalid_contact: a tag that cannot be kept, or over 50 tags"),
+        (status = 404, description = "not_found, or another workspace's"),
+        (status = 409, description = "contact_changed: the contact kept changing meanwhile")))]
 async fn add_tags(
     State(service): State<Shared>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(change): Body<TagsChange>,
 ) -> Result<axum::Json<Contact>, ServiceError> {
     Ok(axum::Json(service.add_tags(&caller, &id, change).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/contacts/{id}/tags", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = TagsChange,
+    request_body(content = TagsChange, example = json!({"tags": ["vip", "feria"]})),
     responses((status = 200, body = Contact, description = "the contact without the tags, compared case-insensitively"),
-        (status = 400), (status = 404)))]
+        (status = 400, description = "invalid_body or invalid_contact"),
+        (status = 404, description = "not_found, or another workspace's"),
+        (status = 409, description = "contact_changed: the contact kept changing meanwhile")))]
 async fn remove_tags(
     State(service): State<Shared>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id,
     Body(change): Body<TagsChange>,
 ) -> Result<axum::Json<Contact>, ServiceError> {
     Ok(axum::Json(service.remove_tags(&caller, &id, change).await?))
@@ -135,11 +140,11 @@ async fn remove_tags(
 #[utoipa::path(get, path = "/v1/contacts/{id}/merge-suggestions", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = ContactList, description = "the other contacts sharing its phone or email, by id"),
-        (status = 404)))]
+        (status = 404, description = "not_found, or another workspace's")))]
 async fn merge_suggestions(
     State(service): State<Shared>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<axum::Json<ContactList>, ServiceError> {
     Ok(axum::Json(service.merge_suggestions(&caller, &id).await?))
 }

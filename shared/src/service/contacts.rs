@@ -22,10 +22,7 @@ use crate::row::{RowRules, Stored};
 use crate::store::table::is_condition_failure;
 use crate::store::{StoreError, keys};
 
-/// A listing page's size unless the caller asks for another.
-pub const DEFAULT_PAGE: usize = 50;
-/// The largest listing page.
-pub const MAX_PAGE: usize = 100;
+pub use crate::limits::{DEFAULT_PAGE, MAX_PAGE};
 /// Most shard queries one listing request makes: enough to cross every
 /// shard once with room for reads cut short by size, and a bound on the
 /// work of a tag that few contacts carry (the page then ends early, with a
@@ -42,6 +39,8 @@ const BUSY_TRIES: u32 = 5;
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NewContact {
+    /// Every contact has one.
+    #[schema(value_type = String, required = true, min_length = 1, pattern = r"\S")]
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub phone: Option<String>,
@@ -59,8 +58,9 @@ pub struct NewContact {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ContactPatch {
+    /// May change, never be cleared.
     #[serde(deserialize_with = "given")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1, pattern = r"\S")]
     pub first_name: Option<Option<String>>,
     #[serde(deserialize_with = "given")]
     #[schema(value_type = Option<String>)]
@@ -123,6 +123,7 @@ impl From<NewContact> for ContactPatch {
 pub struct TagsChange {
     /// Each may hold several tags separated by `,` `;` or `|`, as an
     /// import's tags cell may.
+    #[schema(min_items = 1)]
     pub tags: Vec<String>,
 }
 
@@ -183,6 +184,25 @@ impl ContactQuery {
                 }
             }
         }
+        let too_long = |value: &Option<String>, max: usize| {
+            value
+                .as_ref()
+                .is_some_and(|v| v.trim().chars().count() > max)
+        };
+        if too_long(&query.phone, crate::limits::MAX_TEXT_CHARS)
+            || too_long(&query.email, crate::limits::MAX_TEXT_CHARS)
+        {
+            return Err(bad(format!(
+                "phone= and email= hold at most {} characters",
+                crate::limits::MAX_TEXT_CHARS
+            )));
+        }
+        if too_long(&query.tag, crate::limits::MAX_TAG_CHARS) {
+            return Err(bad(format!(
+                "tag= holds at most {} characters",
+                crate::limits::MAX_TAG_CHARS
+            )));
+        }
         match (&query.phone, &query.email) {
             (Some(_), Some(_)) => Err(bad(
                 "look contacts up with exactly one of phone= or email=".into()
@@ -228,7 +248,7 @@ impl Cursor {
             )
         };
         if text.is_empty()
-            || text.len() > 400
+            || text.len() > crate::limits::MAX_CURSOR_CHARS
             || !text
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -533,7 +553,7 @@ impl Service {
         let tags = requested_tags(&new.tags)?;
         let stamp = model::rfc3339(now());
         let blank = Contact {
-            id: format!("c_{}", ulid::Ulid::new().to_string().to_lowercase()),
+            id: keys::new_id("c"),
             created_at: stamp.clone(),
             updated_at: stamp,
             ..Contact::default()
@@ -549,7 +569,10 @@ impl Service {
         let mut items = vec![self.table.put_contact(ws, &contact)?, count];
         items.extend(self.claim_moves(ws, &Contact::default(), &contact));
         match self.write_contact(items).await? {
-            None => Ok(contact),
+            None => {
+                tracing::info!(workspace = %ws, contact = %contact.id, "contact created");
+                Ok(contact)
+            }
             Some(reasons) if failed_from(&reasons, 2) => Err(identifier_taken()),
             Some(reasons) if failed_at(&reasons, 1) => Err(contact_limit_reached()),
             Some(reasons) => Err(StoreError::Cancelled(reasons).into()),
@@ -773,6 +796,7 @@ impl Service {
             ];
             items.extend(self.claim_moves(ws, &contact, &gone));
             if self.write_contact(items).await?.is_none() {
+                tracing::info!(workspace = %ws, contact = %contact.id, "contact deleted");
                 return Ok(());
             }
         }
@@ -838,7 +862,10 @@ impl Service {
             let mut items = vec![self.table.replace_contact(ws, &after, &before.updated_at)?];
             items.extend(self.claim_moves(ws, &before, &after));
             match self.write_contact(items).await? {
-                None => return Ok(after),
+                None => {
+                    tracing::info!(workspace = %ws, contact = %after.id, "contact updated");
+                    return Ok(after);
+                }
                 Some(reasons) if failed_at(&reasons, 0) => continue,
                 Some(_) => return Err(identifier_taken()),
             }

@@ -1,7 +1,36 @@
 //! The service's errors, typed at the library boundary and mapped once: to
 //! an HTTP status and code for the API, to retry-or-not for the queues.
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use crate::store::StoreError;
+
+/// Every error the API answers: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// snake_case; stable, for programs.
+    pub code: String,
+    /// Plain words, for people.
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, message: &str) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: code.to_string(),
+                message: message.to_string(),
+            },
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -21,6 +50,13 @@ pub enum ServiceError {
     TooLarge,
     #[error("{0}")]
     UnsupportedType(String),
+    /// A request body over the API's limit (not the file: that is
+    /// `TooLarge`).
+    #[error("the request body is larger than {0} bytes")]
+    BodyTooLarge(usize),
+    /// A request body declared as something other than JSON.
+    #[error("{0}")]
+    NotJson(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -60,6 +96,8 @@ impl ServiceError {
             Self::Gone { .. } => 410,
             Self::TooLarge => 413,
             Self::UnsupportedType(_) => 415,
+            Self::BodyTooLarge(_) => 413,
+            Self::NotJson(_) => 415,
             Self::Store(StoreError::Conflict | StoreError::Cancelled(_)) => 409,
             Self::Store(_) | Self::Internal(_) => 503,
         }
@@ -76,6 +114,8 @@ impl ServiceError {
             | Self::Gone { code, .. } => code,
             Self::TooLarge => "file_too_large",
             Self::UnsupportedType(_) => "unsupported_file_type",
+            Self::BodyTooLarge(_) => "body_too_large",
+            Self::NotJson(_) => "unsupported_media_type",
             Self::Store(StoreError::Conflict | StoreError::Cancelled(_)) => "conflict",
             Self::Store(_) | Self::Internal(_) => "service_unavailable",
         }

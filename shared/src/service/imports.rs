@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::error::ServiceError;
 use super::model::{self, ChunkJob, ImportRecord, ImportStatus, Revalidate, StagePlan, now};
+use super::router::schemas;
 use super::{RESULT_DAYS, Service};
 use crate::dialect::Dialect;
 use crate::limits::{self, MAX_FILE_BYTES};
@@ -21,10 +22,18 @@ use crate::validation::{ChunkSpan, Review};
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateImport {
+    /// A `.csv` or `.txt` name (any case); any other answers 415.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"[^/\\]\.([cC][sS][vV]|[tT][xX][tT])\s*$"
+    )]
     pub file_name: String,
+    /// 1 byte to 20 MiB; more answers 413.
+    #[schema(minimum = 1, maximum = 20_971_520)]
     pub size_bytes: u64,
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schemas::ImportOptions>)]
     pub options: Option<ImportOptions>,
 }
 
@@ -32,7 +41,7 @@ pub struct CreateImport {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchImport {
-    #[schema(value_type = Object)]
+    #[schema(value_type = schemas::ImportOptions)]
     pub options: ImportOptions,
 }
 
@@ -42,14 +51,14 @@ pub struct ImportView {
     pub id: String,
     pub status: ImportStatus,
     pub file: FileView,
-    #[schema(value_type = Object)]
+    #[schema(value_type = schemas::ImportOptions)]
     pub options: ImportOptions,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schemas::Dialect>)]
     pub dialect: Option<Dialect>,
     pub headers: Option<Vec<String>>,
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<schemas::MappingEntry>>)]
     pub mapping: Option<Vec<MappingEntry>>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schemas::Review>)]
     pub review: Option<Review>,
     pub progress: Progress,
     pub result: ResultView,
@@ -142,7 +151,7 @@ fn invalid_options(e: impl std::fmt::Display) -> ServiceError {
 }
 
 fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
+    keys::new_id(prefix)
 }
 
 impl Service {
@@ -175,10 +184,13 @@ impl Service {
     ) -> Result<(ImportRecord, Presigned), ServiceError> {
         caller.may_manage()?;
         let name = request.file_name.trim();
-        if name.is_empty() || name.len() > 255 {
+        if name.is_empty() || name.chars().count() > limits::MAX_FILE_NAME_CHARS {
             return Err(ServiceError::bad_request(
                 "invalid_file_name",
-                "file_name must be 1 to 255 characters",
+                format!(
+                    "file_name must be 1 to {} characters",
+                    limits::MAX_FILE_NAME_CHARS
+                ),
             ));
         }
         if !limits::is_delimited_text_name(name) {
@@ -242,6 +254,12 @@ impl Service {
             )
             .await?;
         self.table.create_import(&record).await?;
+        tracing::info!(
+            workspace = %ws,
+            import = %record.id,
+            size_bytes = record.size_bytes,
+            "import created"
+        );
         Ok((record, upload))
     }
 

@@ -60,6 +60,7 @@ const CONTACT_COLUMNS: [&str; 13] = [
 pub struct ExportRequest {
     /// Contact field keys and custom field keys, in the file's order;
     /// every column when absent.
+    #[schema(min_items = 1)]
     pub columns: Option<Vec<String>>,
     /// Only contacts carrying this tag.
     pub tag: Option<String>,
@@ -149,7 +150,7 @@ fn internal(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Internal(e.to_string())
 }
 
-fn reset_id(month: &str) -> String {
+pub(super) fn reset_id(month: &str) -> String {
     format!("rst_{month}")
 }
 
@@ -203,7 +204,7 @@ impl Service {
             Some(tag) => Some(tag.to_string()),
         };
         let record = JobRecord {
-            id: format!("exp_{}", ulid::Ulid::new().to_string().to_lowercase()),
+            id: keys::new_id("exp"),
             workspace: ws.clone(),
             kind: JobKind::Export,
             status: JobStatus::Running,
@@ -219,13 +220,14 @@ impl Service {
             created_at: now(),
             finished_at: None,
             error: None,
+            file_token: Some(keys::random_token()),
         };
         self.table.create_job(&record).await?;
         if let Err(e) = self.send_first_steps(&record, Phase::Select).await {
             // Nothing will run it: say so rather than leave it running.
             let _ = self
                 .table
-                .fail_export(&record, "the export could not be started; try again")
+                .fail_job(&record, "the export could not be started; try again", now())
                 .await;
             return Err(e);
         }
@@ -264,7 +266,11 @@ impl Service {
             Some(until) if ready && now() < until => Ok(Some(
                 self.bucket
                     .presign_get(
-                        &keys::export_object(&record.workspace, &record.id),
+                        &keys::export_object(
+                            &record.workspace,
+                            &record.id,
+                            record.file_token.as_deref(),
+                        ),
                         &format!("contacts-{}.csv", record.id),
                         self.config.download_url_ttl,
                     )
@@ -377,6 +383,7 @@ impl Service {
             created_at: now(),
             finished_at: None,
             error: None,
+            file_token: Some(keys::random_token()),
         };
         match self.table.start_reset(&record).await {
             Ok(()) => self.send_first_steps(&record, Phase::Select).await,
@@ -687,7 +694,7 @@ impl Service {
         drop(out);
         self.bucket
             .put_file(
-                &keys::export_object(ws, &record.id),
+                &keys::export_object(ws, &record.id, record.file_token.as_deref()),
                 &path,
                 "text/csv; charset=utf-8",
             )

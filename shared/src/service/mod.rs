@@ -5,6 +5,7 @@ pub mod apply;
 pub mod auth;
 pub mod contact_routes;
 pub mod contacts;
+pub mod dead_letters;
 pub mod error;
 pub mod imports;
 pub mod jobs;
@@ -65,7 +66,9 @@ pub struct Config {
     pub upload_url_ttl: Duration,
     /// How long a presigned download URL works.
     pub download_url_ttl: Duration,
+    /// Signs and checks shared-key tokens (the local stack's).
     pub keys: auth::Keys,
+    pub authentication: auth::Authentication,
 }
 
 impl Config {
@@ -75,19 +78,36 @@ impl Config {
             upload_url_ttl: Duration::from_secs(10 * 60),
             download_url_ttl: Duration::from_secs(5 * 60),
             keys: auth::Keys::new(jwt_secret),
+            authentication: auth::Authentication::SharedKey,
         }
     }
 
-    /// From `JWT_SECRET` and `REVIEW_TTL_SECONDS` (default 3600).
+    /// From `AUTH_MODE` (see [`auth::Authentication::from_env`]),
+    /// `JWT_SECRET` (needed unless the gateway verifies tokens) and
+    /// `REVIEW_TTL_SECONDS` (default 3600).
     pub fn from_env() -> Result<Self, String> {
-        let secret = std::env::var("JWT_SECRET").map_err(|_| "JWT_SECRET is not set")?;
+        let authentication = auth::Authentication::from_env()?;
+        let secret = match (std::env::var("JWT_SECRET"), &authentication) {
+            (Ok(secret), _) => secret,
+            // Behind the gateway no shared-key token is ever checked; an
+            // unknowable key keeps it that way.
+            (Err(_), auth::Authentication::Gateway { .. }) => {
+                format!("{}{}", ulid::Ulid::new(), ulid::Ulid::new())
+            }
+            (Err(_), auth::Authentication::SharedKey) => {
+                return Err("JWT_SECRET is not set (needed with AUTH_MODE=shared-key)".into());
+            }
+        };
         let ttl = match std::env::var("REVIEW_TTL_SECONDS") {
             Ok(v) => v
                 .parse()
                 .map_err(|_| format!("REVIEW_TTL_SECONDS={v} is not a number of seconds"))?,
             Err(_) => 3600,
         };
-        Ok(Self::new(secret.as_bytes(), Duration::from_secs(ttl)))
+        Ok(Self {
+            authentication,
+            ..Self::new(secret.as_bytes(), Duration::from_secs(ttl))
+        })
     }
 }
 
@@ -116,8 +136,10 @@ impl Service {
     }
 
     /// The service as a Lambda function finds it: clients, resources and
-    /// settings from the environment.
+    /// settings from the environment. Its logs go to stderr unless the
+    /// function installed a subscriber of its own first.
     pub async fn from_env() -> Result<Self, String> {
+        crate::logging::init();
         let clients = Clients::from_env().await;
         Ok(Self::new(
             &clients,
@@ -141,6 +163,40 @@ pub(crate) fn json_lines<T: serde::de::DeserializeOwned>(
         .map_err(|e| ServiceError::Internal(format!("{what}: {e}")))
 }
 
+/// Tries of a step within one delivery; see [`tried_again`].
+pub(crate) const STEP_TRIES: u32 = 3;
+
+/// Runs a step that may run any number of times (a chunk, a validation)
+/// again while it fails in a way worth another try, [`STEP_TRIES`] times in
+/// all. Such a step makes dozens of AWS calls, so an error the SDK's own
+/// retries did not absorb (a call throttled thrice, an answer lost) is far
+/// likelier for it than for one call: tried again here it costs a moment,
+/// not the queue's visibility timeout, and does not spend one of the
+/// message's few deliveries (after five, the dead-letter queue fails the
+/// import).
+pub(crate) async fn tried_again<F, Fut>(mut step: F) -> Result<(), ServiceError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), ServiceError>>,
+{
+    let mut tries = 1;
+    loop {
+        match step().await {
+            Err(e) if e.is_retryable() && tries < STEP_TRIES => {
+                tracing::info!(
+                    tries,
+                    code = e.code(),
+                    error = %crate::mask::scrub(&e.to_string()),
+                    "step failed; trying again"
+                );
+                tokio::time::sleep(Duration::from_millis(200 << tries)).await;
+                tries += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 /// Runs `handle` on each message of a batch and reports the ones worth
 /// another delivery as partial batch failures, so one bad message never
 /// holds back (or repeats) the others. Messages that can never succeed are
@@ -157,7 +213,15 @@ where
     let mut response = SqsBatchResponse::default();
     for message in &event.records {
         if let Err(e) = handle(message).await {
-            eprintln!("{function}: message {:?}: {e}", message.message_id);
+            // The error's words may echo a message body: masked.
+            tracing::warn!(
+                function,
+                message_id = message.message_id.as_deref().unwrap_or(""),
+                retry = e.is_retryable(),
+                code = e.code(),
+                error = %crate::mask::scrub(&e.to_string()),
+                "message not handled"
+            );
             if e.is_retryable() {
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = message.message_id.clone().unwrap_or_default();

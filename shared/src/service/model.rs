@@ -181,7 +181,7 @@ pub struct Settings {
     /// New contacts a month; `null` is unlimited.
     pub contact_limit: Option<u64>,
     pub monthly_reset: MonthlyReset,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<super::router::schemas::CustomField>)]
     pub custom_fields: Vec<crate::fields::CustomField>,
     /// The emails and ids an assignee may name; `null` accepts any.
     pub users: Option<Vec<String>>,
@@ -291,6 +291,11 @@ pub struct JobRecord {
     pub finished_at: Option<i64>,
     #[serde(default)]
     pub error: Option<String>,
+    /// The random part of the file's object key, drawn once when the job
+    /// is created and read back by every step (a reset's id, `rst_{month}`,
+    /// is no secret). `None` on jobs stored before keys carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_token: Option<String>,
 }
 
 /// How far one shard of a job's phase has gone.

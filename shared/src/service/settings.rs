@@ -10,12 +10,10 @@ use super::model::Settings;
 use crate::fields::{ContactField, CustomType};
 use crate::normalize;
 
-/// Longest custom field key and label.
-pub const MAX_KEY_CHARS: usize = 40;
-pub const MAX_LABEL_CHARS: usize = 100;
-/// Most custom fields a workspace defines, and options a list field offers.
-pub const MAX_CUSTOM_FIELDS: usize = 100;
-pub const MAX_LIST_OPTIONS: usize = 200;
+pub use crate::limits::{
+    MAX_CUSTOM_FIELD_KEY_CHARS as MAX_KEY_CHARS, MAX_CUSTOM_FIELD_LABEL_CHARS as MAX_LABEL_CHARS,
+    MAX_CUSTOM_FIELDS, MAX_LIST_OPTIONS,
+};
 
 fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::bad_request("invalid_settings", message)
@@ -108,6 +106,16 @@ pub fn checked(mut settings: Settings) -> Result<Settings, ServiceError> {
                 return Err(invalid("users holds an empty or over-long entry"));
             }
         }
+    }
+    // Each value within its limit can still add up past what one stored
+    // item holds.
+    let stored = serde_json::to_vec(&settings).map_or(usize::MAX, |json| json.len());
+    if stored > crate::limits::MAX_SETTINGS_BYTES {
+        return Err(invalid(format!(
+            "the settings take {} KiB; at most {} KiB: define fewer or shorter custom fields, list options or users",
+            stored.div_ceil(1024),
+            crate::limits::MAX_SETTINGS_BYTES / 1024
+        )));
     }
     Ok(settings)
 }

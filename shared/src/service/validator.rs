@@ -19,7 +19,7 @@ const RACE_TRIES: usize = 25;
 
 /// What an uploads-queue message asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Request {
+pub(super) enum Request {
     /// Validate the upload at this object key (decoded) for the first time.
     Upload {
         key: String,
@@ -54,7 +54,7 @@ struct S3Object {
 
 /// Reads a message body. S3 writes object keys URL-encoded, with `+` for
 /// spaces.
-fn parse(body: &str) -> Result<Vec<Request>, String> {
+pub(super) fn parse(body: &str) -> Result<Vec<Request>, String> {
     if let Ok(revalidate) = serde_json::from_str::<Revalidate>(body) {
         return Ok(vec![Request::Revalidate(revalidate)]);
     }
@@ -84,7 +84,7 @@ impl Service {
     pub async fn handle_uploads(&self, event: SqsEvent) -> SqsBatchResponse {
         // Boxed: the validation's future is deep enough to strain the compiler.
         super::per_message("validate", &event, |m| {
-            Box::pin(self.handle_upload_message(m))
+            super::tried_again(move || Box::pin(self.handle_upload_message(m)))
         })
         .await
     }
@@ -98,7 +98,10 @@ impl Service {
                 Request::Nothing => {}
                 Request::Upload { key } => {
                     let Some((ws, import)) = keys::parse_upload_object(&key) else {
-                        eprintln!("validate: ignoring object {key}");
+                        tracing::warn!(
+                            key = %crate::mask::scrub(&key),
+                            "validate: not an upload's object; ignored"
+                        );
                         continue;
                     };
                     self.validate_upload(ws, import, None, id).await?;
@@ -131,6 +134,13 @@ impl Service {
         match self.review(&record).await {
             Ok(()) => Ok(()),
             Err(Failure::Refused(reason)) => {
+                // A refusal may quote the file (a repeated header): masked.
+                tracing::info!(
+                    workspace = %ws,
+                    import = %import,
+                    reason = %crate::mask::scrub(&reason),
+                    "upload refused"
+                );
                 match self
                     .table
                     .fail_validation(ws, import, record.generation, &reason, now())
@@ -277,6 +287,17 @@ impl Service {
             review_expires_at: Some(now() + self.config.review_ttl.as_secs() as i64),
             ..record.clone()
         };
+        tracing::info!(
+            workspace = %ws,
+            import = %record.id,
+            generation = g,
+            rows = summary.review.rows,
+            to_add = summary.review.to_add,
+            to_update = summary.review.to_update,
+            to_skip = summary.review.to_skip,
+            errors = summary.review.errors,
+            "upload reviewed"
+        );
         match self.table.finish_validation(&reviewed).await {
             // A newer validation (new options) or a cancel overtook this one.
             Ok(()) | Err(StoreError::Conflict) => Ok(()),

@@ -53,15 +53,16 @@ pub fn created_contact_id(import: &str, row: u64) -> String {
 }
 
 impl Service {
-    /// The Lambda handler; a failed chunk is reported on its own and comes
-    /// back after the queue's visibility timeout.
+    /// The Lambda handler; a chunk that keeps failing after its tries in
+    /// place is reported on its own and comes back after the queue's
+    /// visibility timeout.
     pub async fn handle_rows(&self, event: SqsEvent) -> SqsBatchResponse {
         super::per_message("worker", &event, |message| async move {
             let body = message.body.as_deref().unwrap_or("");
             let job: ChunkJob = serde_json::from_str(body)
                 .map_err(|e| ServiceError::bad_request("bad_message", e.to_string()))?;
             // Boxed: the chunk's future is deep enough to strain the compiler.
-            Box::pin(self.run_chunk(&job)).await
+            super::tried_again(|| Box::pin(self.run_chunk(&job))).await
         })
         .await
     }
@@ -133,6 +134,16 @@ impl Service {
             self.table
                 .count_chunk(&record, job.chunk.index, outcomes, grant.as_ref(), &month)
                 .await?;
+            tracing::info!(
+                workspace = %job.workspace,
+                import = %job.import,
+                chunk = job.chunk.index,
+                imported = outcomes.imported,
+                updated = outcomes.updated,
+                skipped = outcomes.skipped,
+                errors = outcomes.errors,
+                "chunk written"
+            );
         }
         self.finish_if_done(&job.workspace, &job.import).await
     }
@@ -463,6 +474,7 @@ impl Service {
         self.table
             .complete_import(&record, now, now + RESULT_DAYS * 24 * 3600)
             .await?;
+        tracing::info!(workspace = %ws, import = %import, rows = record.rows_total, "import completed");
         let _ = self.bucket.delete(&keys::upload_object(ws, import)).await;
         let folder = keys::work_folder(ws, import, record.generation);
         let _ = self.bucket.delete_prefix(&format!("{folder}/parts/")).await;

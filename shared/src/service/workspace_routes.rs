@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use super::auth::Caller;
 use super::error::ServiceError;
 use super::jobs::{ExportRequest, ExportView};
 use super::model::{self, JobStatus, MonthlyReset, ResetMode, Settings};
-use super::router::{Body, Shared};
+use super::router::{Body, Id, Shared};
 use crate::store::keys;
 use crate::store::table::Item;
 
@@ -92,7 +92,7 @@ impl Service {
 }
 
 #[utoipa::path(get, path = "/v1/settings", security(("bearer" = [])),
-    responses((status = 200, body = Settings), (status = 401)))]
+    responses((status = 200, body = Settings)))]
 async fn get_settings(
     State(service): State<Shared>,
     caller: Caller,
@@ -100,9 +100,12 @@ async fn get_settings(
     Ok(axum::Json(service.settings(&caller).await?))
 }
 
-#[utoipa::path(put, path = "/v1/settings", security(("bearer" = [])), request_body = Settings,
+#[utoipa::path(put, path = "/v1/settings", security(("bearer" = [])), request_body(content = Settings, example = json!({"default_country": "EC",
+        "monthly_reset": {"mode": "tagged", "tag": "Borrar"},
+        "custom_fields": [{"key": "empresa", "label": "Empresa", "type": "text"}]})),
     responses((status = 200, body = Settings, description = "stored, normalised"),
-        (status = 400, description = "a value that cannot be used"), (status = 403)))]
+        (status = 400, description = "invalid_body, or invalid_settings: a value that cannot be used"),
+        (status = 403, description = "forbidden: needs the owner or manager role")))]
 async fn put_settings(
     State(service): State<Shared>,
     caller: Caller,
@@ -111,8 +114,10 @@ async fn put_settings(
     Ok(axum::Json(service.put_settings(&caller, settings).await?))
 }
 
-#[utoipa::path(post, path = "/v1/exports", security(("bearer" = [])), request_body = ExportRequest,
-    responses((status = 202, body = ExportView, description = "running"), (status = 400), (status = 403)))]
+#[utoipa::path(post, path = "/v1/exports", security(("bearer" = [])), request_body(content = ExportRequest, example = json!({"columns": ["first_name", "phone"], "tag": "vip"})),
+    responses((status = 202, body = ExportView, description = "running"),
+        (status = 400, description = "invalid_body, or invalid_export: an unknown or repeated column, or a bad tag"),
+        (status = 403, description = "forbidden: needs the owner or manager role")))]
 async fn create_export(
     State(service): State<Shared>,
     caller: Caller,
@@ -127,11 +132,13 @@ async fn create_export(
 }
 
 #[utoipa::path(get, path = "/v1/exports/{id}", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = ExportView), (status = 403), (status = 404)))]
+    responses((status = 200, body = ExportView),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's")))]
 async fn get_export(
     State(service): State<Shared>,
     caller: Caller,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<axum::Json<ExportView>, ServiceError> {
     Ok(axum::Json(service.export(&caller, &id).await?))
 }

@@ -13,6 +13,10 @@ use tokio::io::AsyncWriteExt;
 
 use super::table::StoreError;
 
+/// The longest any presigned URL works, whatever the caller asks: a link
+/// that leaks (a browser history, a forwarded message) soon stops working.
+pub const MAX_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
 /// A presigned request the client sends as given.
 #[derive(Debug, Clone)]
 pub struct Presigned {
@@ -45,15 +49,18 @@ impl Bucket {
         Ok(())
     }
 
-    /// A `PUT` that stores exactly `size_bytes` bytes at `key`: the length is
-    /// part of the signature, so any other body is refused by S3.
+    /// A `PUT` that stores exactly `size_bytes` bytes at `key`, and nothing
+    /// else: SigV4 signs the method, the one key, the `content-length`
+    /// header (so S3 refuses any other body) and the expiry (at most
+    /// [`MAX_URL_LIFETIME`]).
     pub async fn presign_put(
         &self,
         key: &str,
         size_bytes: u64,
         expires_in: Duration,
     ) -> Result<Presigned, StoreError> {
-        let config = PresigningConfig::expires_in(expires_in).map_err(StoreError::unavailable)?;
+        let config = PresigningConfig::expires_in(expires_in.min(MAX_URL_LIFETIME))
+            .map_err(StoreError::unavailable)?;
         let request = self
             .client
             .put_object()
@@ -73,14 +80,16 @@ impl Bucket {
         })
     }
 
-    /// A `GET` of `key` that downloads as `file_name`.
+    /// A `GET` of `key` alone that downloads as `file_name`, for at most
+    /// [`MAX_URL_LIFETIME`].
     pub async fn presign_get(
         &self,
         key: &str,
         file_name: &str,
         expires_in: Duration,
     ) -> Result<String, StoreError> {
-        let config = PresigningConfig::expires_in(expires_in).map_err(StoreError::unavailable)?;
+        let config = PresigningConfig::expires_in(expires_in.min(MAX_URL_LIFETIME))
+            .map_err(StoreError::unavailable)?;
         let safe: String = file_name
             .chars()
             .map(|c| {
@@ -247,6 +256,101 @@ impl Bucket {
             if token.is_none() {
                 return Ok(());
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::Clients;
+
+    /// Presigning is local work: no request reaches this endpoint.
+    fn bucket() -> Bucket {
+        Bucket::new(Clients::local("http://127.0.0.1:9", &[]).s3, "contacts")
+    }
+
+    /// The URL's path and its query parameters, decoded.
+    fn parts(url: &str) -> (String, Vec<(String, String)>) {
+        let (path, query) = url.split_once('?').expect("a query string");
+        let path = path
+            .strip_prefix("http://127.0.0.1:9")
+            .expect("the endpoint");
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .unwrap()
+                .into_owned()
+        };
+        let params = query
+            .split('&')
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            })
+            .collect();
+        (decode(path), params)
+    }
+
+    fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {name} in {params:?}"))
+    }
+
+    #[tokio::test]
+    async fn an_upload_url_is_one_put_of_one_key_and_length() {
+        let put = bucket()
+            .presign_put("uploads/acme/imp_01", 745, Duration::from_secs(600))
+            .await
+            .unwrap();
+        assert_eq!(put.method, "PUT");
+        let (path, params) = parts(&put.url);
+        assert_eq!(path, "/contacts/uploads/acme/imp_01");
+        assert_eq!(param(&params, "X-Amz-Expires"), "600");
+        assert_eq!(param(&params, "X-Amz-SignedHeaders"), "content-length;host");
+        assert_eq!(param(&params, "X-Amz-Algorithm"), "AWS4-HMAC-SHA256");
+        assert!(!param(&params, "X-Amz-Signature").is_empty());
+        assert!(
+            put.headers
+                .contains(&("content-length".into(), "745".into()))
+        );
+        // Nothing but the signature's own parameters rides in the URL.
+        for (name, _) in &params {
+            assert!(name.starts_with("X-Amz-") || name == "x-id", "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn download_urls_are_one_get_of_one_key() {
+        let url = bucket()
+            .presign_get(
+                "results/acme/imp_01.csv",
+                "clientes \"nov\"-result.csv",
+                Duration::from_secs(300),
+            )
+            .await
+            .unwrap();
+        let (path, params) = parts(&url);
+        assert_eq!(path, "/contacts/results/acme/imp_01.csv");
+        assert_eq!(param(&params, "X-Amz-Expires"), "300");
+        assert_eq!(param(&params, "X-Amz-SignedHeaders"), "host");
+        assert_eq!(
+            param(&params, "response-content-disposition"),
+            "attachment; filename=\"clientes__nov_-result.csv\""
+        );
+    }
+
+    #[tokio::test]
+    async fn no_url_outlives_fifteen_minutes() {
+        let week = Duration::from_secs(7 * 24 * 3600);
+        let put = bucket().presign_put("k", 1, week).await.unwrap();
+        let get = bucket().presign_get("k", "k.csv", week).await.unwrap();
+        for url in [put.url, get] {
+            let (_, params) = parts(&url);
+            assert_eq!(param(&params, "X-Amz-Expires"), "900", "{url}");
         }
     }
 }

@@ -10,7 +10,7 @@ use super::table::{
     Item, StoreError, Table, from_item, is_condition_failure, key, n, notification, s, to_item,
 };
 use crate::options::Identifier;
-use crate::service::model::{Contact, JobRecord, Phase, ShardProgress};
+use crate::service::model::{Contact, JobKind, JobRecord, Phase, ShardProgress};
 
 /// What one step adds to its job's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -305,23 +305,54 @@ impl Table {
         .await
     }
 
-    /// Marks a running export failed (one that could not be started).
-    pub async fn fail_export(&self, record: &JobRecord, reason: &str) -> Result<(), StoreError> {
+    /// Ends a running job that could not go on (it could not be started, or
+    /// its messages kept failing) as `failed`: a reset's lock released, and the workspace notified, at
+    /// once and only once. Answers whether this call did it.
+    pub async fn fail_job(
+        &self,
+        record: &JobRecord,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let ws = &record.workspace;
         let update = self
             .update(
-                key(keys::job(&record.workspace, &record.id), keys::SK_JOB),
-                "SET #status = :failed, #error = :reason",
+                key(keys::job(ws, &record.id), keys::SK_JOB),
+                "SET #status = :failed, #error = :reason, finished_at = :now",
             )
             .name("#status", "status")
             .name("#error", "error")
             .value(":failed", s("failed"))
             .value(":reason", s(reason))
+            .value(":now", n(now))
             .value(":running", s("running"))
-            .condition("#status = :running");
-        match update.send_alone(&self.client).await {
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
+            .condition("#status = :running")
+            .build();
+        let (kind, what) = match record.kind {
+            JobKind::Export => ("export_failed", "Export"),
+            JobKind::Reset => ("reset_failed", "Month-end reset"),
+        };
+        let note = notification(
+            ws,
+            now,
+            kind,
+            ("job", &record.id),
+            format!("{what} failed: {reason}"),
+        );
+        let mut items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder()
+                .put(self.put(note, None))
+                .build(),
+        ];
+        if record.kind == JobKind::Reset {
+            items.push(
+                TransactWriteItem::builder()
+                    .delete(self.unlock(ws, &record.id))
+                    .build(),
+            );
         }
+        self.transact_once(items).await
     }
 
     /// Deletes contacts exactly as they were chosen, with their claims: a

@@ -88,9 +88,31 @@ pub fn job_folder(ws: &str, job: &str) -> String {
     format!("work/{ws}/{job}/")
 }
 
-/// The export's CSV; the bucket's lifecycle keeps `exports/` 7 days.
-pub fn export_object(ws: &str, job: &str) -> String {
-    format!("exports/{ws}/{job}.csv")
+/// The export's CSV; the bucket's lifecycle keeps `exports/` 7 days. The
+/// job's random token makes the key unguessable even where the job id is
+/// not (a reset's `rst_{month}`).
+pub fn export_object(ws: &str, job: &str, token: Option<&str>) -> String {
+    match token {
+        Some(token) => format!("exports/{ws}/{job}-{token}.csv"),
+        None => format!("exports/{ws}/{job}.csv"),
+    }
+}
+
+/// A new record id, `{prefix}_{ulid}` in lower case: 48 bits of time (ids
+/// sort by creation) and 80 random bits (no id can be guessed from
+/// another).
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// Random bits in every object key besides the ids that are already random
+/// (imports and exports are ULIDs: 80 random bits each).
+pub const RANDOM_BITS: u32 = 80;
+
+/// A fresh random token of [`RANDOM_BITS`] bits, 20 hex digits, for object
+/// keys: drawn from the operating system's seeded generator that ULIDs use.
+pub fn random_token() -> String {
+    format!("{:020x}", ulid::Ulid::new().random())
 }
 
 /// The claim item that says which contacts hold a phone, email or id.
@@ -176,6 +198,85 @@ mod tests {
             seen.insert(contacts_index("w", &format!("c_{i}")));
         }
         assert_eq!(seen.len(), CONTACT_SHARDS as usize);
+    }
+
+    /// The random bits of an id or token as a number: a ULID's 80, or a
+    /// token's 80 (20 hex digits).
+    fn random_bits(part: &str) -> u128 {
+        match part.len() {
+            26 => ulid::Ulid::from_string(&part.to_uppercase())
+                .unwrap_or_else(|e| panic!("{part}: {e}"))
+                .random(),
+            20 => u128::from_str_radix(part, 16).unwrap_or_else(|e| panic!("{part}: {e}")),
+            _ => panic!("{part} is neither a ULID nor a token"),
+        }
+    }
+
+    /// Every bit of the random part takes both values across many draws:
+    /// none is fixed or derived from something guessable.
+    fn assert_all_bits_vary(draws: &[u128], what: &str) {
+        let ones = draws.iter().fold(0u128, |acc, d| acc | d);
+        let zeros = draws.iter().fold(0u128, |acc, d| acc | !d);
+        let mask = (1u128 << RANDOM_BITS) - 1;
+        assert_eq!(ones & mask, mask, "{what}: a bit never 1");
+        assert_eq!(zeros & mask, mask, "{what}: a bit never 0");
+        assert_eq!(ones & !mask, 0, "{what}: more than {RANDOM_BITS} bits");
+    }
+
+    #[test]
+    fn every_object_key_holds_eighty_random_bits() {
+        let ws = "acme";
+        let draws = 400;
+        let mut seen = std::collections::HashSet::new();
+        let mut by_kind: std::collections::BTreeMap<&str, Vec<u128>> = Default::default();
+        for _ in 0..draws {
+            let import = new_id("imp");
+            let export = new_id("exp");
+            let random_of_import = random_bits(import.strip_prefix("imp_").unwrap());
+            let token = random_token();
+            let keys = [
+                ("upload", upload_object(ws, &import), random_of_import),
+                ("errors", errors_object(ws, &import, 1), random_of_import),
+                ("stage", stage_object(ws, &import, 1), random_of_import),
+                ("plan", plan_object(ws, &import, 1), random_of_import),
+                (
+                    "part",
+                    result_part_object(ws, &import, 1, 0),
+                    random_of_import,
+                ),
+                ("result", result_object(ws, &import), random_of_import),
+                (
+                    "export",
+                    export_object(ws, &export, Some(&token)),
+                    random_bits(export.strip_prefix("exp_").unwrap()),
+                ),
+                (
+                    "reset backup",
+                    export_object(ws, "rst_2026-11", Some(&token)),
+                    random_bits(&token),
+                ),
+            ];
+            for (kind, key, random) in keys {
+                assert!(
+                    key.split('/').nth(1) == Some(ws),
+                    "{kind}: {key} begins with its workspace"
+                );
+                assert!(seen.insert(key.clone()), "{kind}: {key} drawn twice");
+                by_kind.entry(kind).or_default().push(random);
+            }
+        }
+        for (kind, random) in &by_kind {
+            assert_all_bits_vary(random, kind);
+        }
+        // A reset's id is a month; its file's key is not.
+        let a = export_object(ws, "rst_2026-11", Some(&random_token()));
+        let b = export_object(ws, "rst_2026-11", Some(&random_token()));
+        assert_ne!(a, b);
+        let token = a
+            .strip_prefix("exports/acme/rst_2026-11-")
+            .and_then(|t| t.strip_suffix(".csv"))
+            .unwrap();
+        assert_eq!(token.len(), 20, "{a}");
     }
 
     #[test]

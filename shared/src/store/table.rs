@@ -64,9 +64,11 @@ impl StoreError {
         matches!(self, Self::Cancelled(reasons) if reasons.get(index).is_some_and(is_condition_failure))
     }
 
-    /// Any AWS error that leaves nothing to decide but a later retry.
+    /// Any AWS error that leaves nothing to decide but a later retry. Its
+    /// words are masked: an SDK error may quote a key or an item holding a
+    /// phone or email, and these words end in logs.
     pub fn unavailable(e: impl std::error::Error) -> Self {
-        Self::Unavailable(DisplayErrorContext(e).to_string())
+        Self::Unavailable(crate::mask::scrub(&DisplayErrorContext(e).to_string()))
     }
 }
 
@@ -560,6 +562,63 @@ impl Table {
         .map_err(first_conflict)
     }
 
+    /// Ends an import that could not go on (its messages kept failing) as
+    /// `failed` with `reason`, from one of `from`, in the generation the
+    /// failing message was for: its lock released when it held it, and the
+    /// workspace notified, all at once and only once. Answers whether this
+    /// call did it.
+    pub async fn fail_import(
+        &self,
+        record: &ImportRecord,
+        from: &[ImportStatus],
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let ws = &record.workspace;
+        let allowed: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
+        let mut update = self
+            .update(
+                key(keys::import(ws, &record.id), keys::SK_IMPORT),
+                "SET #status = :failed, #error = :reason, finished_at = :now REMOVE review_expires_at, validating_message",
+            )
+            .name("#status", "status")
+            .name("#error", "error")
+            .value(":failed", s(ImportStatus::Failed.as_str()))
+            .value(":reason", s(reason))
+            .value(":now", n(now))
+            .value(":g", n(record.generation))
+            .condition(&format!(
+                "#status IN ({}) AND generation = :g",
+                allowed.join(", ")
+            ));
+        for (name, status) in allowed.iter().zip(from) {
+            update = update.value(name, s(status.as_str()));
+        }
+        let note = notification(
+            ws,
+            now,
+            "import_failed",
+            ("import", &record.id),
+            format!("Import of {} failed: {reason}", record.file_name),
+        );
+        let mut items = vec![
+            TransactWriteItem::builder().update(update.build()).build(),
+            TransactWriteItem::builder()
+                .put(self.put(note, None))
+                .build(),
+        ];
+        // Only an importing import holds the lock (a validating one may
+        // wait beside another's import, whose lock stays).
+        if from.contains(&ImportStatus::Importing) {
+            items.push(
+                TransactWriteItem::builder()
+                    .delete(self.unlock(ws, &record.id))
+                    .build(),
+            );
+        }
+        self.transact_once(items).await
+    }
+
     /// A workspace's imports, newest first.
     pub async fn imports(
         &self,
@@ -572,8 +631,16 @@ impl Table {
             .scan_index_forward(false)
             .limit(limit);
         if let Some(cursor) = cursor {
+            // Only the shape this listing writes, `{created_at:012}#{id}/{id}`:
+            // any other start key (an empty part, say) DynamoDB refuses.
             let (sk, id) = cursor
                 .split_once('/')
+                .filter(|(sk, id)| {
+                    keys::is_safe_id(id)
+                        && sk.split_once('#').is_some_and(|(at, sk_id)| {
+                            at.len() == 12 && at.bytes().all(|b| b.is_ascii_digit()) && sk_id == *id
+                        })
+                })
                 .ok_or_else(|| StoreError::Corrupt("bad cursor".into()))?;
             let mut start = key(keys::import(ws, id), keys::SK_IMPORT);
             start.insert("gsi1pk".into(), s(keys::imports_index(ws)));

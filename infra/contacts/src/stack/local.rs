@@ -2,15 +2,22 @@
 //! the template's resources on it, the `api` router on a loopback port, and
 //! pollers that hand SQS messages to the very handlers Lambda calls, as
 //! `SqsEvent`s, deleting only what the handler did not report as failed
-//! (the rest comes back after the queue's visibility timeout).
+//! (the rest comes back after the queue's visibility timeout). For the
+//! fault tests the pollers can also deliver at least once at its worst
+//! (copies, shuffled batches) and kill handlers mid-work ([`DeliveryFaults`]).
 
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageSystemAttributeName, QueueAttributeName,
+};
 use contact_import::aws::Clients;
 use contact_import::service::auth::Role;
 use contact_import::service::{Config, Resources as ServiceResources, Service, router::router};
@@ -18,7 +25,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::StackError;
-use super::calls::{Calls, Fault};
+use super::actions::ActionLog;
+use super::calls::{Calls, Draws, Fault, RandomFaults, fnv1a, killed_at_call};
 use super::moto::Moto;
 use super::resources::{self, Overrides, Resources};
 use super::template::{TEMPLATE_PATH, Template};
@@ -40,6 +48,33 @@ pub struct StackOptions {
     /// Hands every rows-queue batch to the worker twice, the second time in
     /// reverse order: at-least-once delivery at its worst.
     pub deliver_twice: bool,
+    /// Faults at random on the functions' DynamoDB, S3 and SQS calls.
+    pub random_faults: Option<RandomFaults>,
+    /// Copies, shuffled batches and killed handlers, on every queue.
+    pub delivery_faults: Option<DeliveryFaults>,
+}
+
+/// What the pollers do to messages and handlers besides handing each
+/// message to its handler once, drawn at random from `seed`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryFaults {
+    pub seed: u64,
+    /// The chance that a message received is also handed to a second
+    /// handler at the same time, as SQS may deliver a message twice. It is
+    /// deleted when either handler handled it.
+    pub copies: f64,
+    /// Whether the messages of a batch reach the handler in a random order.
+    pub shuffle: bool,
+    /// The chance that a handler is killed (a Lambda timeout or crash)
+    /// during one of its first `kill_within` AWS calls, chosen at random:
+    /// nothing of its batch is deleted, so every message comes back after
+    /// the visibility timeout. A handler that makes fewer calls finishes.
+    pub kills: f64,
+    pub kill_within: u64,
+    /// A batch holding a message received more often than this is not
+    /// killed: kills alone never drive a message to its dead-letter queue
+    /// (which would fail its import, whatever the code does).
+    pub kills_per_message: u64,
 }
 
 impl Default for StackOptions {
@@ -52,6 +87,8 @@ impl Default for StackOptions {
             faults: Vec::new(),
             concurrency: 4,
             deliver_twice: false,
+            random_faults: None,
+            delivery_faults: None,
         }
     }
 }
@@ -61,6 +98,11 @@ pub const DEFAULT_SECRET: &str = "local-stack-secret";
 
 const STACK_NAME: &str = "local";
 
+/// The template's functions that the local stack runs outside the pollers:
+/// the API, and the schedule's target (`POST /local/month-end`).
+pub const API_FUNCTION: &str = "ApiFunction";
+pub const SCHEDULE_FUNCTION: &str = "ResetFunction";
+
 /// What the pollers did: the SQS calls Lambda's event source mapping makes.
 #[derive(Debug, Default)]
 pub struct PollerStats {
@@ -68,6 +110,16 @@ pub struct PollerStats {
     /// left out: they depend on idle time, not on rows).
     pub receives: AtomicU64,
     pub deletes: AtomicU64,
+    /// Messages also handed to a second handler at the same time.
+    pub copies: AtomicU64,
+    /// Handlers killed mid-work.
+    pub killed: AtomicU64,
+    /// Messages left in the queue for another delivery: their handler
+    /// failed on them or was killed.
+    pub handed_back: AtomicU64,
+    /// The most times one message was received (a queue's dead-letter queue
+    /// takes a message received more often than its `maxReceiveCount`).
+    pub most_receives: AtomicU64,
 }
 
 /// A running stack; dropping it stops moto.
@@ -78,6 +130,8 @@ pub struct Stack {
     pub clients: Clients,
     pub resources: Resources,
     pub calls: Calls,
+    /// The IAM actions each function's calls needed, by function.
+    pub actions: ActionLog,
     moto: Moto,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -86,7 +140,7 @@ pub struct Stack {
 impl Stack {
     pub async fn start(options: StackOptions) -> Result<Stack, StackError> {
         let moto = Moto::start().await?;
-        let calls = Calls::new(options.faults.clone());
+        let calls = Calls::with_random(options.faults.clone(), options.random_faults);
         // Resources are made without the interceptor: faults are for the
         // functions' calls only.
         let setup = Clients::local(&moto.endpoint, &[]);
@@ -96,17 +150,34 @@ impl Stack {
         };
         let resources = resources::create(&template, STACK_NAME, &setup, &overrides).await?;
         let clients = Clients::local(&moto.endpoint, &[calls.interceptor()]);
-        let service = Arc::new(Service::new(
-            &clients,
-            &ServiceResources {
-                table: resources.names.table.clone(),
-                bucket: resources.names.bucket.clone(),
-                uploads_queue_url: resources.uploads_queue_url.clone(),
-                rows_queue_url: resources.rows_queue_url.clone(),
-                jobs_queue_url: resources.jobs_queue_url.clone(),
-            },
-            Config::new(options.jwt_secret.as_bytes(), options.review_ttl),
-        ));
+        let actions = ActionLog::new(resources.queues_by_url());
+        // One service per function, as each Lambda function has its own
+        // clients (and role): what each calls is logged under its name.
+        let mut services: HashMap<String, Arc<Service>> = HashMap::new();
+        let mut service_of = |function: &str| -> Arc<Service> {
+            services
+                .entry(function.to_string())
+                .or_insert_with(|| {
+                    let clients = Clients::local(
+                        &moto.endpoint,
+                        &[calls.interceptor(), actions.interceptor(function)],
+                    );
+                    Arc::new(Service::new(
+                        &clients,
+                        &ServiceResources {
+                            table: resources.names.table.clone(),
+                            bucket: resources.names.bucket.clone(),
+                            uploads_queue_url: resources.uploads_queue_url.clone(),
+                            rows_queue_url: resources.rows_queue_url.clone(),
+                            jobs_queue_url: resources.jobs_queue_url.clone(),
+                        },
+                        Config::new(options.jwt_secret.as_bytes(), options.review_ttl),
+                    ))
+                })
+                .clone()
+        };
+        let service = service_of(API_FUNCTION);
+        let schedule = service_of(SCHEDULE_FUNCTION);
         let (stop, stopped) = watch::channel(false);
         let stats = Arc::new(PollerStats::default());
         let mut tasks = Vec::new();
@@ -121,7 +192,7 @@ impl Stack {
                     ))
                 })?;
         let api_url = format!("http://{}", listener.local_addr()?);
-        let app = router(service.clone()).merge(local_routes(service.clone()));
+        let app = router(service.clone()).merge(local_routes(schedule));
         let mut api_stop = stopped.clone();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -136,6 +207,9 @@ impl Stack {
                 "UploadsQueue" => resources.uploads_queue_url.clone(),
                 "RowsQueue" => resources.rows_queue_url.clone(),
                 "JobsQueue" => resources.jobs_queue_url.clone(),
+                "UploadsDeadLetterQueue" => resources.uploads_dlq_url.clone(),
+                "RowsDeadLetterQueue" => resources.rows_dlq_url.clone(),
+                "JobsDeadLetterQueue" => resources.jobs_dlq_url.clone(),
                 other => {
                     return Err(StackError::Template(format!(
                         "{} listens to {other}, which the local stack does not know",
@@ -147,21 +221,29 @@ impl Stack {
                 "validate" => Handler::Uploads,
                 "worker" => Handler::Rows,
                 "jobs" => Handler::Jobs,
+                "dead-letters" => Handler::DeadLetters,
                 other => {
                     return Err(StackError::Template(format!(
                         "no local handler for the {other} function"
                     )));
                 }
             };
-            for _ in 0..options.concurrency.max(1) {
+            let function_service = service_of(&poller.function);
+            let visibility = visibility_timeout(&setup.sqs, &queue_url).await?;
+            for instance in 0..options.concurrency.max(1) {
+                let seed = options.delivery_faults.as_ref().map_or(0, |d| d.seed)
+                    ^ fnv1a(&format!("{}/{instance}", poller.queue));
                 let poll = Poller {
                     sqs: setup.sqs.clone(),
                     queue_url: queue_url.clone(),
                     batch_size: poller.batch_size.clamp(1, 10),
+                    visibility,
                     report_failures: poller.report_batch_item_failures,
                     handler,
-                    service: service.clone(),
+                    service: function_service.clone(),
                     twice: options.deliver_twice && handler == Handler::Rows,
+                    faults: options.delivery_faults.clone(),
+                    draws: Draws::new(seed),
                     stats: stats.clone(),
                 };
                 let stopped = stopped.clone();
@@ -175,6 +257,7 @@ impl Stack {
             clients,
             resources,
             calls,
+            actions,
             moto,
             stop,
             tasks,
@@ -198,6 +281,26 @@ impl Stack {
         }
         self.moto.stop();
     }
+}
+
+/// A queue's visibility timeout, in seconds.
+async fn visibility_timeout(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<i32, StackError> {
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::VisibilityTimeout)
+        .send()
+        .await
+        .map_err(|e| {
+            StackError::Aws(format!(
+                "{queue_url}: {}",
+                aws_sdk_sqs::error::DisplayErrorContext(e)
+            ))
+        })?;
+    out.attributes()
+        .and_then(|a| a.get(&QueueAttributeName::VisibilityTimeout))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| StackError::Aws(format!("{queue_url} has no visibility timeout")))
 }
 
 /// The path the local stack adds to the API: the month-end schedule, on
@@ -232,6 +335,7 @@ enum Handler {
     Uploads,
     Rows,
     Jobs,
+    DeadLetters,
 }
 
 struct Poller {
@@ -241,12 +345,16 @@ struct Poller {
     report_failures: bool,
     handler: Handler,
     service: Arc<Service>,
+    /// The queue's visibility timeout, in seconds.
+    visibility: i32,
     twice: bool,
+    faults: Option<DeliveryFaults>,
+    draws: Draws,
     stats: Arc<PollerStats>,
 }
 
 impl Poller {
-    async fn run(self, mut stopped: watch::Receiver<bool>) {
+    async fn run(mut self, mut stopped: watch::Receiver<bool>) {
         loop {
             if *stopped.borrow() {
                 return;
@@ -272,31 +380,51 @@ impl Poller {
                 continue;
             }
             self.stats.receives.fetch_add(1, Ordering::Relaxed);
+            for message in &messages {
+                let receives = message
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1);
+                self.stats
+                    .most_receives
+                    .fetch_max(receives, Ordering::Relaxed);
+            }
             let mut event = SqsEvent::default();
             event.records = messages.iter().map(|m| self.lambda_message(m)).collect();
-            let mut response = self.call(event.clone()).await;
-            if self.twice {
-                let mut reversed = event.clone();
-                reversed.records.reverse();
-                let again = self.call(reversed).await;
-                response
-                    .batch_item_failures
-                    .extend(again.batch_item_failures);
+            let (event, copies, kill, kill_copy) = self.mistreat(event);
+            let copy = async {
+                if copies.records.is_empty() {
+                    return None;
+                }
+                self.stats
+                    .copies
+                    .fetch_add(copies.records.len() as u64, Ordering::Relaxed);
+                Some(self.invoke(copies.clone(), kill_copy).await)
+            };
+            let work = async { tokio::join!(self.invoke(event.clone(), kill), copy) };
+            let (first, second) = self.holding(&messages, work).await;
+            // Lambda deletes what an instance that lived handled; a killed
+            // instance deletes nothing.
+            let mut handled: HashSet<String> = HashSet::new();
+            if let Some(mut response) = first {
+                if self.twice {
+                    let mut reversed = event.clone();
+                    reversed.records.reverse();
+                    let again = self.call(reversed).await;
+                    response
+                        .batch_item_failures
+                        .extend(again.batch_item_failures);
+                }
+                handled.extend(self.succeeded(&event, &response));
             }
-            // Lambda deletes what succeeded; without ReportBatchItemFailures
-            // one failure keeps the whole batch.
-            let failed: Vec<String> = response
-                .batch_item_failures
-                .iter()
-                .map(|f| f.item_identifier.clone())
-                .collect();
-            if !self.report_failures && !failed.is_empty() {
-                continue;
+            if let Some(Some(response)) = second {
+                handled.extend(self.succeeded(&copies, &response));
             }
             let entries: Vec<DeleteMessageBatchRequestEntry> = messages
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| !failed.iter().any(|f| Some(f.as_str()) == m.message_id()))
+                .filter(|(_, m)| m.message_id().is_some_and(|id| handled.contains(id)))
                 .filter_map(|(i, m)| {
                     DeleteMessageBatchRequestEntry::builder()
                         .id(i.to_string())
@@ -305,6 +433,9 @@ impl Poller {
                         .ok()
                 })
                 .collect();
+            self.stats
+                .handed_back
+                .fetch_add((messages.len() - entries.len()) as u64, Ordering::Relaxed);
             if !entries.is_empty() {
                 self.stats.deletes.fetch_add(1, Ordering::Relaxed);
                 let _ = self
@@ -318,11 +449,127 @@ impl Poller {
         }
     }
 
+    /// Runs `work` while keeping `messages` from other receivers, as the
+    /// template's timeouts do in AWS: a function times out well before its
+    /// queue's visibility timeout, so a live handler's messages are not
+    /// received again. The local stack's handlers are far slower (moto is one
+    /// Python process), so the pollers extend the visibility while a handler
+    /// runs; a handler that ends or is killed lets go, and what it did not
+    /// delete comes back one visibility timeout later.
+    async fn holding<T>(
+        &self,
+        messages: &[aws_sdk_sqs::types::Message],
+        work: impl Future<Output = T>,
+    ) -> T {
+        let entries: Vec<ChangeMessageVisibilityBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle()?)
+                    .visibility_timeout(self.visibility)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let every = Duration::from_secs_f64((f64::from(self.visibility) / 2.0).max(0.5));
+        let (sqs, queue_url) = (self.sqs.clone(), self.queue_url.clone());
+        // A task of its own: a handler's CPU work (`block_in_place`) holds
+        // up everything else on its task. Dropping the set ends it.
+        let mut heartbeat = tokio::task::JoinSet::new();
+        heartbeat.spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let _ = sqs
+                    .change_message_visibility_batch()
+                    .queue_url(&queue_url)
+                    .set_entries(Some(entries.clone()))
+                    .send()
+                    .await;
+            }
+        });
+        work.await
+    }
+
+    /// Shuffles the batch, picks the messages a second handler gets too,
+    /// and where each handler is killed, if it is.
+    fn mistreat(&mut self, mut event: SqsEvent) -> (SqsEvent, SqsEvent, Option<u64>, Option<u64>) {
+        let mut copies = SqsEvent::default();
+        let Some(faults) = self.faults.clone() else {
+            return (event, copies, None, None);
+        };
+        if faults.shuffle {
+            self.draws.shuffle(&mut event.records);
+        }
+        copies.records = event
+            .records
+            .iter()
+            .filter(|_| self.draws.chance(faults.copies))
+            .cloned()
+            .collect();
+        if faults.shuffle {
+            self.draws.shuffle(&mut copies.records);
+        }
+        let received = event
+            .records
+            .iter()
+            .filter_map(|m| {
+                m.attributes
+                    .get("ApproximateReceiveCount")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(1);
+        let spared = received > faults.kills_per_message;
+        let mut kill = || {
+            (self.draws.chance(faults.kills) && !spared)
+                .then(|| 1 + self.draws.below(faults.kill_within))
+        };
+        let (first, second) = (kill(), kill());
+        (event, copies, first, second)
+    }
+
+    /// Runs the handler, killed at its `kill`th AWS call if given; `None`
+    /// when it was.
+    async fn invoke(&self, event: SqsEvent, kill: Option<u64>) -> Option<SqsBatchResponse> {
+        let Some(nth) = kill else {
+            return Some(self.call(event).await);
+        };
+        let response = killed_at_call(nth, self.call(event)).await;
+        if response.is_none() {
+            self.stats.killed.fetch_add(1, Ordering::Relaxed);
+        }
+        response
+    }
+
+    /// The messages of `event` a handler that answered `response` is done
+    /// with; without ReportBatchItemFailures one failure keeps the whole
+    /// batch.
+    fn succeeded(&self, event: &SqsEvent, response: &SqsBatchResponse) -> Vec<String> {
+        if !self.report_failures && !response.batch_item_failures.is_empty() {
+            return Vec::new();
+        }
+        event
+            .records
+            .iter()
+            .filter_map(|m| m.message_id.clone())
+            .filter(|id| {
+                !response
+                    .batch_item_failures
+                    .iter()
+                    .any(|f| &f.item_identifier == id)
+            })
+            .collect()
+    }
+
     async fn call(&self, event: SqsEvent) -> SqsBatchResponse {
         match self.handler {
             Handler::Uploads => self.service.handle_uploads(event).await,
             Handler::Rows => self.service.handle_rows(event).await,
             Handler::Jobs => self.service.handle_jobs(event).await,
+            Handler::DeadLetters => self.service.handle_dead_letters(event).await,
         }
     }
 

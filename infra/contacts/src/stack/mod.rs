@@ -1,6 +1,7 @@
 //! The local stack: moto's server on loopback, and the resources of
 //! `infra/template.yaml` created on it exactly as the template declares them.
 
+pub mod actions;
 pub mod calls;
 pub mod local;
 pub mod moto;

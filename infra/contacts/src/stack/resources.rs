@@ -43,6 +43,23 @@ pub struct Resources {
     pub jobs_dlq_url: String,
 }
 
+impl Resources {
+    /// Each queue's logical id in the template, by its URL.
+    pub fn queues_by_url(&self) -> std::collections::BTreeMap<String, String> {
+        [
+            (&self.uploads_queue_url, "UploadsQueue"),
+            (&self.uploads_dlq_url, "UploadsDeadLetterQueue"),
+            (&self.rows_queue_url, "RowsQueue"),
+            (&self.rows_dlq_url, "RowsDeadLetterQueue"),
+            (&self.jobs_queue_url, "JobsQueue"),
+            (&self.jobs_dlq_url, "JobsDeadLetterQueue"),
+        ]
+        .into_iter()
+        .map(|(url, id)| (url.clone(), id.to_string()))
+        .collect()
+    }
+}
+
 /// A queue as it exists: its URL and ARN.
 struct LiveQueue {
     url: String,

@@ -797,7 +797,14 @@ mod tests {
     }
 
     #[test]
-    fn pollers_are_the_validator_the_worker_and_the_jobs_function() {
+    fn pollers_are_the_validator_the_worker_the_jobs_and_the_dead_letters_functions() {
+        let dead_letters = |queue: &str| PollerSpec {
+            function: "DeadLettersFunction".into(),
+            binary: "dead-letters".into(),
+            queue: queue.into(),
+            batch_size: 10,
+            report_batch_item_failures: true,
+        };
         assert_eq!(
             template().pollers().unwrap(),
             vec![
@@ -822,6 +829,9 @@ mod tests {
                     batch_size: 5,
                     report_batch_item_failures: true,
                 },
+                dead_letters("UploadsDeadLetterQueue"),
+                dead_letters("RowsDeadLetterQueue"),
+                dead_letters("JobsDeadLetterQueue"),
             ]
         );
     }

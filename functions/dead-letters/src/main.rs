@@ -1,0 +1,16 @@
+//! The `dead-letters` function: messages that kept failing end their import
+//! or job as failed, so nothing stays stuck or locked.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use contact_import::service::Service;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let service = Service::from_env().await?;
+    let service = &service;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
+        Ok::<SqsBatchResponse, Error>(service.handle_dead_letters(event.payload).await)
+    }))
+    .await
+}

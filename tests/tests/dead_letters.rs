@@ -1,0 +1,209 @@
+//! Messages that keep failing: SQS moves them to the dead-letter queues
+//! (the template's redrive policies, on moto), and the `dead-letters`
+//! function ends their import or job as failed, releases the workspace's
+//! lock and notifies, so nothing stays stuck.
+
+use std::time::Duration;
+
+use contact_import::service::auth::Role;
+use contact_import::service::dead_letters::{JOB_GAVE_UP, Settled, UPLOAD_GAVE_UP};
+use contact_import::service::model::{JobKind, JobMessage, JobRecord, JobStatus, Phase, now};
+use contact_import::store::keys;
+use contacts::stack::local::{Stack, StackOptions};
+use end_to_end::*;
+use serde_json::{Value, json};
+
+async fn notifications(stack: &Stack, ws: &str) -> Vec<Value> {
+    let api = client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let answer = ok(api.call("GET", "/v1/notifications", None).await);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body["items"].as_array().cloned().unwrap_or_default()
+}
+
+fn kinds(notes: &[Value]) -> Vec<String> {
+    notes
+        .iter()
+        .filter_map(|n| n["kind"].as_str().map(str::to_string))
+        .collect()
+}
+
+async fn send(stack: &Stack, queue_url: &str, body: &str) {
+    stack
+        .clients
+        .sqs
+        .send_message()
+        .queue_url(queue_url)
+        .message_body(body)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn running_job(ws: &str, id: &str, kind: JobKind) -> JobRecord {
+    JobRecord {
+        id: id.to_string(),
+        workspace: ws.to_string(),
+        kind,
+        status: JobStatus::Running,
+        phase: Phase::Select,
+        columns: vec!["phone".into()],
+        tag: None,
+        rows: 0,
+        deleted: 0,
+        kept: 0,
+        shards_done: 0,
+        month: None,
+        available_until: None,
+        created_at: now(),
+        finished_at: None,
+        error: None,
+        file_token: None,
+    }
+}
+
+/// A chunk whose stage file is gone fails on every delivery: after five,
+/// SQS moves it to the rows' dead-letter queue, and the import ends as
+/// failed with the chunk's rows named; the workspace can import again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_that_keeps_failing_fails_its_import_and_frees_the_workspace() {
+    let stack = own_stack(StackOptions {
+        visibility_timeout: Some(1),
+        ..StackOptions::default()
+    })
+    .await;
+    let ws = "dead-rows";
+    let api = client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let import = reviewed(&api, "clientes.csv", &generated_file(0, 40), None).await;
+    let id = id_of(&import);
+    break_stage(&stack, ws, &id).await;
+    let answer = ok(api
+        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
+        .await);
+    assert_eq!(answer.status, 200, "confirm: {}", answer.body);
+
+    let failed = ok(api
+        .wait_for(&id, Duration::from_secs(90), |i| {
+            i["status"].as_str() != Some("importing")
+        })
+        .await);
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let reason = failed["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        reason.contains("rows 2 to 41") && reason.contains("import the file again"),
+        "{failed}"
+    );
+    assert_eq!(stack.service.table.lock_holder(ws).await.unwrap(), None);
+    assert_eq!(
+        queue_depth(&stack.clients, &stack.resources.rows_dlq_url).await,
+        0,
+        "the dead letter was settled"
+    );
+    assert!(kinds(&notifications(&stack, ws).await).contains(&"import_failed".to_string()));
+
+    // The lock is free: the next import runs to the end.
+    let next = reviewed(&api, "otra.csv", &generated_file(100, 5), None).await;
+    confirmed(&api, &id_of(&next)).await;
+    stack.stop().await;
+}
+
+/// Dead letters of the uploads and jobs queues, as SQS would move them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
+    let stack = own_stack(StackOptions::default()).await;
+    let ws = "dead-others";
+    let service = &stack.service;
+
+    // An upload whose validation kept failing.
+    let api = client(&stack.api_url, service, ws, Role::Owner);
+    let started = ok(api
+        .call(
+            "POST",
+            "/v1/imports",
+            Some(&json!({"file_name": "clientes.csv", "size_bytes": 100})),
+        )
+        .await);
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.body["id"].as_str().unwrap().to_string();
+    let event = json!({"Records": [{"s3": {"object": {
+        "key": keys::upload_object(ws, &id).replace('/', "%2F")
+    }}}]})
+    .to_string();
+    let settled = service.settle_dead_letter(&event).await.unwrap();
+    assert_eq!(
+        settled,
+        Settled::ImportFailed {
+            workspace: ws.into(),
+            import: id.clone()
+        }
+    );
+    let import = ok(api.import(&id).await).body;
+    assert_eq!(import["status"], "failed");
+    assert_eq!(import["error"], UPLOAD_GAVE_UP);
+    // Once: the same letter again finds the import ended.
+    assert_eq!(
+        service.settle_dead_letter(&event).await.unwrap(),
+        Settled::AlreadyEnded
+    );
+
+    // An export step that kept failing, through the jobs' dead-letter queue.
+    let export = running_job(ws, "exp_dead", JobKind::Export);
+    service.table.create_job(&export).await.unwrap();
+    let step = serde_json::to_string(&JobMessage::Step {
+        workspace: ws.into(),
+        job: export.id.clone(),
+        phase: Phase::Select,
+        shard: 3,
+        step: 0,
+    })
+    .unwrap();
+    send(&stack, &stack.resources.jobs_dlq_url, &step).await;
+    let failed = eventually(Duration::from_secs(30), "the export fails", || async {
+        let job = service.table.job(ws, &export.id).await.unwrap().unwrap();
+        (job.status == JobStatus::Failed).then_some(job)
+    })
+    .await;
+    assert_eq!(failed.error.as_deref(), Some(JOB_GAVE_UP));
+
+    // A reset that started, took the lock and kept failing: the lock is
+    // released with it.
+    let month = "2026-10";
+    let mut reset = running_job(ws, &format!("rst_{month}"), JobKind::Reset);
+    reset.month = Some(month.into());
+    service.table.start_reset(&reset).await.unwrap();
+    assert_eq!(
+        service.table.lock_holder(ws).await.unwrap(),
+        Some(reset.id.clone())
+    );
+    let start = serde_json::to_string(&JobMessage::StartReset {
+        workspace: ws.into(),
+        month: month.into(),
+    })
+    .unwrap();
+    assert_eq!(
+        service.settle_dead_letter(&start).await.unwrap(),
+        Settled::JobFailed {
+            workspace: ws.into(),
+            job: reset.id.clone()
+        }
+    );
+    assert_eq!(service.table.lock_holder(ws).await.unwrap(), None);
+    assert_eq!(
+        service.settle_dead_letter(&start).await.unwrap(),
+        Settled::AlreadyEnded
+    );
+
+    // Something that is none of ours is dropped.
+    assert_eq!(
+        service.settle_dead_letter("not json").await.unwrap(),
+        Settled::Unknown
+    );
+    let kinds = kinds(&notifications(&stack, ws).await);
+    for kind in ["import_failed", "export_failed", "reset_failed"] {
+        assert_eq!(
+            kinds.iter().filter(|k| *k == kind).count(),
+            1,
+            "{kind} once: {kinds:?}"
+        );
+    }
+    stack.stop().await;
+}
