@@ -502,6 +502,17 @@ mod tests {
     }
 
     #[test]
+    fn line_ends_count_alike_even_when_a_crlf_is_split() {
+        let mut ends = LineEnds::default();
+        ends.feed(b"a\r");
+        ends.feed(b"\nb\rc\n\n");
+        ends.feed(b"");
+        ends.feed(b"\r");
+        assert_eq!(ends.count, 5);
+        assert_eq!(LineEnds::in_text("x\r\ny\n\rz"), 3);
+    }
+
+    #[test]
     fn blank_rows_are_skipped_but_counted_in_row_numbers() {
         let (_, data) = rows(b"a;b\n;\n1;2\n ; \n").unwrap();
         assert_eq!(data, vec![(3, vec!["1".into(), "2".into()])]);
