@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use contact_import::aws::Clients;
 use contact_import::lookup::ContactLookup;
+use contact_import::lookup::EmptyWorkspace;
 use contact_import::options::{ImportOptions, Workspace};
-use contact_import::reader::FileSource;
+use contact_import::reader::{FileSource, Source};
 use contact_import::service::Service;
 use contact_import::service::auth::Role;
 use contact_import::store::keys;
@@ -47,11 +48,34 @@ pub fn preview(
     workspace: &Workspace,
     lookup: &impl ContactLookup,
 ) -> (ValidationSummary, Vec<PreviewRow>) {
-    let source = FileSource(path.to_path_buf());
-    let validation = ready(validate(&source, options, workspace, lookup)).expect("validates");
+    preview_of(&FileSource(path.to_path_buf()), options, workspace, lookup)
+}
+
+/// Each data row's (status, errors) in the preview of `file`, validated
+/// against a workspace without contacts.
+pub fn row_outcomes(
+    file: &[u8],
+    options: &ImportOptions,
+    workspace: &Workspace,
+) -> Vec<(String, String)> {
+    preview_of(file, options, workspace, &EmptyWorkspace)
+        .1
+        .into_iter()
+        .map(|row| (row.status, row.errors))
+        .collect()
+}
+
+/// Validates `source` and reads back the preview file the engine writes.
+pub fn preview_of(
+    source: &(impl Source + ?Sized),
+    options: &ImportOptions,
+    workspace: &Workspace,
+    lookup: &impl ContactLookup,
+) -> (ValidationSummary, Vec<PreviewRow>) {
+    let validation = ready(validate(source, options, workspace, lookup)).expect("validates");
     let mut out = Vec::new();
     validation
-        .write_files(&source, None, Some(&mut out))
+        .write_files(source, None, Some(&mut out))
         .expect("writes the preview");
     let text = String::from_utf8(out).expect("previews are UTF-8");
     let text = text

@@ -6,7 +6,7 @@ use contact_import::lookup::EmptyWorkspace;
 use contact_import::options::{ImportOptions, OptionsError, Purpose, Workspace};
 use contact_import::refusal::Refusal;
 use contact_import::{ValidateError, Validation, validate};
-use end_to_end::ready;
+use end_to_end::{ready, row_outcomes};
 use proptest::prelude::*;
 
 fn run(
@@ -22,23 +22,6 @@ fn ec() -> Workspace {
         default_country: Some("EC".into()),
         ..Default::default()
     }
-}
-
-/// Each row's (status, errors), from the preview.
-fn outcomes(file: &[u8], options: &ImportOptions, workspace: &Workspace) -> Vec<(String, String)> {
-    let v = run(file, options, workspace).expect("validates");
-    let mut out = Vec::new();
-    v.write_files(file, None, Some(&mut out)).unwrap();
-    let text = String::from_utf8(out).unwrap();
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(v.dialect.delimiter.byte())
-        .from_reader(text.trim_start_matches('\u{FEFF}').as_bytes());
-    let n = reader.headers().unwrap().len();
-    reader
-        .records()
-        .map(|r| r.unwrap())
-        .map(|r| (r[n - 2].to_string(), r[n - 1].to_string()))
-        .collect()
 }
 
 fn refusal(file: &[u8]) -> Refusal {
@@ -101,7 +84,7 @@ fn invalid_values_make_the_row_an_error_naming_the_column() {
                 Luis;0991234502;luis@x.ec;EC;klingon;vip\n\
                 Eva;0991234503;eva@x.ec;Ecuador;Español;vip|lead\n"
         .as_bytes();
-    let rows = outcomes(file, &ImportOptions::default(), &ec());
+    let rows = row_outcomes(file, &ImportOptions::default(), &ec());
     assert_eq!(rows[0].0, "Error");
     assert!(
         rows[0].1.starts_with("País: \"Narnia\" is not a country"),
@@ -121,7 +104,7 @@ fn invalid_values_make_the_row_an_error_naming_the_column() {
 #[test]
 fn several_problems_are_all_told() {
     let file = b"Nombre,Celular,Correo\nAna,12,a@@b\n";
-    let rows = outcomes(file, &ImportOptions::default(), &ec());
+    let rows = row_outcomes(file, &ImportOptions::default(), &ec());
     assert_eq!(
         rows[0].1,
         "Celular: \"12\" is not a phone number; Correo: \"a@@b\" is not an email address"
@@ -138,7 +121,7 @@ fn value_length_tag_and_column_limits_are_row_errors_not_cuts() {
     let file = format!(
         "Nombre,Celular,Etiquetas\n{long_name},0991234501,\nAna,0991234502,{many_tags}\nLuis,0991234503,vip,extra\n"
     );
-    let rows = outcomes(file.as_bytes(), &ImportOptions::default(), &ec());
+    let rows = row_outcomes(file.as_bytes(), &ImportOptions::default(), &ec());
     assert!(
         rows[0].1.contains("is longer than 255 characters"),
         "{}",
@@ -181,7 +164,7 @@ fn custom_fields_are_checked_by_type() {
                 Ana;0991234501;1234,50;21/11/2026;sí;loja.com.br;basico;042601234;a@b.ec;hola\n\
                 Luis;0991234502;mil;31/02/2026;quizás;no es web;Gold;12;a@;ok\n"
         .as_bytes();
-    let rows = outcomes(file, &ImportOptions::default(), &ws);
+    let rows = row_outcomes(file, &ImportOptions::default(), &ws);
     assert_eq!(rows[0], ("Imported".to_string(), String::new()));
     let problems: Vec<&str> = rows[1].1.split("; ").collect();
     assert_eq!(problems.len(), 7, "{problems:?}");
@@ -209,7 +192,7 @@ fn assignees_must_be_users_when_the_workspace_lists_them() {
         users: Some(vec!["MARIA@loja.ec".into(), "u_42".into()]),
         ..ec()
     };
-    let rows = outcomes(file, &ImportOptions::default(), &ws);
+    let rows = row_outcomes(file, &ImportOptions::default(), &ws);
     assert_eq!(rows[0].0, "Imported");
     assert_eq!(
         rows[1].1,
@@ -224,7 +207,7 @@ fn numbers_written_every_way_are_one_contact() {
         default_country: Some("MY".into()),
         ..Default::default()
     };
-    let rows = outcomes(file, &ImportOptions::default(), &ws);
+    let rows = row_outcomes(file, &ImportOptions::default(), &ws);
     assert!(
         rows.iter()
             .all(|r| r.1 == "Phone: +60189988776 is on 3 rows of the file; keep it on one"),
@@ -235,7 +218,7 @@ fn numbers_written_every_way_are_one_contact() {
 #[test]
 fn without_a_default_country_numbers_are_read_as_international() {
     let file = b"Nome,Telefone\nAna,5511987654321\nJo,0991234501\n";
-    let rows = outcomes(file, &ImportOptions::default(), &Workspace::default());
+    let rows = row_outcomes(file, &ImportOptions::default(), &Workspace::default());
     assert_eq!(rows[0].0, "Imported");
     // A national number needs a country: no country code starts with 0.
     assert_eq!(rows[1].0, "Error");
@@ -264,7 +247,10 @@ fn add_all_needs_no_identifier_but_still_checks_values() {
         purpose: Purpose::AddAll,
         ..Default::default()
     };
-    let statuses: Vec<String> = outcomes(file, &o, &ec()).into_iter().map(|r| r.0).collect();
+    let statuses: Vec<String> = row_outcomes(file, &o, &ec())
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
     assert_eq!(statuses, ["Imported", "Imported", "Imported", "Error"]);
 }
 

@@ -1186,7 +1186,7 @@ async fn settings_and_exports_at_their_limit_are_taken_and_one_over_refused() {
 }
 
 /// Each data row's (status, errors) once `file` is validated.
-fn row_outcomes(file: &[u8]) -> Vec<(String, String)> {
+fn outcomes_with_notes(file: &[u8]) -> Vec<(String, String)> {
     let workspace = Workspace {
         default_country: Some("EC".into()),
         custom_fields: vec![CustomField {
@@ -1196,21 +1196,7 @@ fn row_outcomes(file: &[u8]) -> Vec<(String, String)> {
         }],
         ..Default::default()
     };
-    let options = ImportOptions::default();
-    let validation =
-        ready(validate(file, &options, &workspace, &EmptyWorkspace)).expect("validates");
-    let mut out = Vec::new();
-    validation.write_files(file, None, Some(&mut out)).unwrap();
-    let text = String::from_utf8(out).unwrap();
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(validation.dialect.delimiter.byte())
-        .from_reader(text.trim_start_matches('\u{FEFF}').as_bytes());
-    let n = reader.headers().unwrap().len();
-    reader
-        .records()
-        .map(|r| r.unwrap())
-        .map(|r| (r[n - 2].to_string(), r[n - 1].to_string()))
-        .collect()
+    end_to_end::row_outcomes(file, &ImportOptions::default(), &workspace)
 }
 
 #[test]
@@ -1344,7 +1330,7 @@ fn file_values_at_their_limit_are_taken_and_one_over_ends_the_row_in_error() {
         chars('n', text + 1),
         Some("is longer than 255 characters"),
     );
-    let outcomes = row_outcomes(&file(&lines));
+    let outcomes = outcomes_with_notes(&file(&lines));
     assert_eq!(outcomes.len(), expect.len());
     for (i, ((status, errors), expected)) in outcomes.iter().zip(&expect).enumerate() {
         match expected {
