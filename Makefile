@@ -26,7 +26,7 @@ demo: moto
 test: moto
 	$(CARGO) test --workspace --locked
 	$(MAKE) -s lint-template
-	bash infra/scripts/schemathesis.sh
+	CONTACTS=$${CARGO_TARGET_DIR:-target}/debug/contacts bash infra/scripts/schemathesis.sh
 	bash tests/fuzz/smoke.sh
 
 # The local stack in the foreground; prints the API URL and a token.
