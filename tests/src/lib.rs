@@ -277,6 +277,14 @@ impl CsvFile {
             .map(|r| r.get(c).map_or("", String::as_str))
             .collect()
     }
+
+    /// A result file's rows by `Import Status`: imported, updated, skipped,
+    /// errors (the order of [`result_counts`]).
+    pub fn status_counts(&self) -> [u64; 4] {
+        let statuses = self.values("Import Status");
+        ["Imported", "Updated", "Skipped", "Error"]
+            .map(|status| statuses.iter().filter(|s| **s == status).count() as u64)
+    }
 }
 
 // ---- The import journey through the API -------------------------------

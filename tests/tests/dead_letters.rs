@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use contact_import::service::auth::Role;
 use contact_import::service::dead_letters::{JOB_GAVE_UP, Settled, UPLOAD_GAVE_UP};
-use contact_import::service::model::{JobKind, JobMessage, JobRecord, JobStatus, Phase, now};
+use contact_import::service::model::{JobKind, JobMessage, JobRecord, JobStatus, Phase};
 use contact_import::store::keys;
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::*;
@@ -37,28 +37,6 @@ async fn send(stack: &Stack, queue_url: &str, body: &str) {
         .send()
         .await
         .unwrap();
-}
-
-fn running_job(ws: &str, id: &str, kind: JobKind) -> JobRecord {
-    JobRecord {
-        id: id.to_string(),
-        workspace: ws.to_string(),
-        kind,
-        status: JobStatus::Running,
-        phase: Phase::Select,
-        columns: vec!["phone".into()],
-        tag: None,
-        rows: 0,
-        deleted: 0,
-        kept: 0,
-        shards_done: 0,
-        month: None,
-        available_until: None,
-        created_at: now(),
-        finished_at: None,
-        error: None,
-        file_token: None,
-    }
 }
 
 /// A chunk whose stage file is gone fails on every delivery: after five,
@@ -146,7 +124,13 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
     );
 
     // An export step that kept failing, through the jobs' dead-letter queue.
-    let export = running_job(ws, "exp_dead", JobKind::Export);
+    let export = JobRecord::started(
+        "exp_dead".into(),
+        ws,
+        JobKind::Export,
+        vec!["phone".into()],
+        None,
+    );
     service.table.create_job(&export).await.unwrap();
     let step = serde_json::to_string(&JobMessage::Step {
         workspace: ws.into(),
@@ -167,8 +151,16 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
     // A reset that started, took the lock and kept failing: the lock is
     // released with it.
     let month = "2026-10";
-    let mut reset = running_job(ws, &format!("rst_{month}"), JobKind::Reset);
-    reset.month = Some(month.into());
+    let reset = JobRecord {
+        month: Some(month.into()),
+        ..JobRecord::started(
+            format!("rst_{month}"),
+            ws,
+            JobKind::Reset,
+            vec!["phone".into()],
+            None,
+        )
+    };
     service.table.start_reset(&reset).await.unwrap();
     assert_eq!(
         service.table.lock_holder(ws).await.unwrap(),

@@ -685,15 +685,8 @@ async fn outcome(
     // Every row once, in file order, its status counted.
     let result = result_file(&api, id, case.delimiter).await;
     assert_eq!(result.rows.len(), ROWS as usize, "{ws}: every row once");
-    let statuses = result.values("Import Status");
-    let count = |s: &str| statuses.iter().filter(|x| **x == s).count() as u64;
     assert_eq!(
-        [
-            count("Imported"),
-            count("Updated"),
-            count("Skipped"),
-            count("Error")
-        ],
+        result.status_counts(),
         counts,
         "{ws}: the counts are the result file's"
     );

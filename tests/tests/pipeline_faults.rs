@@ -137,15 +137,8 @@ async fn assert_invariants(env: Env<'_>, ws: &str, run: &Run) {
     for (i, row) in result.rows.iter().enumerate() {
         assert_eq!(row[1], format!("Apellido {i}"), "row {} in place", i + 2);
     }
-    let statuses = result.values("Import Status");
-    let count = |s: &str| statuses.iter().filter(|x| **x == s).count() as u64;
     assert_eq!(
-        [
-            count("Imported"),
-            count("Updated"),
-            count("Skipped"),
-            count("Error")
-        ],
+        result.status_counts(),
         run.counts,
         "the counts are the result file's"
     );

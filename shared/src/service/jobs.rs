@@ -203,25 +203,7 @@ impl Service {
             }
             Some(tag) => Some(tag.to_string()),
         };
-        let record = JobRecord {
-            id: keys::new_id("exp"),
-            workspace: ws.clone(),
-            kind: JobKind::Export,
-            status: JobStatus::Running,
-            phase: Phase::Select,
-            columns,
-            tag,
-            rows: 0,
-            deleted: 0,
-            kept: 0,
-            shards_done: 0,
-            month: None,
-            available_until: None,
-            created_at: now(),
-            finished_at: None,
-            error: None,
-            file_token: Some(keys::random_token()),
-        };
+        let record = JobRecord::started(keys::new_id("exp"), ws, JobKind::Export, columns, tag);
         self.table.create_job(&record).await?;
         if let Err(e) = self.send_first_steps(&record, Phase::Select).await {
             // Nothing will run it: say so rather than leave it running.
@@ -367,23 +349,8 @@ impl Service {
             ResetMode::Tagged => Some(settings.monthly_reset.tag.clone()),
         };
         let record = JobRecord {
-            id,
-            workspace: ws.to_string(),
-            kind: JobKind::Reset,
-            status: JobStatus::Running,
-            phase: Phase::Select,
-            columns: all_columns(&settings),
-            tag,
-            rows: 0,
-            deleted: 0,
-            kept: 0,
-            shards_done: 0,
             month: Some(month.to_string()),
-            available_until: None,
-            created_at: now(),
-            finished_at: None,
-            error: None,
-            file_token: Some(keys::random_token()),
+            ..JobRecord::started(id, ws, JobKind::Reset, all_columns(&settings), tag)
         };
         match self.table.start_reset(&record).await {
             Ok(()) => self.send_first_steps(&record, Phase::Select).await,

@@ -298,6 +298,38 @@ pub struct JobRecord {
     pub file_token: Option<String>,
 }
 
+impl JobRecord {
+    /// A job as it starts: running its first phase, nothing counted yet, and
+    /// its file's random key part drawn.
+    pub fn started(
+        id: String,
+        workspace: &str,
+        kind: JobKind,
+        columns: Vec<String>,
+        tag: Option<String>,
+    ) -> Self {
+        Self {
+            id,
+            workspace: workspace.to_string(),
+            kind,
+            status: JobStatus::Running,
+            phase: Phase::Select,
+            columns,
+            tag,
+            rows: 0,
+            deleted: 0,
+            kept: 0,
+            shards_done: 0,
+            month: None,
+            available_until: None,
+            created_at: now(),
+            finished_at: None,
+            error: None,
+            file_token: Some(crate::store::keys::random_token()),
+        }
+    }
+}
+
 /// How far one shard of a job's phase has gone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
