@@ -7,8 +7,8 @@ usage: reference_validator.py FILE [--default-country CC]
 Detects the encoding (BOM, else UTF-8, else Windows-1252) and the delimiter
 (the candidate that splits the header into the most columns and the most
 following lines the same way), maps the headers automatically with the same
-names as shared/src/fields.rs, checks every mapped value, normalises phones to
-E.164 with the same rule as shared/src/normalize/phone.rs (read in the default
+names as shared/engine/src/fields.rs, checks every mapped value, normalises phones to
+E.164 with the same rule as shared/engine/src/normalize/phone.rs (read in the default
 country, accept a *possible* number, else retry as `+digits`), counts repeated
 phones and classifies each row as an `add_and_update` import against an empty
 workspace would. Prints one JSON line: {"rows", "to_add", "errors", ...}.
@@ -34,7 +34,7 @@ MAX_TEXT_CHARS = 255
 MAX_TAG_CHARS = 64
 MAX_TAGS_PER_ROW = 50
 
-# Folded header names, as shared/src/fields.rs lists them.
+# Folded header names, as shared/engine/src/fields.rs lists them.
 HEADER_NAMES = {
     "first_name": ["firstname", "first", "name", "fullname", "givenname", "contactname",
                    "nombre", "nombres", "primernombre", "nombrecompleto", "nome",

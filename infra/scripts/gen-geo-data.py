@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate shared/src/normalize/geo_data.rs from pycountry's ISO data.
+"""Generate shared/engine/src/normalize/geo_data.rs from pycountry's ISO data.
 
 The Rust module holds three sorted tables used to recognise what people type
 in "country" and "language" columns of imported contacts:
@@ -44,7 +44,7 @@ from pathlib import Path
 import pycountry
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_OUTPUT = REPO_ROOT / "shared" / "src" / "normalize" / "geo_data.rs"
+DEFAULT_OUTPUT = REPO_ROOT / "shared" / "engine" / "src" / "normalize" / "geo_data.rs"
 
 # Locales whose translations are added, in addition to the English names.
 # A locale whose catalogue pycountry does not ship is skipped.

@@ -2,7 +2,7 @@
 # A short fuzzing run, as CI does it: every target in turn for FUZZ_SECONDS
 # in total (60 by default), seeded with the sample files (../shared/samples)
 # and the hostile files the engine's `hostile_files` test checks
-# (shared/tests/hostile/files.rs, written out by write_seeds.rs). Exits
+# (shared/engine/tests/hostile/files.rs, written out by write_seeds.rs). Exits
 # non-zero on any crash, panic, broken property, timeout or memory blow-up;
 # libFuzzer leaves the input in tests/fuzz/artifacts/<target>/.
 #

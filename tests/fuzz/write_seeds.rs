@@ -6,7 +6,7 @@
 //!     ./write-seeds FOLDER
 
 #[allow(dead_code)]
-#[path = "../../shared/tests/hostile/files.rs"]
+#[path = "../../shared/engine/tests/hostile/files.rs"]
 mod files;
 
 fn main() {

@@ -12,16 +12,16 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use contact_import::aws::Clients;
-use contact_import::lookup::ContactLookup;
-use contact_import::lookup::EmptyWorkspace;
-use contact_import::options::{ImportOptions, Workspace};
-use contact_import::reader::{FileSource, Source};
-use contact_import::service::Service;
-use contact_import::service::auth::Role;
-use contact_import::store::keys;
-use contact_import::store::table::{Item, s};
-use contact_import::{ValidationSummary, validate};
+use contact_engine::lookup::ContactLookup;
+use contact_engine::lookup::EmptyWorkspace;
+use contact_engine::options::{ImportOptions, Workspace};
+use contact_engine::reader::{FileSource, Source};
+use contact_engine::{ValidationSummary, validate};
+use contact_service::aws::Clients;
+use contact_service::service::Service;
+use contact_service::service::auth::Role;
+use contact_service::store::keys;
+use contact_service::store::table::{Item, s};
 use contacts::client::ApiClient;
 use contacts::stack::local::{Stack, StackOptions};
 use serde_json::Value;
@@ -517,7 +517,7 @@ pub fn import_tag_of(import: &Value) -> String {
 /// Gives workspace `ws` of the shared stack a contact limit and no other
 /// setting.
 pub async fn set_contact_limit(ws: &str, limit: u64) {
-    let settings = contact_import::service::model::Settings {
+    let settings = contact_service::service::model::Settings {
         contact_limit: Some(limit),
         ..Default::default()
     };
@@ -588,7 +588,7 @@ pub async fn break_stage(stack: &contacts::stack::local::Stack, ws: &str, import
         .s3
         .delete_object()
         .bucket(&stack.resources.names.bucket)
-        .key(contact_import::store::keys::stage_object(ws, import, 1))
+        .key(contact_service::store::keys::stage_object(ws, import, 1))
         .send()
         .await
         .unwrap();

@@ -21,8 +21,8 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use contact_import::service::auth::{Keys, Role};
-use contact_import::store::keys;
+use contact_service::service::auth::{Keys, Role};
+use contact_service::store::keys;
 use contacts::client::{Answer, ApiClient};
 use end_to_end::{
     PIPELINE_TIMEOUT, completed, ec_phone, file, id_of, ok, query_value, reviewed, seed_contact,

@@ -4,8 +4,8 @@
 //! is a 4xx in the error shape `{"error": {"code", "message"}}`, never a
 //! 5xx and never axum's plain text, and the OpenAPI document declares it.
 
-use contact_import::service::auth::{Claims, Keys, Role};
-use contact_import::service::router::MAX_BODY_BYTES;
+use contact_service::service::auth::{Claims, Keys, Role};
+use contact_service::service::router::MAX_BODY_BYTES;
 use contacts::stack::local::DEFAULT_SECRET;
 use end_to_end::shared;
 use serde_json::Value;

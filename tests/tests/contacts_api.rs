@@ -9,9 +9,9 @@
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
-use contact_import::fields::{CustomField, CustomType};
-use contact_import::service::auth::Role;
-use contact_import::service::model::Settings;
+use contact_engine::fields::{CustomField, CustomType};
+use contact_service::service::auth::Role;
+use contact_service::service::model::Settings;
 use contacts::client::{Answer, ApiClient};
 use end_to_end::{
     by_phone, confirmed, ec_phone, file, id_of, ok, one_by_phone, query_value, result_counts,

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use contact_import::service::auth::Role;
-use contact_import::service::dead_letters::{JOB_GAVE_UP, Settled, UPLOAD_GAVE_UP};
-use contact_import::service::model::{JobKind, JobMessage, JobRecord, JobStatus, Phase};
-use contact_import::store::keys;
+use contact_service::service::auth::Role;
+use contact_service::service::dead_letters::{JOB_GAVE_UP, Settled, UPLOAD_GAVE_UP};
+use contact_service::service::model::{JobKind, JobMessage, JobRecord, JobStatus, Phase};
+use contact_service::store::keys;
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::*;
 use serde_json::{Value, json};

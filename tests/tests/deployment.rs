@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use contact_import::service::auth::Role;
+use contact_service::service::auth::Role;
 use contacts::client::ApiClient;
 use contacts::stack::local::{MONTH_END_PATH, StackOptions};
 use contacts::stack::template::TEMPLATE_PATH;

@@ -29,12 +29,12 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use contact_import::options::Identifier;
-use contact_import::service::auth::Role;
-use contact_import::service::model::{self, Settings};
-use contact_import::service::worker::created_contact_id;
-use contact_import::store::keys;
-use contact_import::store::table::{Item, s};
+use contact_engine::options::Identifier;
+use contact_service::service::auth::Role;
+use contact_service::service::model::{self, Settings};
+use contact_service::service::worker::created_contact_id;
+use contact_service::store::keys;
+use contact_service::store::table::{Item, s};
 use contacts::client::{Answer, ApiClient};
 use contacts::stack::calls::{FaultKind, RandomFaults};
 use contacts::stack::local::{DeliveryFaults, Stack, StackOptions};

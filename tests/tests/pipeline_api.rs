@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use contact_import::service::auth::{Keys, Role};
-use contact_import::store::keys;
+use contact_service::service::auth::{Keys, Role};
+use contact_service::store::keys;
 use contacts::client::{Answer, ApiClient};
 use contacts::stack::local::StackOptions;
 use end_to_end::{

@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use contact_import::aws::Clients;
-use contact_import::options::Identifier;
-use contact_import::service::Service;
-use contact_import::service::auth::Role;
+use contact_engine::options::Identifier;
+use contact_service::aws::Clients;
+use contact_service::service::Service;
+use contact_service::service::auth::Role;
 use contacts::client::ApiClient;
 use contacts::stack::calls::{Fault, FaultKind};
 use contacts::stack::local::{Stack, StackOptions};

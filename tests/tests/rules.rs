@@ -1,11 +1,11 @@
 //! IMPORT.md's rules through the engine's front door, `validate`, on small
 //! in-memory files: file refusals, options, value checks, and arbitrary bytes.
 
-use contact_import::fields::{CustomField, CustomType};
-use contact_import::lookup::EmptyWorkspace;
-use contact_import::options::{ImportOptions, OptionsError, Purpose, Workspace};
-use contact_import::refusal::Refusal;
-use contact_import::{ValidateError, Validation, validate};
+use contact_engine::fields::{CustomField, CustomType};
+use contact_engine::lookup::EmptyWorkspace;
+use contact_engine::options::{ImportOptions, OptionsError, Purpose, Workspace};
+use contact_engine::refusal::Refusal;
+use contact_engine::{ValidateError, Validation, validate};
 use end_to_end::{ready, row_outcomes};
 use proptest::prelude::*;
 
@@ -380,7 +380,7 @@ fn the_stage_file_is_cut_into_chunks_and_written_with_the_error_file_in_one_read
     }
     for chunk in &chunks {
         let lines = &stage[chunk.start as usize..chunk.end as usize];
-        let rows: Vec<contact_import::StagedRow> = lines
+        let rows: Vec<contact_engine::StagedRow> = lines
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
             .map(|l| serde_json::from_slice(l).unwrap())
@@ -393,7 +393,7 @@ fn the_stage_file_is_cut_into_chunks_and_written_with_the_error_file_in_one_read
         }
     }
     // Fixed errors travel as text; the others carry their contact.
-    let rows: Vec<contact_import::StagedRow> = stage
+    let rows: Vec<contact_engine::StagedRow> = stage
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_slice(l).unwrap())

@@ -1,8 +1,8 @@
 //! Every sample file, its outcomes asserted row by row: against an empty
 //! workspace, and against one that already holds some of its contacts.
 
-use contact_import::lookup::{EmptyWorkspace, KnownContacts};
-use contact_import::options::{Identifier, ImportOptions, Purpose, Workspace};
+use contact_engine::lookup::{EmptyWorkspace, KnownContacts};
+use contact_engine::options::{Identifier, ImportOptions, Purpose, Workspace};
 use end_to_end::{PreviewRow, preview, sample};
 
 fn in_country(code: &str) -> Workspace {

@@ -17,13 +17,13 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use contact_import::fields::{CustomField, CustomType};
-use contact_import::limits;
-use contact_import::lookup::EmptyWorkspace;
-use contact_import::options::{ImportOptions, Workspace};
-use contact_import::refusal::Refusal;
-use contact_import::service::model::{self, now};
-use contact_import::{ValidateError, validate};
+use contact_engine::fields::{CustomField, CustomType};
+use contact_engine::limits;
+use contact_engine::lookup::EmptyWorkspace;
+use contact_engine::options::{ImportOptions, Workspace};
+use contact_engine::refusal::Refusal;
+use contact_engine::{ValidateError, validate};
+use contact_service::service::model::{self, now};
 use contacts::client::{Answer, ApiClient};
 use end_to_end::{
     PIPELINE_TIMEOUT, Shared, confirmed, ec_phone, eventually, file, id_of, ok, query_value, ready,
@@ -61,9 +61,9 @@ fn logs() -> &'static Captured {
     LOGS.get_or_init(|| {
         let captured = Captured::default();
         assert!(
-            contact_import::logging::init_to(
+            contact_service::logging::init_to(
                 captured.clone(),
-                contact_import::logging::Format::Json
+                contact_service::logging::Format::Json
             ),
             "the capture is the process's only subscriber"
         );
@@ -1419,7 +1419,7 @@ async fn a_file_row_over_a_limit_ends_in_error_through_the_pipeline() {
 async fn a_body_past_the_limit_is_refused_in_the_error_shape() {
     let s = stack();
     let api = s.owner("sec-limits-body");
-    let max = contact_import::service::router::MAX_BODY_BYTES;
+    let max = contact_service::service::router::MAX_BODY_BYTES;
     let huge = json!({"first_name": "A", "last_name": chars('x', max)});
     let answer = ok(api.call("POST", "/v1/contacts", Some(&huge)).await);
     assert_error(&answer, 413, "body_too_large", "a body past the limit");

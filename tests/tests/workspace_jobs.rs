@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::QueueAttributeName;
-use contact_import::service::auth::{Caller, Role};
-use contact_import::service::model::{self, Contact, now};
-use contact_import::service::{Config, Resources, Service};
+use contact_service::service::auth::{Caller, Role};
+use contact_service::service::model::{self, Contact, now};
+use contact_service::service::{Config, Resources, Service};
 use contacts::client::ApiClient;
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::{
@@ -64,7 +64,7 @@ async fn notifications(api: &ApiClient) -> Vec<Value> {
 /// Every contact of a workspace, straight from the table's shards.
 async fn all_contacts(service: &Service, ws: &str) -> Vec<Contact> {
     let mut all = Vec::new();
-    for shard in 0..contact_import::store::keys::CONTACT_SHARDS {
+    for shard in 0..contact_service::store::keys::CONTACT_SHARDS {
         let mut after = None;
         loop {
             let page = service

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use contact_import::service::{Service, router::router};
+use contact_service::service::{Service, router::router};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

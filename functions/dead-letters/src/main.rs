@@ -2,7 +2,7 @@
 //! or job as failed, so nothing stays stuck or locked.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use contact_import::service::Service;
+use contact_service::service::Service;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]

@@ -1,7 +1,7 @@
 //! The `jobs` function: exports and month-end resets, a page per message.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use contact_import::service::Service;
+use contact_service::service::Service;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]

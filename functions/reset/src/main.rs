@@ -1,7 +1,7 @@
 //! The `reset` function: on the month-end schedule, asks every workspace
 //! whose monthly reset is on to reset.
 
-use contact_import::service::Service;
+use contact_service::service::Service;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]

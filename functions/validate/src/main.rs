@@ -1,7 +1,7 @@
 //! The `validate` function: S3 upload events (through SQS) become reviews.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use contact_import::service::Service;
+use contact_service::service::Service;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]

@@ -1,7 +1,7 @@
 //! The `worker` function: chunk messages become contacts and result parts.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use contact_import::service::Service;
+use contact_service::service::Service;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]

@@ -20,12 +20,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use clap::{Parser, Subcommand};
-use contact_import::dialect::{Delimiter, DialectOptions, Enclosure, Encoding};
-use contact_import::lookup::EmptyWorkspace;
-use contact_import::options::{Identifier, ImportOptions, MappingEntry, Purpose, Workspace};
-use contact_import::reader::FileSource;
-use contact_import::service::auth::{Keys, Role};
-use contact_import::{ValidateError, validate};
+use contact_engine::dialect::{Delimiter, DialectOptions, Enclosure, Encoding};
+use contact_engine::lookup::EmptyWorkspace;
+use contact_engine::options::{Identifier, ImportOptions, MappingEntry, Purpose, Workspace};
+use contact_engine::reader::FileSource;
+use contact_engine::{ValidateError, validate};
+use contact_service::service::auth::{Keys, Role};
 
 #[derive(Parser)]
 #[command(name = "contacts", about = "Contact imports, from the command line")]

@@ -4,8 +4,8 @@
 
 #![no_main]
 
-use contact_import::classify::Status;
-use contact_import::lookup::EmptyWorkspace;
+use contact_engine::classify::Status;
+use contact_engine::lookup::EmptyWorkspace;
 use contact_import_fuzz::{Outcome, default_case, run};
 use libfuzzer_sys::fuzz_target;
 

@@ -27,18 +27,18 @@ use std::borrow::Cow;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use contact_import::classify::Status;
-use contact_import::dialect::Dialect;
-use contact_import::fields::{ContactField, CustomField, CustomType, FieldRef};
-use contact_import::files::{ResultWriter, escape_formula};
-use contact_import::limits::{MAX_COLUMNS, MAX_DATA_ROWS};
-use contact_import::lookup::{ContactLookup, LookupError};
-use contact_import::options::{
+use contact_engine::classify::Status;
+use contact_engine::dialect::Dialect;
+use contact_engine::fields::{ContactField, CustomField, CustomType, FieldRef};
+use contact_engine::files::{ResultWriter, escape_formula};
+use contact_engine::limits::{MAX_COLUMNS, MAX_DATA_ROWS};
+use contact_engine::lookup::{ContactLookup, LookupError};
+use contact_engine::options::{
     Identifier, ImportOptions, MappingEntry, OptionsError, Purpose, Workspace,
 };
-use contact_import::reader;
-use contact_import::refusal::Refusal;
-use contact_import::{Review, StagedRow, ValidateError, validate};
+use contact_engine::reader;
+use contact_engine::refusal::Refusal;
+use contact_engine::{Review, StagedRow, ValidateError, validate};
 
 /// Rows per stage chunk: small, so that small inputs span several chunks.
 const STAGE_CHUNK_ROWS: usize = 3;

@@ -18,9 +18,9 @@ use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
     MessageSystemAttributeName, QueueAttributeName,
 };
-use contact_import::aws::Clients;
-use contact_import::service::auth::Role;
-use contact_import::service::{Config, Resources as ServiceResources, Service, router::router};
+use contact_service::aws::Clients;
+use contact_service::service::auth::Role;
+use contact_service::service::{Config, Resources as ServiceResources, Service, router::router};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 

@@ -176,10 +176,10 @@ mod tests {
 
     use serde_json::{Value, json};
 
-    use crate::dialect::{Delimiter, Dialect, Enclosure, Encoding};
-    use crate::fields::{ContactField, CustomField, CustomType, FieldRef};
-    use crate::options::{ImportOptions, MappingEntry};
-    use crate::validation::Review;
+    use contact_engine::dialect::{Delimiter, Dialect, Enclosure, Encoding};
+    use contact_engine::fields::{ContactField, CustomField, CustomType, FieldRef};
+    use contact_engine::options::{ImportOptions, MappingEntry};
+    use contact_engine::validation::Review;
 
     fn schema<T: utoipa::ToSchema>() -> Value {
         serde_json::to_value(T::schema()).unwrap()
@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn shapes_name_what_the_engine_reads_and_writes() {
         let options = ImportOptions {
-            dialect: Some(crate::dialect::DialectOptions::default()),
+            dialect: Some(contact_engine::dialect::DialectOptions::default()),
             mapping: Some(vec![]),
             ..ImportOptions::default()
         };
@@ -274,11 +274,12 @@ mod tests {
             assert!(delimiter.is_ok(), "delimiter {value}");
         }
         for value in values::<super::Purpose>() {
-            let purpose = serde_json::from_value::<crate::options::Purpose>(reads(&value));
+            let purpose = serde_json::from_value::<contact_engine::options::Purpose>(reads(&value));
             assert!(purpose.is_ok(), "purpose {value}");
         }
         for value in values::<super::Identifier>() {
-            let identifier = serde_json::from_value::<crate::options::Identifier>(reads(&value));
+            let identifier =
+                serde_json::from_value::<contact_engine::options::Identifier>(reads(&value));
             assert!(identifier.is_ok(), "identifier {value}");
         }
         for value in values::<super::CustomType>() {

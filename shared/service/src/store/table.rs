@@ -17,8 +17,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::keys;
-use crate::options::Identifier;
 use crate::service::model::{Contact, ImportRecord, ImportStatus, Outcomes, ResetMode, Settings};
+use contact_engine::options::Identifier;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -68,7 +68,9 @@ impl StoreError {
     /// words are masked: an SDK error may quote a key or an item holding a
     /// phone or email, and these words end in logs.
     pub fn unavailable(e: impl std::error::Error) -> Self {
-        Self::Unavailable(crate::mask::scrub(&DisplayErrorContext(e).to_string()))
+        Self::Unavailable(contact_engine::mask::scrub(
+            &DisplayErrorContext(e).to_string(),
+        ))
     }
 }
 
@@ -421,7 +423,7 @@ impl Table {
     pub async fn revalidate(
         &self,
         record: &ImportRecord,
-        options: &crate::options::ImportOptions,
+        options: &contact_engine::options::ImportOptions,
     ) -> Result<u32, StoreError> {
         let ws = &record.workspace;
         let next = record.generation + 1;

@@ -7,10 +7,10 @@ use super::Service;
 use super::auth::Caller;
 use super::error::ServiceError;
 use super::model::Settings;
-use crate::fields::{ContactField, CustomType};
-use crate::normalize;
+use contact_engine::fields::{ContactField, CustomType};
+use contact_engine::normalize;
 
-pub use crate::limits::{
+pub use contact_engine::limits::{
     MAX_CUSTOM_FIELD_KEY_CHARS as MAX_KEY_CHARS, MAX_CUSTOM_FIELD_LABEL_CHARS as MAX_LABEL_CHARS,
     MAX_CUSTOM_FIELDS, MAX_LIST_OPTIONS,
 };
@@ -110,11 +110,11 @@ pub fn checked(mut settings: Settings) -> Result<Settings, ServiceError> {
     // Each value within its limit can still add up past what one stored
     // item holds.
     let stored = serde_json::to_vec(&settings).map_or(usize::MAX, |json| json.len());
-    if stored > crate::limits::MAX_SETTINGS_BYTES {
+    if stored > contact_engine::limits::MAX_SETTINGS_BYTES {
         return Err(invalid(format!(
             "the settings take {} KiB; at most {} KiB: define fewer or shorter custom fields, list options or users",
             stored.div_ceil(1024),
-            crate::limits::MAX_SETTINGS_BYTES / 1024
+            contact_engine::limits::MAX_SETTINGS_BYTES / 1024
         )));
     }
     Ok(settings)

@@ -9,14 +9,14 @@ use super::error::ServiceError;
 use super::model::{self, ChunkJob, ImportRecord, ImportStatus, Revalidate, StagePlan, now};
 use super::router::schemas;
 use super::{RESULT_DAYS, Service};
-use crate::dialect::Dialect;
-use crate::limits::{self, MAX_FILE_BYTES};
-use crate::mapping;
-use crate::options::{ImportOptions, MappingEntry, Workspace};
 use crate::store::bucket::Presigned;
 use crate::store::keys;
 use crate::store::table::ConfirmError;
-use crate::validation::{ChunkSpan, Review};
+use contact_engine::dialect::Dialect;
+use contact_engine::limits::{self, MAX_FILE_BYTES};
+use contact_engine::mapping;
+use contact_engine::options::{ImportOptions, MappingEntry, Workspace};
+use contact_engine::validation::{ChunkSpan, Review};
 
 /// `POST /v1/imports`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

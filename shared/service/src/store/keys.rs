@@ -1,7 +1,7 @@
 //! Every key and object path the service writes, in one place. Each begins
 //! with the workspace, which comes from the verified token only.
 
-use crate::options::Identifier;
+use contact_engine::options::Identifier;
 
 pub const SK_IMPORT: &str = "IMPORT";
 pub const SK_REVIEW: &str = "REVIEW";

@@ -25,11 +25,11 @@ use super::model::{
     self, Contact, JobKind, JobMessage, JobRecord, JobStatus, Phase, ResetMode, Settings,
     ShardProgress, now,
 };
-use crate::dialect::Delimiter;
-use crate::files::{self, FileKind};
-use crate::normalize;
 use crate::store::job_store::{StartResetError, StepCounts};
 use crate::store::{StoreError, keys};
+use contact_engine::dialect::Delimiter;
+use contact_engine::files::{self, FileKind};
+use contact_engine::normalize;
 
 /// Contacts one step reads: a page a function finishes in seconds.
 pub const STEP_CONTACTS: i32 = 500;

@@ -2,9 +2,9 @@
 //! options (`overwrite` per field, `overwrite_tags`, `tags`, the import tag,
 //! `group`). Pure, so a worker that runs a row twice gets the same contact.
 
-use crate::fields::{ContactField, FieldRef};
-use crate::options::{ImportOptions, MappingEntry};
-use crate::row::ContactDraft;
+use contact_engine::fields::{ContactField, FieldRef};
+use contact_engine::options::{ImportOptions, MappingEntry};
+use contact_engine::row::ContactDraft;
 
 use super::model::Contact;
 
@@ -109,7 +109,7 @@ pub fn apply(contact: &mut Contact, draft: &ContactDraft, rules: &ApplyRules<'_>
 /// `base` then each of `more` not already there, compared case-insensitively.
 fn union<'t>(mut base: Vec<String>, more: impl Iterator<Item = &'t String>) -> Vec<String> {
     for tag in more {
-        if !crate::normalize::has_tag(&base, tag) {
+        if !contact_engine::normalize::has_tag(&base, tag) {
             base.push(tag.clone());
         }
     }

@@ -3,7 +3,7 @@
 //!
 //! Events carry ids, counts and codes as fields; a contact's phone or email
 //! never appears in one, and free text that might hold one (an error's
-//! words) is passed through [`crate::mask::scrub`] where it is logged. The
+//! words) is passed through [`contact_engine::mask::scrub`] where it is logged. The
 //! level never goes below INFO: the Lambda runtime logs whole event
 //! payloads (API request bodies with their contacts) at TRACE.
 

@@ -1,6 +1,6 @@
 //! Differential test of the phone normaliser against an independent oracle.
 //!
-//! `contact_import::normalize::phone::normalize` is built on `rlibphonenumber`.
+//! `contact_engine::normalize::phone::normalize` is built on `rlibphonenumber`.
 //! The oracle below applies the same acceptance rule with the `phonenumber`
 //! crate (another port of Google's libphonenumber, with its own parser and its
 //! own copy of the metadata), and the test compares the E.164 answers of both
@@ -16,7 +16,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use contact_import::normalize::phone::normalize;
+use contact_engine::normalize::phone::normalize;
 use phonenumber::country;
 use phonenumber::metadata::DATABASE;
 use phonenumber::{Metadata, Mode};
@@ -230,7 +230,7 @@ fn samples_dir() -> PathBuf {
     match std::env::var_os("CONTACT_IMPORT_SAMPLES") {
         Some(dir) => PathBuf::from(dir),
         // shared/ → the workspace → its parent, where `shared/samples` lives.
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/samples"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples"),
     }
 }
 

@@ -7,12 +7,12 @@ use serde::Deserialize;
 use super::error::ServiceError;
 use super::model::{ImportRecord, ImportStatus, Revalidate, StagePlan, now};
 use super::{CHUNK_ROWS, Service};
-use crate::limits::MAX_FILE_BYTES;
-use crate::lookup::{ContactLookup, LookupError};
-use crate::options::Identifier;
-use crate::reader::FileSource;
 use crate::store::{StoreError, Table, keys};
-use crate::{ValidateError, validate};
+use contact_engine::limits::MAX_FILE_BYTES;
+use contact_engine::lookup::{ContactLookup, LookupError};
+use contact_engine::options::Identifier;
+use contact_engine::reader::FileSource;
+use contact_engine::{ValidateError, validate};
 
 /// Tries at taking an import that a concurrent `PATCH` is about to store.
 const RACE_TRIES: usize = 25;
@@ -99,7 +99,7 @@ impl Service {
                 Request::Upload { key } => {
                     let Some((ws, import)) = keys::parse_upload_object(&key) else {
                         tracing::warn!(
-                            key = %crate::mask::scrub(&key),
+                            key = %contact_engine::mask::scrub(&key),
                             "validate: not an upload's object; ignored"
                         );
                         continue;
@@ -138,7 +138,7 @@ impl Service {
                 tracing::info!(
                     workspace = %ws,
                     import = %import,
-                    reason = %crate::mask::scrub(&reason),
+                    reason = %contact_engine::mask::scrub(&reason),
                     "upload refused"
                 );
                 match self
@@ -205,7 +205,7 @@ impl Service {
             None => return Err(Failure::Refused("the upload is missing".into())),
             Some(size) if size > MAX_FILE_BYTES => {
                 return Err(Failure::Refused(
-                    crate::refusal::Refusal::TooLarge { size }.to_string(),
+                    contact_engine::refusal::Refusal::TooLarge { size }.to_string(),
                 ));
             }
             Some(_) => {}

@@ -9,8 +9,8 @@ use super::keys;
 use super::table::{
     Item, StoreError, Table, from_item, is_condition_failure, key, n, notification, s, to_item,
 };
-use crate::options::Identifier;
 use crate::service::model::{Contact, JobKind, JobRecord, Phase, ShardProgress};
+use contact_engine::options::Identifier;
 
 /// What one step adds to its job's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

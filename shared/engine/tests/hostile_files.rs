@@ -10,16 +10,16 @@
 //! minimized findings in `tests/fuzz/regressions/` are replayed the same way.
 
 #[allow(dead_code)]
-#[path = "../../tests/fuzz/src/lib.rs"]
+#[path = "../../../tests/fuzz/src/lib.rs"]
 mod checks;
 #[path = "hostile/files.rs"]
 mod files;
 
 use checks::{HashedHolders, Outcome, Reviewed, case_from, default_case, run};
-use contact_import::dialect::{DialectOptions, Encoding};
-use contact_import::lookup::EmptyWorkspace;
-use contact_import::options::ImportOptions;
-use contact_import::refusal::Refusal;
+use contact_engine::dialect::{DialectOptions, Encoding};
+use contact_engine::lookup::EmptyWorkspace;
+use contact_engine::options::ImportOptions;
+use contact_engine::refusal::Refusal;
 use files::*;
 
 /// Runs a file with the default options in an Ecuadorian workspace.
@@ -412,7 +412,7 @@ fn every_hostile_file_keeps_the_fuzz_properties_under_other_options() {
 /// `engine` target's case, `options-*` through the `options` target's.
 #[test]
 fn fuzz_regressions_replay_clean() {
-    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fuzz/regressions");
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fuzz/regressions");
     for entry in std::fs::read_dir(folder).expect("the regressions folder") {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();

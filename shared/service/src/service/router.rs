@@ -149,7 +149,7 @@ impl IntoResponse for ServiceError {
             tracing::error!(
                 status = status.as_u16(),
                 code = self.code(),
-                error = %crate::mask::scrub(&self.to_string()),
+                error = %contact_engine::mask::scrub(&self.to_string()),
                 "api: request failed"
             );
         } else {
@@ -157,7 +157,7 @@ impl IntoResponse for ServiceError {
             tracing::info!(
                 status = status.as_u16(),
                 code = self.code(),
-                reason = %crate::mask::scrub(&self.to_string()),
+                reason = %contact_engine::mask::scrub(&self.to_string()),
                 "api: request refused"
             );
         }

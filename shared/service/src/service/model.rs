@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::dialect::Dialect;
-use crate::options::{ImportOptions, MappingEntry};
-use crate::validation::{ChunkSpan, Review};
+use contact_engine::dialect::Dialect;
+use contact_engine::options::{ImportOptions, MappingEntry};
+use contact_engine::validation::{ChunkSpan, Review};
 
 /// Where an import stands. The API shows these words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -182,7 +182,7 @@ pub struct Settings {
     pub contact_limit: Option<u64>,
     pub monthly_reset: MonthlyReset,
     #[schema(value_type = Vec<super::router::schemas::CustomField>)]
-    pub custom_fields: Vec<crate::fields::CustomField>,
+    pub custom_fields: Vec<contact_engine::fields::CustomField>,
     /// The emails and ids an assignee may name; `null` accepts any.
     pub users: Option<Vec<String>>,
 }

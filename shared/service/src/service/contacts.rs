@@ -14,15 +14,15 @@ use super::Service;
 use super::auth::Caller;
 use super::error::ServiceError;
 use super::model::{self, Contact, Settings, now};
-use crate::fields::ContactField;
-use crate::mapping::{Plan, Target};
-use crate::normalize::{self, phone};
-use crate::options::{Identifier, Workspace};
-use crate::row::{RowRules, Stored};
 use crate::store::table::is_condition_failure;
 use crate::store::{StoreError, keys};
+use contact_engine::fields::ContactField;
+use contact_engine::mapping::{Plan, Target};
+use contact_engine::normalize::{self, phone};
+use contact_engine::options::{Identifier, Workspace};
+use contact_engine::row::{RowRules, Stored};
 
-pub use crate::limits::{DEFAULT_PAGE, MAX_PAGE};
+pub use contact_engine::limits::{DEFAULT_PAGE, MAX_PAGE};
 /// Most shard queries one listing request makes: enough to cross every
 /// shard once with room for reads cut short by size, and a bound on the
 /// work of a tag that few contacts carry (the page then ends early, with a
@@ -189,18 +189,18 @@ impl ContactQuery {
                 .as_ref()
                 .is_some_and(|v| v.trim().chars().count() > max)
         };
-        if too_long(&query.phone, crate::limits::MAX_TEXT_CHARS)
-            || too_long(&query.email, crate::limits::MAX_TEXT_CHARS)
+        if too_long(&query.phone, contact_engine::limits::MAX_TEXT_CHARS)
+            || too_long(&query.email, contact_engine::limits::MAX_TEXT_CHARS)
         {
             return Err(bad(format!(
                 "phone= and email= hold at most {} characters",
-                crate::limits::MAX_TEXT_CHARS
+                contact_engine::limits::MAX_TEXT_CHARS
             )));
         }
-        if too_long(&query.tag, crate::limits::MAX_TAG_CHARS) {
+        if too_long(&query.tag, contact_engine::limits::MAX_TAG_CHARS) {
             return Err(bad(format!(
                 "tag= holds at most {} characters",
-                crate::limits::MAX_TAG_CHARS
+                contact_engine::limits::MAX_TAG_CHARS
             )));
         }
         match (&query.phone, &query.email) {
@@ -248,7 +248,7 @@ impl Cursor {
             )
         };
         if text.is_empty()
-            || text.len() > crate::limits::MAX_CURSOR_CHARS
+            || text.len() > contact_engine::limits::MAX_CURSOR_CHARS
             || !text
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -909,7 +909,7 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::{CustomField, CustomType};
+    use contact_engine::fields::{CustomField, CustomType};
 
     fn settings() -> Settings {
         Settings {

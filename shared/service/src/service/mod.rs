@@ -186,7 +186,7 @@ where
                 tracing::info!(
                     tries,
                     code = e.code(),
-                    error = %crate::mask::scrub(&e.to_string()),
+                    error = %contact_engine::mask::scrub(&e.to_string()),
                     "step failed; trying again"
                 );
                 tokio::time::sleep(Duration::from_millis(200 << tries)).await;
@@ -219,7 +219,7 @@ where
                 message_id = message.message_id.as_deref().unwrap_or(""),
                 retry = e.is_retryable(),
                 code = e.code(),
-                error = %crate::mask::scrub(&e.to_string()),
+                error = %contact_engine::mask::scrub(&e.to_string()),
                 "message not handled"
             );
             if e.is_retryable() {

@@ -16,12 +16,12 @@ use super::apply::{ApplyRules, apply};
 use super::error::ServiceError;
 use super::model::{self, ChunkJob, Contact, ImportRecord, ImportStatus, Outcomes, now};
 use super::{RESULT_DAYS, Service};
-use crate::classify::{IdentifierFacts, Quota, RowFacts, Status, classify};
-use crate::files::{self, FileKind};
-use crate::options::Identifier;
 use crate::store::table::{TRANSACTION_ITEMS, is_condition_failure};
 use crate::store::{StoreError, keys};
-use crate::validation::{StagedRow, Wording};
+use contact_engine::classify::{IdentifierFacts, Quota, RowFacts, Status, classify};
+use contact_engine::files::{self, FileKind};
+use contact_engine::options::Identifier;
+use contact_engine::validation::{StagedRow, Wording};
 
 /// How a row ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +185,7 @@ impl Service {
                         .map(|i| rows[*i].key.as_deref().unwrap_or(""))
                         .collect();
                     let mut found = Vec::with_capacity(values.len());
-                    for batch in values.chunks(crate::lookup::LOOKUP_BATCH) {
+                    for batch in values.chunks(contact_engine::lookup::LOOKUP_BATCH) {
                         found.extend(self.table.holders(ws, identifier, batch).await?);
                     }
                     pending.iter().copied().zip(found).collect()
@@ -437,7 +437,7 @@ impl Service {
         let headers = record.headers.clone().unwrap_or_default();
         let delimiter = record
             .dialect
-            .map_or(crate::dialect::Delimiter::Comma, |d| d.delimiter);
+            .map_or(contact_engine::dialect::Delimiter::Comma, |d| d.delimiter);
         let mut head = Vec::new();
         files::writer(&mut head, delimiter, &headers, FileKind::Result)
             .and_then(|mut w| w.flush())
@@ -504,7 +504,7 @@ fn result_part(
     let columns = record.headers.as_ref().map_or(0, Vec::len);
     let delimiter = record
         .dialect
-        .map_or(crate::dialect::Delimiter::Comma, |d| d.delimiter);
+        .map_or(contact_engine::dialect::Delimiter::Comma, |d| d.delimiter);
     let mut w = csv::WriterBuilder::new()
         .delimiter(delimiter.byte())
         .from_writer(Vec::new());
