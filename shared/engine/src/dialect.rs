@@ -118,6 +118,7 @@ impl Enclosure {
 
 /// The dialect a file is read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dialect {
     pub delimiter: Delimiter,
     pub enclosure: Enclosure,
@@ -126,6 +127,7 @@ pub struct Dialect {
 
 /// What the user fixed of the dialect; the rest is detected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DialectOptions {
     #[serde(default)]

@@ -13,6 +13,8 @@ pub mod lookup;
 pub mod mapping;
 pub mod mask;
 pub mod normalize;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod options;
 pub mod reader;
 pub mod refusal;

@@ -9,6 +9,7 @@ use crate::{limits, normalize};
 
 /// What an import does with each row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     AddNew,
@@ -20,6 +21,7 @@ pub enum Purpose {
 
 /// The field that says which contact a row is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Identifier {
     #[default]
@@ -40,13 +42,17 @@ impl Identifier {
 
 /// One column's mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MappingEntry {
     pub column: String,
-    /// `None` skips the column.
+    /// A contact field key (`first_name`, `last_name`, `phone`, `email`,
+    /// `country`, `language`, `assignee`, `tags`, `contact_id`),
+    /// `custom:<key>` for a custom field, or `null` to skip the column.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub field: Option<FieldRef>,
-    /// `true` replaces the contact's value (an empty cell clears it); `false`
-    /// only fills what is empty.
+    /// `true` (the default) replaces the contact's value; `false` only
+    /// fills what is empty.
     #[serde(default = "yes")]
     pub overwrite: bool,
 }
@@ -55,21 +61,37 @@ fn yes() -> bool {
     true
 }
 
-/// An import's options; every one has a default.
+/// An import's options; every one may be left out.
+// Each field names its own default (rather than the struct as a whole) so
+// that the OpenAPI schema derived from it states no default values: the
+// words of each field say them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ImportOptions {
+    /// `add_and_update` by default.
+    #[serde(default)]
     pub purpose: Purpose,
+    /// `phone` by default.
+    #[serde(default)]
     pub identifier: Identifier,
+    #[serde(default)]
     pub tags: Vec<String>,
+    /// Tag every contact with `import-yyyy-mm-dd-hhmm` (on by default).
+    #[serde(default = "yes")]
     pub import_tag: bool,
+    #[serde(default = "yes")]
     pub overwrite_tags: bool,
+    #[serde(default)]
     pub group: Option<String>,
-    /// ISO 3166-1 alpha-2; `None` takes the workspace's.
+    /// ISO 3166-1 alpha-2; the workspace's when `null`.
+    #[serde(default)]
     pub default_country: Option<String>,
-    /// `None` detects the whole dialect.
+    /// `null` detects the whole dialect.
+    #[serde(default)]
     pub dialect: Option<DialectOptions>,
-    /// `None` maps columns automatically.
+    /// `null` maps the columns automatically.
+    #[serde(default)]
     pub mapping: Option<Vec<MappingEntry>>,
 }
 

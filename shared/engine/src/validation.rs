@@ -27,6 +27,7 @@ use crate::row::{ContactDraft, RowRules};
 
 /// Counts of the rows' predicted outcomes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Review {
     pub rows: u64,
     pub to_add: u64,

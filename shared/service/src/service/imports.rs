@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::error::ServiceError;
 use super::model::{self, ChunkJob, ImportRecord, ImportStatus, Revalidate, StagePlan, now};
-use super::router::schemas;
 use super::{RESULT_DAYS, Service};
 use crate::store::bucket::Presigned;
 use crate::store::keys;
@@ -33,7 +32,6 @@ pub struct CreateImport {
     #[schema(minimum = 1, maximum = 20_971_520)]
     pub size_bytes: u64,
     #[serde(default)]
-    #[schema(value_type = Option<schemas::ImportOptions>)]
     pub options: Option<ImportOptions>,
 }
 
@@ -41,7 +39,6 @@ pub struct CreateImport {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchImport {
-    #[schema(value_type = schemas::ImportOptions)]
     pub options: ImportOptions,
 }
 
@@ -51,14 +48,10 @@ pub struct ImportView {
     pub id: String,
     pub status: ImportStatus,
     pub file: FileView,
-    #[schema(value_type = schemas::ImportOptions)]
     pub options: ImportOptions,
-    #[schema(value_type = Option<schemas::Dialect>)]
     pub dialect: Option<Dialect>,
     pub headers: Option<Vec<String>>,
-    #[schema(value_type = Option<Vec<schemas::MappingEntry>>)]
     pub mapping: Option<Vec<MappingEntry>>,
-    #[schema(value_type = Option<schemas::Review>)]
     pub review: Option<Review>,
     pub progress: Progress,
     pub result: ResultView,

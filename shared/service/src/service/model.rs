@@ -181,7 +181,6 @@ pub struct Settings {
     /// New contacts a month; `null` is unlimited.
     pub contact_limit: Option<u64>,
     pub monthly_reset: MonthlyReset,
-    #[schema(value_type = Vec<super::router::schemas::CustomField>)]
     pub custom_fields: Vec<contact_engine::fields::CustomField>,
     /// The emails and ids an assignee may name; `null` accepts any.
     pub users: Option<Vec<String>>,

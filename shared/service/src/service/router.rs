@@ -24,8 +24,6 @@ use super::error::{ErrorBody, ErrorDetail, ServiceError};
 use super::imports::{CreateImport, ImportPage, ImportView, PatchImport};
 use super::{contact_routes, workspace_routes};
 
-pub mod schemas;
-
 pub(super) type Shared = Arc<Service>;
 
 /// The service's routes.
@@ -504,7 +502,8 @@ async fn result_file(
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Contact import API", version = "1"),
+    info(title = "Contact import API", version = "1",
+        description = "The contact-import domain (file reading, mapping, normalisation, classification, files) and the service around it: DynamoDB, S3 and SQS adapters, the HTTP router and the Lambda handlers."),
     paths(health, openapi, create_import, list_imports, get_import, patch_import, cancel_import,
         confirm_import, errors_file, result_file),
     components(schemas(ImportView, CreateImport, PatchImport, ImportPage, FileLink, Health,
