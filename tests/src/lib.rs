@@ -5,11 +5,8 @@
 //! result and error files and the contacts.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use contact_engine::lookup::ContactLookup;
@@ -72,7 +69,7 @@ pub fn preview_of(
     workspace: &Workspace,
     lookup: &impl ContactLookup,
 ) -> (ValidationSummary, Vec<PreviewRow>) {
-    let validation = ready(validate(source, options, workspace, lookup)).expect("validates");
+    let validation = validate(source, options, workspace, lookup).expect("validates");
     let mut out = Vec::new();
     validation
         .write_files(source, None, Some(&mut out))
@@ -101,15 +98,6 @@ pub fn preview_of(
         })
         .collect();
     (validation.summary(), rows)
-}
-
-/// Polls a future that needs no runtime (in-memory lookups answer at once).
-pub fn ready<F: Future>(future: F) -> F::Output {
-    let mut context = Context::from_waker(Waker::noop());
-    match pin!(future).poll(&mut context) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("in-memory lookups answer at once"),
-    }
 }
 
 // ---- The local stack: moto's server, the API and the pollers ------------

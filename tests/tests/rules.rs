@@ -6,7 +6,7 @@ use contact_engine::lookup::EmptyWorkspace;
 use contact_engine::options::{ImportOptions, OptionsError, Purpose, Workspace};
 use contact_engine::refusal::Refusal;
 use contact_engine::{ValidateError, Validation, validate};
-use end_to_end::{ready, row_outcomes};
+use end_to_end::row_outcomes;
 use proptest::prelude::*;
 
 fn run(
@@ -14,7 +14,7 @@ fn run(
     options: &ImportOptions,
     workspace: &Workspace,
 ) -> Result<Validation, ValidateError> {
-    ready(validate(file, options, workspace, &EmptyWorkspace))
+    validate(file, options, workspace, &EmptyWorkspace)
 }
 
 fn ec() -> Workspace {

@@ -26,7 +26,7 @@ use contact_engine::{ValidateError, validate};
 use contact_service::service::model::{self, now};
 use contacts::client::{Answer, ApiClient};
 use end_to_end::{
-    PIPELINE_TIMEOUT, Shared, confirmed, ec_phone, eventually, file, id_of, ok, query_value, ready,
+    PIPELINE_TIMEOUT, Shared, confirmed, ec_phone, eventually, file, id_of, ok, query_value,
     result_file, reviewed, shared,
 };
 use serde_json::{Value, json};
@@ -1361,20 +1361,20 @@ fn file_values_at_their_limit_are_taken_and_one_over_ends_the_row_in_error() {
         file(&[h, body(n)])
     };
     assert!(
-        ready(validate(
+        validate(
             &wide(columns)[..],
             &ImportOptions::default(),
             &Workspace::default(),
             &EmptyWorkspace
-        ))
+        )
         .is_ok()
     );
-    match ready(validate(
+    match validate(
         &wide(columns + 1)[..],
         &ImportOptions::default(),
         &Workspace::default(),
         &EmptyWorkspace,
-    )) {
+    ) {
         Err(ValidateError::Refused(Refusal::TooManyColumns { count })) => {
             assert_eq!(count, columns + 1)
         }

@@ -11,13 +11,9 @@ pub mod stack;
 
 use std::ffi::OsString;
 use std::fs::{self, File};
-use std::future::Future;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::pin::pin;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use clap::{Parser, Subcommand};
 use contact_engine::dialect::{Delimiter, DialectOptions, Enclosure, Encoding};
@@ -316,7 +312,7 @@ fn run_validate(args: ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> 
     let source = FileSource(args.file.clone());
     // Opened here so a missing file is told as such, not as a read failure.
     File::open(&args.file).map_err(|e| failure(format!("{}: {e}", args.file.display())))?;
-    let validation = block_on(validate(&source, &options, &workspace, &EmptyWorkspace))?;
+    let validation = validate(&source, &options, &workspace, &EmptyWorkspace)?;
     if args.errors.is_some() || args.preview.is_some() {
         let mut errors = args.errors.as_deref().map(Staged::create).transpose()?;
         let mut preview = args.preview.as_deref().map(Staged::create).transpose()?;
@@ -379,26 +375,6 @@ impl Drop for Staged {
         // Not committed: leave nothing half-written behind.
         if self.writer.is_some() {
             let _ = fs::remove_file(&self.temporary);
-        }
-    }
-}
-
-/// Runs a future to completion on this thread: the dry run's lookups answer
-/// at once, so no runtime is needed.
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut context = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        match future.as_mut().poll(&mut context) {
-            Poll::Ready(output) => return output,
-            Poll::Pending => std::thread::park(),
         }
     }
 }

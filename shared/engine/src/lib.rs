@@ -22,5 +22,6 @@ pub mod row;
 pub mod validation;
 
 pub use validation::{
-    ChunkSpan, Review, StagedRow, ValidateError, Validation, ValidationSummary, Wording, validate,
+    ChunkSpan, Questions, Review, Scan, StagedRow, ValidateError, Validation, ValidationSummary,
+    Wording, scan, validate,
 };

@@ -1,7 +1,10 @@
-//! The port validation asks which workspace contacts hold an identifier.
+//! Which workspace contacts hold an identifier, for validation against
+//! contacts known in memory (the command line's empty workspace, tests).
+//! The service, whose contacts are behind the network, asks its table
+//! itself between [`crate::validation::scan`] and
+//! [`crate::validation::Scan::classify`].
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use crate::options::Identifier;
 
@@ -21,7 +24,7 @@ pub trait ContactLookup {
         &self,
         identifier: Identifier,
         keys: &[&str],
-    ) -> impl Future<Output = Result<Vec<Vec<String>>, LookupError>> + Send;
+    ) -> Result<Vec<Vec<String>>, LookupError>;
 }
 
 /// A workspace with no contacts, as the offline dry run sees it.
@@ -29,7 +32,7 @@ pub trait ContactLookup {
 pub struct EmptyWorkspace;
 
 impl ContactLookup for EmptyWorkspace {
-    async fn holders(&self, _: Identifier, keys: &[&str]) -> Result<Vec<Vec<String>>, LookupError> {
+    fn holders(&self, _: Identifier, keys: &[&str]) -> Result<Vec<Vec<String>>, LookupError> {
         Ok(vec![Vec::new(); keys.len()])
     }
 }
@@ -52,7 +55,7 @@ impl KnownContacts {
 }
 
 impl ContactLookup for KnownContacts {
-    async fn holders(
+    fn holders(
         &self,
         identifier: Identifier,
         keys: &[&str],

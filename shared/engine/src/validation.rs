@@ -1,5 +1,7 @@
-//! Validation: read the file once to normalise and classify every row, then
-//! (when files are wanted) once more to write them, in the file's row order.
+//! Validation: read the file once to normalise and check every row, ask
+//! the workspace about the file's identifiers, classify every row; then
+//! (when files are wanted) read the file once more to write them, in the
+//! file's row order.
 //!
 //! Memory holds a few bytes per row and one entry per distinct identifier;
 //! the rows' text is never kept.
@@ -20,7 +22,7 @@ use crate::files::{self, FileKind};
 use crate::lookup::{ContactLookup, LOOKUP_BATCH, LookupError};
 use crate::mapping::{self, Plan};
 use crate::normalize::ValueError;
-use crate::options::{Identifier, ImportOptions, MappingEntry, OptionsError, Workspace};
+use crate::options::{Identifier, ImportOptions, MappingEntry, OptionsError, Purpose, Workspace};
 use crate::reader::{ReadError, Records, RowPlace, Source, with_records};
 use crate::refusal::Refusal;
 use crate::row::{ContactDraft, RowRules};
@@ -118,16 +120,44 @@ pub struct ValidationSummary {
     pub review: Review,
 }
 
-/// Validates `source` against a workspace: reads and classifies every row.
-pub async fn validate(
+/// A file read once and every row checked, before the workspace is asked
+/// about the file's identifiers: the first of validation's three steps.
+/// The second is the caller's (see [`Scan::questions`]): an engine with no
+/// I/O of its own leaves the asking to whoever holds the workspace, be it a
+/// table behind the network or a map in memory. The third,
+/// [`Scan::classify`], ends each row as the table of IMPORT.md says.
+#[derive(Debug)]
+pub struct Scan {
+    dialect: Dialect,
+    headers: Vec<String>,
+    plan: Plan,
+    purpose: Purpose,
+    identifier: Option<Identifier>,
+    remaining_quota: Option<u64>,
+    rows: Vec<ScannedRow>,
+    identifiers: Identifiers,
+}
+
+/// What the workspace must be asked: which of its contacts hold each value
+/// of the identifier in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Questions<'s> {
+    pub identifier: Identifier,
+    /// Normalised values (E.164 phones, lower-case emails, contact ids),
+    /// each once, in the order of their first row.
+    pub values: Vec<&'s str>,
+}
+
+/// Reads `source` and checks every row against `options` and the
+/// workspace's settings; CPU work on as many threads as there are cores.
+pub fn scan(
     source: &(impl Source + ?Sized),
     options: &ImportOptions,
     workspace: &Workspace,
-    lookup: &impl ContactLookup,
-) -> Result<Validation, ValidateError> {
+) -> Result<Scan, ValidateError> {
     let default_country = options.check(workspace)?;
     let overrides = options.dialect.unwrap_or_default();
-    let scanned = with_records(source, overrides, |records| {
+    with_records(source, overrides, |records| {
         let plan = match mapping::plan(&records.headers, options, workspace) {
             Ok(plan) => plan,
             Err(e) => return Ok(Err(e)),
@@ -137,92 +167,124 @@ pub async fn validate(
             workspace,
             default_country,
         };
-        let scanner = Scanner { rules };
-        let (rows, identifiers) = scanner.scan(records)?;
-        Ok(Ok((
-            records.dialect,
-            records.headers.clone(),
+        let (rows, identifiers) = Scanner { rules }.scan(records)?;
+        Ok(Ok(Scan {
+            dialect: records.dialect,
+            headers: records.headers.clone(),
             plan,
+            purpose: options.purpose,
+            identifier: options.identifier_in_force(),
+            remaining_quota: workspace.remaining_quota,
             rows,
             identifiers,
-        )))
-    })??;
-    let (dialect, headers, plan, rows, mut identifiers) = scanned;
-    let identifier = options.identifier_in_force();
-    if let Some(identifier) = identifier {
-        resolve_holders(identifier, &mut identifiers, lookup).await?;
-    }
-    let mut quota = Quota(workspace.remaining_quota);
-    let mut review = Review::default();
-    let verdicts = rows
-        .iter()
-        .map(|row| {
-            let facts = RowFacts {
-                invalid_values: row.problems.is_some(),
-                identifier: match (identifier, row.identifier) {
-                    (None, _) => IdentifierFacts::NotUsed,
-                    (Some(_), None) => IdentifierFacts::Empty,
-                    (Some(_), Some(i)) => {
-                        let used = identifiers[i as usize];
-                        IdentifierFacts::Present {
-                            rows_in_file: used.rows,
-                            holders: used.holders,
-                        }
-                    }
-                },
-                has_first_name: row.has_first_name,
-            };
-            let verdict = classify(options.purpose, facts, &mut quota);
-            review.count(verdict.status);
-            verdict
-        })
-        .collect();
-    Ok(Validation {
-        dialect,
-        headers,
-        review,
-        plan,
-        identifier,
-        rows,
-        verdicts,
-        identifiers,
-    })
+        }))
+    })?
+    .map_err(ValidateError::from)
 }
 
-/// Asks the workspace about each identifier that stands on one row only: a
-/// repeated one is an error whatever the workspace holds.
-async fn resolve_holders(
-    identifier: Identifier,
-    identifiers: &mut Identifiers,
-    lookup: &impl ContactLookup,
-) -> Result<(), LookupError> {
-    let single: Vec<usize> = (0..identifiers.len())
-        .filter(|i| identifiers[*i].rows == 1)
-        .collect();
-    for batch in single.chunks(LOOKUP_BATCH) {
-        let keys: Vec<&str> = batch
+impl Scan {
+    /// What the workspace must be asked, `None` when nothing (`add_all`
+    /// identifies no one). Only values that stand on one row are asked
+    /// about: a value repeated in the file is an error whatever the
+    /// workspace holds.
+    pub fn questions(&self) -> Option<Questions<'_>> {
+        let identifier = self.identifier?;
+        let values = self
+            .identifiers
             .iter()
-            .map(|i| {
-                identifiers
-                    .get_index(*i)
-                    .expect("index in range")
-                    .0
-                    .as_ref()
-            })
+            .filter(|(_, used)| used.rows == 1)
+            .map(|(value, _)| &**value)
             .collect();
-        let answers = lookup.holders(identifier, &keys).await?;
-        if answers.len() != keys.len() {
+        Some(Questions { identifier, values })
+    }
+
+    /// Ends every row, in file order (the quota goes to the first rows that
+    /// create a contact), given how many workspace contacts hold each value
+    /// asked about, in the order [`Scan::questions`] gave them.
+    pub fn classify(mut self, holders: &[u32]) -> Result<Validation, ValidateError> {
+        let asked: Vec<usize> = (0..self.identifiers.len())
+            .filter(|i| self.identifiers[*i].rows == 1)
+            .collect();
+        if self.identifier.is_some() && asked.len() != holders.len() {
             return Err(LookupError(format!(
                 "asked about {} identifiers, told about {}",
-                keys.len(),
-                answers.len()
-            )));
+                asked.len(),
+                holders.len()
+            ))
+            .into());
         }
-        for (i, holders) in batch.iter().zip(answers) {
-            identifiers[*i].holders = u32::try_from(holders.len()).unwrap_or(u32::MAX);
+        for (i, count) in asked.into_iter().zip(holders) {
+            self.identifiers[i].holders = *count;
+        }
+        let identifier = self.identifier;
+        let mut quota = Quota(self.remaining_quota);
+        let mut review = Review::default();
+        let verdicts = self
+            .rows
+            .iter()
+            .map(|row| {
+                let facts = RowFacts {
+                    invalid_values: row.problems.is_some(),
+                    identifier: match (identifier, row.identifier) {
+                        (None, _) => IdentifierFacts::NotUsed,
+                        (Some(_), None) => IdentifierFacts::Empty,
+                        (Some(_), Some(i)) => {
+                            let used = self.identifiers[i as usize];
+                            IdentifierFacts::Present {
+                                rows_in_file: used.rows,
+                                holders: used.holders,
+                            }
+                        }
+                    },
+                    has_first_name: row.has_first_name,
+                };
+                let verdict = classify(self.purpose, facts, &mut quota);
+                review.count(verdict.status);
+                verdict
+            })
+            .collect();
+        Ok(Validation {
+            dialect: self.dialect,
+            headers: self.headers,
+            review,
+            plan: self.plan,
+            identifier,
+            rows: self.rows,
+            verdicts,
+            identifiers: self.identifiers,
+        })
+    }
+}
+
+/// Validates `source` against a workspace whose contacts `lookup` answers
+/// for at once (in memory): the three steps in a row.
+pub fn validate(
+    source: &(impl Source + ?Sized),
+    options: &ImportOptions,
+    workspace: &Workspace,
+    lookup: &impl ContactLookup,
+) -> Result<Validation, ValidateError> {
+    let scanned = scan(source, options, workspace)?;
+    let mut holders = Vec::new();
+    if let Some(questions) = scanned.questions() {
+        for batch in questions.values.chunks(LOOKUP_BATCH) {
+            let answers = lookup.holders(questions.identifier, batch)?;
+            if answers.len() != batch.len() {
+                return Err(LookupError(format!(
+                    "asked about {} identifiers, told about {}",
+                    batch.len(),
+                    answers.len()
+                ))
+                .into());
+            }
+            holders.extend(
+                answers
+                    .iter()
+                    .map(|ids| u32::try_from(ids.len()).unwrap_or(u32::MAX)),
+            );
         }
     }
-    Ok(())
+    scanned.classify(&holders)
 }
 
 struct Scanner<'a> {

@@ -24,8 +24,6 @@
 //! regression corpus is replayed through exactly these checks.
 
 use std::borrow::Cow;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use contact_engine::classify::Status;
 use contact_engine::dialect::Dialect;
@@ -99,7 +97,7 @@ pub fn run(
     workspace: &Workspace,
     lookup: &impl ContactLookup,
 ) -> Outcome {
-    let validation = match block_on(validate(data, options, workspace, lookup)) {
+    let validation = match validate(data, options, workspace, lookup) {
         Ok(v) => v,
         Err(ValidateError::Refused(r)) => {
             assert!(!r.to_string().is_empty() && !r.code().is_empty());
@@ -315,18 +313,6 @@ fn read_back(file: &[u8], delimiter: u8, headers: &[String], added: &[&str]) -> 
     rows
 }
 
-/// Drives a future that never waits: the lookups here answer at once.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("a lookup waited"),
-    }
-}
-
 /// A workspace whose contacts are decided by the identifier itself: its
 /// hash says whether no contact, one, or two contacts hold it, so every
 /// branch of the classification is reachable without a store.
@@ -334,7 +320,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 pub struct HashedHolders;
 
 impl ContactLookup for HashedHolders {
-    async fn holders(&self, _: Identifier, keys: &[&str]) -> Result<Vec<Vec<String>>, LookupError> {
+    fn holders(&self, _: Identifier, keys: &[&str]) -> Result<Vec<Vec<String>>, LookupError> {
         Ok(keys
             .iter()
             .map(|key| {

@@ -7,12 +7,11 @@ use serde::Deserialize;
 use super::error::ServiceError;
 use super::model::{ImportRecord, ImportStatus, Revalidate, StagePlan, now};
 use super::{CHUNK_ROWS, Service};
-use crate::store::{StoreError, Table, keys};
+use crate::store::{StoreError, keys};
 use contact_engine::limits::MAX_FILE_BYTES;
-use contact_engine::lookup::{ContactLookup, LookupError};
-use contact_engine::options::Identifier;
+use contact_engine::lookup::{LOOKUP_BATCH, LookupError};
 use contact_engine::reader::FileSource;
-use contact_engine::{ValidateError, validate};
+use contact_engine::{Scan, ValidateError, Validation, scan};
 
 /// Tries at taking an import that a concurrent `PATCH` is about to store.
 const RACE_TRIES: usize = 25;
@@ -214,19 +213,13 @@ impl Service {
         let file = folder.path().join("upload");
         self.bucket.download(&upload, &file).await?;
         let workspace = self.workspace(ws).await?;
-        let lookup = TableLookup {
-            table: &self.table,
-            workspace: ws,
-        };
         let source = FileSource(file.clone());
         let options = &record.options;
-        // Reading and classifying is CPU work on every core: keep it off the
-        // async workers' backs.
-        let validated = tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current()
-                .block_on(validate(&source, options, &workspace, &lookup))
-        });
-        let validation = match validated {
+        // Reading and checking is CPU work on every core: kept off the async
+        // workers' backs. Then the table is asked about the identifiers,
+        // and the rows are classified.
+        let scanned = tokio::task::block_in_place(|| scan(&source, options, &workspace));
+        let validation = match self.classify(ws, scanned).await {
             Ok(v) => v,
             Err(ValidateError::Refused(r)) => return Err(Failure::Refused(r.to_string())),
             Err(ValidateError::Options(o)) => return Err(Failure::Refused(o.to_string())),
@@ -329,22 +322,27 @@ fn internal(e: impl std::fmt::Display) -> Failure {
     Failure::Service(ServiceError::Internal(e.to_string()))
 }
 
-/// The engine's lookup port over the table's claims.
-struct TableLookup<'a> {
-    table: &'a Table,
-    workspace: &'a str,
-}
-
-impl ContactLookup for TableLookup<'_> {
-    async fn holders(
+impl Service {
+    /// Asks the table which contacts hold each identifier a scan found,
+    /// [`LOOKUP_BATCH`] at a time, then classifies the rows.
+    async fn classify(
         &self,
-        identifier: Identifier,
-        keys: &[&str],
-    ) -> Result<Vec<Vec<String>>, LookupError> {
-        self.table
-            .holders(self.workspace, identifier, keys)
-            .await
-            .map_err(|e| LookupError(e.to_string()))
+        ws: &str,
+        scanned: Result<Scan, ValidateError>,
+    ) -> Result<Validation, ValidateError> {
+        let scanned = scanned?;
+        let mut holders = Vec::new();
+        if let Some(questions) = scanned.questions() {
+            for batch in questions.values.chunks(LOOKUP_BATCH) {
+                let found = self
+                    .table
+                    .holders(ws, questions.identifier, batch)
+                    .await
+                    .map_err(|e| LookupError(e.to_string()))?;
+                holders.extend(found.iter().map(|ids| ids.len() as u32));
+            }
+        }
+        scanned.classify(&holders)
     }
 }
 
