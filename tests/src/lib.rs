@@ -9,16 +9,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use contact_engine::lookup::ContactLookup;
 use contact_engine::lookup::EmptyWorkspace;
 use contact_engine::options::{ImportOptions, Workspace};
 use contact_engine::reader::{FileSource, Source};
 use contact_engine::{ValidationSummary, validate};
-use contact_service::aws::Clients;
-use contact_service::service::Service;
-use contact_service::service::auth::Role;
+use contact_service::http::auth::Auth;
+use contact_service::operations::{Role, Service};
+use contact_service::store::Clients;
 use contact_service::store::keys;
-use contact_service::store::table::{Item, s};
 use contacts::client::ApiClient;
 use contacts::stack::local::{Stack, StackOptions};
 use serde_json::Value;
@@ -112,14 +112,16 @@ pub const PIPELINE_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct Shared {
     pub api_url: String,
     pub service: Arc<Service>,
+    pub auth: Auth,
     pub clients: Clients,
     pub uploads_queue_url: String,
+    pub rows_queue_url: String,
 }
 
 impl Shared {
     /// A client calling as `role` of workspace `ws`.
     pub fn client(&self, ws: &str, role: Role) -> ApiClient {
-        client(&self.api_url, &self.service, ws, role)
+        client(&self.api_url, &self.auth, ws, role)
     }
 
     /// A client calling as the owner of `ws`.
@@ -150,8 +152,10 @@ pub fn shared() -> &'static Shared {
                             let shared = Shared {
                                 api_url: stack.api_url.clone(),
                                 service: stack.service.clone(),
+                                auth: stack.auth.clone(),
                                 clients: stack.clients.clone(),
                                 uploads_queue_url: stack.resources.uploads_queue_url.clone(),
+                                rows_queue_url: stack.resources.rows_queue_url.clone(),
                             };
                             let _ = sender.send(Ok(shared));
                             let _keep = stack;
@@ -180,8 +184,16 @@ pub async fn own_stack(options: StackOptions) -> Stack {
 }
 
 /// A client of the API at `api_url` calling as `role` of workspace `ws`.
-pub fn client(api_url: &str, service: &Service, ws: &str, role: Role) -> ApiClient {
-    ApiClient::new(api_url, Some(service.config.keys.sign(ws, role, 3600)))
+pub fn client(api_url: &str, auth: &Auth, ws: &str, role: Role) -> ApiClient {
+    ApiClient::new(api_url, Some(auth.keys.sign(ws, role, 3600)))
+}
+
+/// An item of the table, as a test reads it with its own client.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// A string attribute value.
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
 }
 
 // ---- Files -----------------------------------------------------------
@@ -435,6 +447,45 @@ pub async fn scan_items(clients: &Clients, table: &str, pk_prefix: &str, sk: &st
     }
 }
 
+/// Items by key, read with the test's own client (a hundred keys a call,
+/// unprocessed keys asked again), in any order; missing ones left out.
+pub async fn batch_get(
+    clients: &Clients,
+    table: &str,
+    keys: Vec<Item>,
+) -> Result<Vec<Item>, String> {
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    let mut found = Vec::new();
+    for batch in keys.chunks(100) {
+        let mut pending = Some(batch.to_vec());
+        while let Some(keys) = pending.take() {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let out = clients
+                .dynamodb
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            found.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(table))
+                    .unwrap_or_default(),
+            );
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .map(|k| k.keys)
+                .filter(|k| !k.is_empty());
+        }
+    }
+    Ok(found)
+}
+
 /// Every contact of a workspace as the table holds it (a scan: test use
 /// only), as `id → phone`.
 pub async fn stored_contacts(
@@ -505,13 +556,14 @@ pub fn import_tag_of(import: &Value) -> String {
 /// Gives workspace `ws` of the shared stack a contact limit and no other
 /// setting.
 pub async fn set_contact_limit(ws: &str, limit: u64) {
-    let settings = contact_service::service::model::Settings {
+    let settings = contact_service::records::Settings {
         contact_limit: Some(limit),
         ..Default::default()
     };
     shared()
         .service
-        .table
+        .store()
+        .workspaces
         .put_settings(ws, &settings)
         .await
         .unwrap();

@@ -21,7 +21,8 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use contact_service::service::auth::{Keys, Role};
+use contact_service::http::auth::Keys;
+use contact_service::operations::Role;
 use contact_service::store::keys;
 use contacts::client::{Answer, ApiClient};
 use end_to_end::{
@@ -61,9 +62,11 @@ impl Needs {
     fn unknown_id(self) -> String {
         match self {
             Needs::Nothing => String::new(),
-            Needs::Contact | Needs::FreshContact => keys::new_id("c"),
-            Needs::Review | Needs::FreshReview | Needs::Completed => keys::new_id("imp"),
-            Needs::Export => keys::new_id("exp"),
+            Needs::Contact | Needs::FreshContact => contact_service::records::ids::new_id("c"),
+            Needs::Review | Needs::FreshReview | Needs::Completed => {
+                contact_service::records::ids::new_id("imp")
+            }
+            Needs::Export => contact_service::records::ids::new_id("exp"),
         }
     }
 }

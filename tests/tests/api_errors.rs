@@ -4,8 +4,9 @@
 //! is a 4xx in the error shape `{"error": {"code", "message"}}`, never a
 //! 5xx and never axum's plain text, and the OpenAPI document declares it.
 
-use contact_service::service::auth::{Claims, Keys, Role};
-use contact_service::service::router::MAX_BODY_BYTES;
+use contact_service::http::MAX_BODY_BYTES;
+use contact_service::http::auth::{Claims, Keys};
+use contact_service::operations::Role;
 use contacts::stack::local::DEFAULT_SECRET;
 use end_to_end::shared;
 use serde_json::Value;
@@ -160,10 +161,7 @@ fn now() -> u64 {
 async fn malformed_requests_answer_the_error_shape_and_the_document_declares_it() {
     let s = shared();
     let ws = "api-errors";
-    let token = format!(
-        "Bearer {}",
-        s.service.config.keys.sign(ws, Role::Owner, 3600)
-    );
+    let token = format!("Bearer {}", s.auth.keys.sign(ws, Role::Owner, 3600));
     let document = send("GET", "/v1/openapi.json", None, None, None).await.body;
 
     let oversized = vec![b' '; MAX_BODY_BYTES + 1];
@@ -317,11 +315,11 @@ async fn malformed_requests_answer_the_error_shape_and_the_document_declares_it(
 async fn a_missing_bad_or_expired_token_answers_401_with_the_challenge() {
     let s = shared();
     let ws = "api-errors-auth";
-    let valid = s.service.config.keys.sign(ws, Role::Owner, 3600);
+    let valid = s.auth.keys.sign(ws, Role::Owner, 3600);
     let forged = Keys::new(b"another-key").sign(ws, Role::Owner, 3600);
     // Past the verifier's leeway for clocks that differ.
     let expired = token_expiring_at(ws, now() - 3600);
-    let unsafe_workspace = s.service.config.keys.sign("a#b", Role::Owner, 3600);
+    let unsafe_workspace = s.auth.keys.sign("a#b", Role::Owner, 3600);
     let authorizations = [
         None,
         Some(String::new()),
@@ -389,10 +387,7 @@ async fn an_agent_is_refused_in_the_error_shape_where_the_document_says() {
     let s = shared();
     let agent = format!(
         "Bearer {}",
-        s.service
-            .config
-            .keys
-            .sign("api-errors-agent", Role::Agent, 3600)
+        s.auth.keys.sign("api-errors-agent", Role::Agent, 3600)
     );
     let document = send("GET", "/v1/openapi.json", None, None, None).await.body;
     for (method, path, template, body) in [

@@ -10,8 +10,8 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use contact_engine::fields::{CustomField, CustomType};
-use contact_service::service::auth::Role;
-use contact_service::service::model::Settings;
+use contact_service::operations::Role;
+use contact_service::records::Settings;
 use contacts::client::{Answer, ApiClient};
 use end_to_end::{
     by_phone, confirmed, ec_phone, file, id_of, ok, one_by_phone, query_value, result_counts,
@@ -232,7 +232,8 @@ async fn patch_changes_names_blocked_and_custom_fields_checked_by_type() {
     let ws = "capi-patch";
     shared()
         .service
-        .table
+        .store()
+        .workspaces
         .put_settings(
             ws,
             &Settings {
@@ -649,7 +650,8 @@ async fn creating_counts_toward_the_months_contact_limit() {
     )
     .await;
     assert_error(&taken, 409, "identifier_taken");
-    let stored = stored_contacts(&shared().clients, shared().service.table.name(), ws).await;
+    let stored =
+        stored_contacts(&shared().clients, shared().service.store().table_name(), ws).await;
     assert_eq!(stored.len(), 2, "{stored:?}");
     assert!(stored.contains_key(&id(&first)));
     // Edits create nothing: the limit does not stop them.
@@ -734,7 +736,7 @@ async fn the_openapi_document_lists_every_contact_route() {
 async fn an_import_racing_the_api_for_one_phone_leaves_exactly_one_contact() {
     let ws = "capi-race";
     let api = shared().owner(ws);
-    let table = shared().service.table.name().to_string();
+    let table = shared().service.store().table_name().to_string();
     // Different head starts for the import, so the two meet in different orders.
     for (round, delay_ms) in [0u64, 10, 20, 30, 40, 50, 70, 100, 400]
         .into_iter()

@@ -5,16 +5,17 @@
 
 use std::time::Duration;
 
-use contact_service::service::auth::Role;
-use contact_service::service::dead_letters::{JOB_GAVE_UP, Settled, UPLOAD_GAVE_UP};
-use contact_service::service::model::{JobKind, JobMessage, JobRecord, JobStatus, Phase};
+use contact_service::lambda::settle_dead_letter;
+use contact_service::operations::Role;
+use contact_service::operations::dead_letters::{JOB_GAVE_UP, Settled, UPLOAD_GAVE_UP};
+use contact_service::records::{JobKind, JobMessage, JobRecord, JobStatus, Phase};
 use contact_service::store::keys;
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::*;
 use serde_json::{Value, json};
 
 async fn notifications(stack: &Stack, ws: &str) -> Vec<Value> {
-    let api = client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
     let answer = ok(api.call("GET", "/v1/notifications", None).await);
     assert_eq!(answer.status, 200, "{}", answer.body);
     answer.body["items"].as_array().cloned().unwrap_or_default()
@@ -50,7 +51,7 @@ async fn a_chunk_that_keeps_failing_fails_its_import_and_frees_the_workspace() {
     })
     .await;
     let ws = "dead-rows";
-    let api = client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
     let import = reviewed(&api, "clientes.csv", &generated_file(0, 40), None).await;
     let id = id_of(&import);
     break_stage(&stack, ws, &id).await;
@@ -70,7 +71,16 @@ async fn a_chunk_that_keeps_failing_fails_its_import_and_frees_the_workspace() {
         reason.contains("rows 2 to 41") && reason.contains("import the file again"),
         "{failed}"
     );
-    assert_eq!(stack.service.table.lock_holder(ws).await.unwrap(), None);
+    assert_eq!(
+        stack
+            .service
+            .store()
+            .workspaces
+            .lock_holder(ws)
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(
         queue_depth(&stack.clients, &stack.resources.rows_dlq_url).await,
         0,
@@ -92,7 +102,7 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
     let service = &stack.service;
 
     // An upload whose validation kept failing.
-    let api = client(&stack.api_url, service, ws, Role::Owner);
+    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
     let started = ok(api
         .call(
             "POST",
@@ -106,7 +116,7 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
         "key": keys::upload_object(ws, &id).replace('/', "%2F")
     }}}]})
     .to_string();
-    let settled = service.settle_dead_letter(&event).await.unwrap();
+    let settled = settle_dead_letter(service, &event).await.unwrap();
     assert_eq!(
         settled,
         Settled::ImportFailed {
@@ -119,7 +129,7 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
     assert_eq!(import["error"], UPLOAD_GAVE_UP);
     // Once: the same letter again finds the import ended.
     assert_eq!(
-        service.settle_dead_letter(&event).await.unwrap(),
+        settle_dead_letter(service, &event).await.unwrap(),
         Settled::AlreadyEnded
     );
 
@@ -131,7 +141,7 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
         vec!["phone".into()],
         None,
     );
-    service.table.create_job(&export).await.unwrap();
+    service.store().jobs.create(&export).await.unwrap();
     let step = serde_json::to_string(&JobMessage::Step {
         workspace: ws.into(),
         job: export.id.clone(),
@@ -142,7 +152,13 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
     .unwrap();
     send(&stack, &stack.resources.jobs_dlq_url, &step).await;
     let failed = eventually(Duration::from_secs(30), "the export fails", || async {
-        let job = service.table.job(ws, &export.id).await.unwrap().unwrap();
+        let job = service
+            .store()
+            .jobs
+            .job(ws, &export.id)
+            .await
+            .unwrap()
+            .unwrap();
         (job.status == JobStatus::Failed).then_some(job)
     })
     .await;
@@ -161,9 +177,9 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
             None,
         )
     };
-    service.table.start_reset(&reset).await.unwrap();
+    service.store().jobs.start_reset(&reset).await.unwrap();
     assert_eq!(
-        service.table.lock_holder(ws).await.unwrap(),
+        service.store().workspaces.lock_holder(ws).await.unwrap(),
         Some(reset.id.clone())
     );
     let start = serde_json::to_string(&JobMessage::StartReset {
@@ -172,21 +188,24 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
     })
     .unwrap();
     assert_eq!(
-        service.settle_dead_letter(&start).await.unwrap(),
+        settle_dead_letter(service, &start).await.unwrap(),
         Settled::JobFailed {
             workspace: ws.into(),
             job: reset.id.clone()
         }
     );
-    assert_eq!(service.table.lock_holder(ws).await.unwrap(), None);
     assert_eq!(
-        service.settle_dead_letter(&start).await.unwrap(),
+        service.store().workspaces.lock_holder(ws).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        settle_dead_letter(service, &start).await.unwrap(),
         Settled::AlreadyEnded
     );
 
     // Something that is none of ours is dropped.
     assert_eq!(
-        service.settle_dead_letter("not json").await.unwrap(),
+        settle_dead_letter(service, "not json").await.unwrap(),
         Settled::Unknown
     );
     let kinds = kinds(&notifications(&stack, ws).await);

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use contact_service::service::auth::Role;
+use contact_service::operations::Role;
 use contacts::client::ApiClient;
 use contacts::stack::local::{MONTH_END_PATH, StackOptions};
 use contacts::stack::template::TEMPLATE_PATH;
@@ -116,7 +116,7 @@ async fn each_function_is_granted_exactly_the_calls_it_makes() {
     })
     .await;
     let ws = "deployment";
-    let api = client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
 
     call(&api, "GET", "/v1/health", None).await;
     call(

@@ -30,17 +30,17 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use contact_engine::options::Identifier;
-use contact_service::service::auth::Role;
-use contact_service::service::model::{self, Settings};
-use contact_service::service::worker::created_contact_id;
+use contact_service::operations::Role;
+use contact_service::records::Settings;
+use contact_service::records::ids::created_contact_id;
+use contact_service::records::time::{month, now};
 use contact_service::store::keys;
-use contact_service::store::table::{Item, s};
 use contacts::client::{Answer, ApiClient};
 use contacts::stack::calls::{FaultKind, RandomFaults};
 use contacts::stack::local::{DeliveryFaults, Stack, StackOptions};
 use end_to_end::{
-    client, ec_phone, file, id_of, import_tag_of, own_stack, queue_depth, result_counts,
-    result_file, review_counts, scan_items,
+    Item, batch_get, client, ec_phone, file, id_of, import_tag_of, own_stack, queue_depth,
+    result_counts, result_file, review_counts, s, scan_items,
 };
 use serde_json::{Value, json};
 
@@ -445,7 +445,7 @@ struct Outcome {
 type Labels = HashMap<String, String>;
 
 fn client_of(stack: &Stack, ws: &str) -> ApiClient {
-    client(&stack.api_url, &stack.service, ws, Role::Owner)
+    client(&stack.api_url, &stack.auth, ws, Role::Owner)
 }
 
 /// The known contacts (an `add_all` import) and the contact limit.
@@ -470,7 +470,8 @@ async fn prepare(stack: &Stack, run: &str, case: &Case) {
         };
         stack
             .service
-            .table
+            .store()
+            .workspaces
             .put_settings(case.ws, &settings)
             .await
             .expect("settings stored");
@@ -554,7 +555,7 @@ impl Snapshot {
 /// every item, whatever its key (slow on moto, which reads the whole table
 /// page after page: used while the table is small).
 async fn scanned(stack: &Stack, cases: &[Case]) -> Snapshot {
-    let table = stack.service.table.name();
+    let table = stack.service.store().table_name();
     let mut snapshot = Snapshot::default();
     for sk in [keys::SK_CONTACT, keys::SK_CLAIM] {
         for item in scan_items(&stack.clients, table, "W#", sk).await {
@@ -574,7 +575,7 @@ async fn read_back(
     before: &Snapshot,
     imports: &[String],
 ) -> Snapshot {
-    let table = &stack.service.table;
+    let table = stack.service.store().table_name();
     let key = |pk: String, sk: &str| -> Item {
         HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
     };
@@ -589,7 +590,7 @@ async fn read_back(
             .iter()
             .map(|id| key(keys::contact(case.ws, id), keys::SK_CONTACT))
             .collect();
-        table.batch_get(keys)
+        batch_get(&stack.clients, table, keys)
     });
     let mut after = Snapshot::default();
     for items in all(contacts.collect()).await {
@@ -610,7 +611,7 @@ async fn read_back(
                 key(keys::claim(case.ws, identifier, value), keys::SK_CLAIM)
             })
             .collect();
-        table.batch_get(keys)
+        batch_get(&stack.clients, table, keys)
     });
     for items in all(claims.collect()).await {
         for item in items.expect("claims read") {
@@ -620,9 +621,8 @@ async fn read_back(
     after
 }
 
-/// The SDK's attribute value, named through the table's item type (the
-/// tests reach the SDK only through the service's types).
-type Attribute = <Item as std::ops::Index<&'static str>>::Output;
+/// The SDK's attribute value.
+type Attribute = aws_sdk_dynamodb::types::AttributeValue;
 
 /// An attribute as JSON, to compare and print.
 fn json_of(value: &Attribute) -> Value {
@@ -779,10 +779,11 @@ async fn outcome(
     }
 
     // The month's counter is the contacts created; completion happened once.
-    let month = model::month(model::now());
+    let month = month(now());
     let created_this_month = stack
         .service
-        .table
+        .store()
+        .workspaces
         .contacts_created(ws, &month)
         .await
         .expect("the counter read");
@@ -793,19 +794,21 @@ async fn outcome(
     );
     let notes = stack
         .service
-        .table
+        .store()
+        .workspaces
         .notifications(ws)
         .await
         .expect("notifications read");
     let ours = notes
         .iter()
-        .filter(|n| n.get("import").and_then(|v| v.as_s().ok()) == Some(&import_id))
+        .filter(|n| n.import.as_ref() == Some(&import_id))
         .count();
     assert_eq!(ours, 1, "{ws}: one notification of the import");
     assert_eq!(
         stack
             .service
-            .table
+            .store()
+            .workspaces
             .lock_holder(ws)
             .await
             .expect("lock read"),

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use contact_service::service::auth::{Keys, Role};
-use contact_service::store::keys;
+use contact_service::http::auth::Keys;
+use contact_service::operations::Role;
 use contacts::client::{Answer, ApiClient};
 use contacts::stack::local::StackOptions;
 use end_to_end::{
@@ -163,9 +163,9 @@ async fn uploads_refused_by_validation_fail_with_a_plain_reason() {
             .call("POST", &format!("/v1/imports/{id}/confirm"), None)
             .await);
         assert_error(&confirm, 409, "not_in_review");
-        let upload = keys::upload_object(ws, &id);
+        let files = &shared().service.store().files;
         assert_eq!(
-            shared().service.bucket.size(&upload).await.unwrap(),
+            files.upload_size(ws, &id).await.unwrap(),
             None,
             "{name}: the refused upload is deleted"
         );
@@ -180,13 +180,13 @@ async fn an_unconfirmed_review_expires() {
     })
     .await;
     let ws = "api-expiry";
-    let api = client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
     let bytes = file(&["First Name,Phone".into(), format!("Ana,{}", ec_phone(10))]);
     let import = reviewed(&api, "caduca.csv", &bytes, None).await;
     let id = id_of(&import);
     assert!(import["expires_at"].is_string(), "{import}");
-    let upload = keys::upload_object(ws, &id);
-    assert!(stack.service.bucket.size(&upload).await.unwrap().is_some());
+    let files = &stack.service.store().files;
+    assert!(files.upload_size(ws, &id).await.unwrap().is_some());
 
     // Past the review's life (2 s, and expires_at is to the second).
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -211,7 +211,7 @@ async fn an_unconfirmed_review_expires() {
         .await);
     assert_error(&patch, 410, "session_expired");
     assert_eq!(
-        stack.service.bucket.size(&upload).await.unwrap(),
+        files.upload_size(ws, &id).await.unwrap(),
         None,
         "the expired import's upload is deleted"
     );
@@ -322,7 +322,7 @@ async fn tokens_roles_and_workspaces_decide_who_sees_what() {
     // No token, a malformed one, or one signed with another key: 401.
     let http = raw();
     let forged = Keys::new(b"not-the-stack-secret").sign(ws, Role::Owner, 3600);
-    let valid = s.service.config.keys.sign(ws, Role::Owner, 3600);
+    let valid = s.auth.keys.sign(ws, Role::Owner, 3600);
     let mut tampered = valid.clone();
     tampered.pop();
     tampered.push(if valid.ends_with('A') { 'B' } else { 'A' });
@@ -465,7 +465,7 @@ async fn malformed_requests_answer_json_errors_never_500() {
     let s = shared();
     let ws = "api-malformed";
     let api = s.owner(ws);
-    let token = s.service.config.keys.sign(ws, Role::Owner, 3600);
+    let token = s.auth.keys.sign(ws, Role::Owner, 3600);
     let http = raw();
     let send = |method: &str, path: &str, body: Option<&str>| {
         let mut request = http
@@ -589,7 +589,7 @@ async fn the_file_links_redirect_to_presigned_urls_and_a_notification_follows() 
         .await);
     assert_error(&early, 409, "result_not_ready");
 
-    let token = s.service.config.keys.sign(ws, Role::Owner, 3600);
+    let token = s.auth.keys.sign(ws, Role::Owner, 3600);
     let http = raw();
     let link = |path: String| {
         let request = http.get(format!("{}{path}", s.api_url)).bearer_auth(&token);
@@ -659,20 +659,21 @@ async fn the_file_links_redirect_to_presigned_urls_and_a_notification_follows() 
     assert_eq!(result.values("Nombre"), ["Ana", "", "Caro"]);
 
     // The workspace is told, once.
-    let notes = s.service.table.notifications(ws).await.unwrap();
+    let notes = s
+        .service
+        .store()
+        .workspaces
+        .notifications(ws)
+        .await
+        .unwrap();
     let ours: Vec<_> = notes
         .iter()
-        .filter(|n| n.get("import").and_then(|v| v.as_s().ok()) == Some(&id))
+        .filter(|n| n.import.as_ref() == Some(&id))
         .collect();
     assert_eq!(ours.len(), 1, "{notes:?}");
     let note = ours[0];
-    assert_eq!(
-        note.get("kind")
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str),
-        Some("import_completed")
-    );
-    let message = note.get("message").and_then(|v| v.as_s().ok()).unwrap();
+    assert_eq!(Some(note.kind.as_str()), Some("import_completed"));
+    let message = &note.message;
     assert!(message.contains("enlaces.csv"), "{message}");
 }
 
@@ -750,8 +751,9 @@ async fn delete_cancels_an_import_that_is_not_importing() {
     assert_eq!(
         shared()
             .service
-            .bucket
-            .size(&keys::upload_object(ws, &id))
+            .store()
+            .files
+            .upload_size(ws, &id)
             .await
             .unwrap(),
         None,

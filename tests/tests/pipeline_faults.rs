@@ -10,9 +10,11 @@
 use std::collections::{BTreeMap, HashSet};
 
 use contact_engine::options::Identifier;
-use contact_service::aws::Clients;
-use contact_service::service::Service;
-use contact_service::service::auth::Role;
+use contact_service::http::auth::Auth;
+use contact_service::operations::Role;
+use contact_service::operations::Service;
+use contact_service::operations::imports::chunk_jobs;
+use contact_service::store::Clients;
 use contacts::client::ApiClient;
 use contacts::stack::calls::{Fault, FaultKind};
 use contacts::stack::local::{Stack, StackOptions};
@@ -66,6 +68,7 @@ fn the_file() -> Vec<u8> {
 struct Env<'a> {
     api_url: &'a str,
     service: &'a Service,
+    auth: &'a Auth,
     clients: &'a Clients,
 }
 
@@ -74,12 +77,13 @@ impl<'a> Env<'a> {
         Env {
             api_url: &stack.api_url,
             service: &stack.service,
+            auth: &stack.auth,
             clients: &stack.clients,
         }
     }
 
     fn api(&self, ws: &str) -> ApiClient {
-        client(self.api_url, self.service, ws, Role::Owner)
+        client(self.api_url, self.auth, ws, Role::Owner)
     }
 }
 
@@ -163,7 +167,8 @@ async fn assert_invariants(env: Env<'_>, ws: &str, run: &Run) {
     for batch in phones.chunks(100) {
         let held = env
             .service
-            .table
+            .store()
+            .contacts
             .holders(ws, Identifier::Phone, batch)
             .await
             .unwrap();
@@ -173,7 +178,7 @@ async fn assert_invariants(env: Env<'_>, ws: &str, run: &Run) {
         }
     }
     // As many contacts as rows imported, plus the known ones.
-    let stored = stored_contacts(env.clients, env.service.table.name(), ws).await;
+    let stored = stored_contacts(env.clients, env.service.store().table_name(), ws).await;
     assert_eq!(
         stored.len() as u64,
         run.counts[0] + KNOWN.len() as u64,
@@ -221,6 +226,7 @@ async fn clean() -> &'static Run {
             let env = Env {
                 api_url: &s.api_url,
                 service: &s.service,
+                auth: &s.auth,
                 clients: &s.clients,
             };
             let ws = "faults-clean";
@@ -327,7 +333,14 @@ async fn repeated_upload_events_validate_once_and_change_nothing_later() {
         "the hour did not restart"
     );
     assert_eq!(again["review"], import["review"]);
-    let record = stack.service.table.import(ws, &id).await.unwrap().unwrap();
+    let record = stack
+        .service
+        .store()
+        .imports
+        .import(ws, &id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.generation, 1);
     assert_eq!(record.validating_message, None);
 
@@ -344,7 +357,13 @@ async fn repeated_upload_events_validate_once_and_change_nothing_later() {
     let (_, result_after) = ok(api.download(&format!("/v1/imports/{id}/result")).await);
     assert_eq!(result_after, result_before, "the result file is untouched");
     assert_invariants(env, ws, &run).await;
-    let notes = stack.service.table.notifications(ws).await.unwrap();
+    let notes = stack
+        .service
+        .store()
+        .workspaces
+        .notifications(ws)
+        .await
+        .unwrap();
     assert_eq!(notes.len(), 1, "one notification: {notes:?}");
     stack.stop().await;
 }
@@ -366,11 +385,18 @@ async fn chunks_delivered_twice_reversed_and_sent_again_end_as_one_clean_run() {
     confirm(&api, &id).await;
 
     // Every chunk message once more, built as the confirm builds them.
-    let record = stack.service.table.import(ws, &id).await.unwrap().unwrap();
-    let plan = stack.service.plan(&record).await.unwrap();
-    let bodies = Service::chunk_messages(&record, &plan).unwrap();
-    assert_eq!(bodies.len(), 3, "three chunks of up to 500 rows");
-    stack.service.rows.send_all(&bodies).await.unwrap();
+    let record = stack
+        .service
+        .store()
+        .imports
+        .import(ws, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    let plan = stack.service.imports.plan(&record).await.unwrap();
+    let chunks = chunk_jobs(&record, &plan);
+    assert_eq!(chunks.len(), 3, "three chunks of up to 500 rows");
+    stack.service.store().queues.chunks(&chunks).await.unwrap();
 
     let run = finish(env, ws, &import).await;
     assert_same(clean, &run);
@@ -379,7 +405,7 @@ async fn chunks_delivered_twice_reversed_and_sent_again_end_as_one_clean_run() {
     let before = ok(api.import(&id).await).body;
     // A worker's first step reads the import and its chunk marker.
     let reads = calls(&stack, "DynamoDB", "BatchGetItem");
-    stack.service.rows.send_all(&bodies).await.unwrap();
+    stack.service.store().queues.chunks(&chunks).await.unwrap();
     drained(
         &stack,
         &stack.resources.rows_queue_url,
@@ -389,7 +415,13 @@ async fn chunks_delivered_twice_reversed_and_sent_again_end_as_one_clean_run() {
     .await;
     assert_eq!(ok(api.import(&id).await).body, before);
     assert_invariants(env, ws, &run).await;
-    let notes = stack.service.table.notifications(ws).await.unwrap();
+    let notes = stack
+        .service
+        .store()
+        .workspaces
+        .notifications(ws)
+        .await
+        .unwrap();
     assert_eq!(notes.len(), 1, "one notification: {notes:?}");
     stack.stop().await;
 }
@@ -517,7 +549,14 @@ async fn a_validator_dying_or_meeting_a_conflict_validates_once() {
     let import = prepare(env, ws).await;
     assert_eq!(stack.calls.injected(), 2, "both faults happened");
     let id = id_of(&import);
-    let record = stack.service.table.import(ws, &id).await.unwrap().unwrap();
+    let record = stack
+        .service
+        .store()
+        .imports
+        .import(ws, &id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.generation, 1, "validated as the first generation");
     assert_eq!(record.validating_message, None);
     confirm(&api, &id).await;

@@ -661,7 +661,13 @@ async fn new_options_in_review_validate_again() {
         let now = match waited {
             Ok(now) => now,
             Err(e) => {
-                let stored = shared().service.table.import(ws, &id).await.unwrap();
+                let stored = shared()
+                    .service
+                    .store()
+                    .imports
+                    .import(ws, &id)
+                    .await
+                    .unwrap();
                 // Messages waiting or in flight on the uploads queue (other
                 // tests' too): none means nothing will ever validate it.
                 let queue = shared()

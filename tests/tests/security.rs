@@ -23,7 +23,7 @@ use contact_engine::lookup::EmptyWorkspace;
 use contact_engine::options::{ImportOptions, Workspace};
 use contact_engine::refusal::Refusal;
 use contact_engine::{ValidateError, validate};
-use contact_service::service::model::{self, now};
+use contact_service::records::time::{month, now};
 use contacts::client::{Answer, ApiClient};
 use end_to_end::{
     PIPELINE_TIMEOUT, Shared, confirmed, ec_phone, eventually, file, id_of, ok, query_value,
@@ -488,8 +488,8 @@ async fn every_object_key_carries_eighty_random_bits() {
     let settings = json!({"monthly_reset": {"mode": "all"}});
     let answer = ok(api.call("PUT", "/v1/settings", Some(&settings)).await);
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let month = model::month(now());
-    s.service.start_reset(ws, &month).await.unwrap();
+    let month = month(now());
+    s.service.resets.start(ws, &month).await.unwrap();
     let backup = eventually(PIPELINE_TIMEOUT, "the reset", || async {
         let answer = ok(api
             .call("GET", &format!("/v1/exports/rst_{month}"), None)
@@ -745,7 +745,14 @@ async fn logs_name_ids_and_counts_never_a_phone_or_an_email() {
     // A message a parser echoes back into its error: the error is logged
     // with the number masked.
     let poison = json!({"workspace": ws, "import": id, "generation": "+593997654399"}).to_string();
-    s.service.rows.send_all(&[poison]).await.unwrap();
+    s.clients
+        .sqs
+        .send_message()
+        .queue_url(&s.rows_queue_url)
+        .message_body(poison)
+        .send()
+        .await
+        .unwrap();
     secrets.push("+593997654399".into());
     let captured = logs();
     eventually(PIPELINE_TIMEOUT, "the worker's complaint", || async {
@@ -1419,7 +1426,7 @@ async fn a_file_row_over_a_limit_ends_in_error_through_the_pipeline() {
 async fn a_body_past_the_limit_is_refused_in_the_error_shape() {
     let s = stack();
     let api = s.owner("sec-limits-body");
-    let max = contact_service::service::router::MAX_BODY_BYTES;
+    let max = contact_service::http::MAX_BODY_BYTES;
     let huge = json!({"first_name": "A", "last_name": chars('x', max)});
     let answer = ok(api.call("POST", "/v1/contacts", Some(&huge)).await);
     assert_error(&answer, 413, "body_too_large", "a body past the limit");

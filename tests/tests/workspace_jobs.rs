@@ -12,9 +12,12 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::QueueAttributeName;
-use contact_service::service::auth::{Caller, Role};
-use contact_service::service::model::{self, Contact, now};
-use contact_service::service::{Config, Resources, Service};
+use contact_service::lambda;
+use contact_service::operations::{Caller, Role};
+use contact_service::operations::{Config, Service};
+use contact_service::records::time::{month, now, rfc3339};
+use contact_service::records::{Contact, JobStatus};
+use contact_service::store::{Resources, RowWrite, Store};
 use contacts::client::ApiClient;
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::{
@@ -68,8 +71,9 @@ async fn all_contacts(service: &Service, ws: &str) -> Vec<Contact> {
         let mut after = None;
         loop {
             let page = service
-                .table
-                .read_contact_shard(ws, shard, after.as_deref(), 100)
+                .store()
+                .contacts
+                .read_shard(ws, shard, after.as_deref(), 100)
                 .await
                 .unwrap();
             all.extend(page.contacts);
@@ -84,21 +88,25 @@ async fn all_contacts(service: &Service, ws: &str) -> Vec<Contact> {
 
 /// Changes a stored contact behind the API's back, as another writer would.
 async fn edit_stored(stack: &Stack, ws: &str, id: &str, change: impl FnOnce(&mut Contact)) {
-    let table = &stack.service.table;
-    let mut contact = table.contact(ws, id).await.unwrap().unwrap();
+    let contacts = &stack.service.store().contacts;
+    let before = contacts.contact(ws, id).await.unwrap().unwrap();
+    let mut contact = before.clone();
     change(&mut contact);
-    table
-        .transact(vec![table.put_contact(ws, &contact).unwrap()])
-        .await
-        .unwrap();
+    let write = RowWrite {
+        contact: &contact,
+        before: Some(&before),
+    };
+    let written = contacts.write_rows(ws, &[write], None).await.unwrap();
+    assert_eq!(written, [true]);
 }
 
 /// Contacts the workspace created this month, as the limit counts them.
 async fn created_this_month(stack: &Stack, ws: &str) -> u64 {
-    let month = model::month(now());
+    let month = month(now());
     stack
         .service
-        .table
+        .store()
+        .workspaces
         .contacts_created(ws, &month)
         .await
         .unwrap()
@@ -321,9 +329,8 @@ impl Manual {
             jobs_queue_url: urls[0].clone(),
         };
         let service = Service::new(
-            &stack.clients,
-            &resources,
-            Config::new(b"manual", Duration::from_secs(3600)),
+            Store::new(&stack.clients, &resources),
+            Config::new(Duration::from_secs(3600)),
         );
         Self {
             service,
@@ -400,10 +407,10 @@ async fn pump_jobs(manual: &Manual, hold: Option<&str>) {
         idle = 0;
         let batch = event(&runnable);
         let (one, two) = tokio::join!(
-            manual.service.handle_jobs(batch.clone()),
-            manual.service.handle_jobs(batch.clone())
+            lambda::jobs(&manual.service, batch.clone()),
+            lambda::jobs(&manual.service, batch.clone())
         );
-        let again = manual.service.handle_jobs(batch).await;
+        let again = lambda::jobs(&manual.service, batch).await;
         for response in [one, two, again] {
             assert!(response.batch_item_failures.is_empty(), "{response:?}");
         }
@@ -418,7 +425,7 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
     let stack = own_stack(StackOptions::default()).await;
     let manual = Manual::new(&stack, "reset").await;
     let ws = "ws_reset_resume";
-    let owner = end_to_end::client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let owner = end_to_end::client(&stack.api_url, &stack.auth, ws, Role::Owner);
     put_settings(&owner, json!({"monthly_reset": {"mode": "tagged"}})).await;
 
     let mut chosen = BTreeSet::new();
@@ -440,19 +447,26 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
         .await;
         ids.insert(name, c["id"].as_str().unwrap().to_string());
     }
-    let month = model::month(now());
+    let month = month(now());
     assert_eq!(created_this_month(&stack, ws).await, 60);
 
     // The schedule's message for this workspace, run by hand.
-    manual.service.start_reset(ws, &month).await.unwrap();
+    manual.service.resets.start(ws, &month).await.unwrap();
     // Resets hold the import lock: no import runs while contacts go.
-    let holder = stack.service.table.lock_holder(ws).await.unwrap();
+    let holder = stack
+        .service
+        .store()
+        .workspaces
+        .lock_holder(ws)
+        .await
+        .unwrap();
     assert_eq!(holder.as_deref(), Some(format!("rst_{month}").as_str()));
     // Choosing, with every message delivered twice; deletions held back.
     pump_jobs(&manual, Some("delete")).await;
     let job = stack
         .service
-        .table
+        .store()
+        .jobs
         .job(ws, &format!("rst_{month}"))
         .await
         .unwrap()
@@ -469,7 +483,7 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
     let changed = "Cliente 04";
     edit_stored(&stack, ws, &ids[changed], |c| {
         c.last_name = Some("Cambiado".into());
-        c.updated_at = model::rfc3339(now() + 5);
+        c.updated_at = rfc3339(now() + 5);
     })
     .await;
     let late = "Cliente 02";
@@ -487,7 +501,7 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
         }
     };
     let first: Vec<&aws_sdk_sqs::types::Message> = messages.iter().take(3).collect();
-    manual.service.handle_jobs(event(&first)).await;
+    lambda::jobs(&manual.service, event(&first)).await;
     let part_way = all_contacts(&stack.service, ws).await.len();
     assert!(
         part_way < 60 && part_way > 31,
@@ -499,12 +513,13 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
 
     let job = stack
         .service
-        .table
+        .store()
+        .jobs
         .job(ws, &format!("rst_{month}"))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(job.status, model::JobStatus::Completed, "{job:?}");
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     assert_eq!((job.rows, job.deleted, job.kept), (30, 29, 1), "{job:?}");
     let left = names(&all_contacts(&stack.service, ws).await);
     let expected: BTreeSet<String> = (0..60u32)
@@ -532,7 +547,16 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
     // The month's count restarted (then counted the new contact), and the
     // lock is free.
     assert_eq!(created_this_month(&stack, ws).await, 1);
-    assert_eq!(stack.service.table.lock_holder(ws).await.unwrap(), None);
+    assert_eq!(
+        stack
+            .service
+            .store()
+            .workspaces
+            .lock_holder(ws)
+            .await
+            .unwrap(),
+        None
+    );
 
     // The notification links the backup: the 30 chosen, as they were.
     let notes = notifications(&owner).await;
@@ -564,7 +588,7 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
     );
 
     // A second schedule run in the same month starts nothing new.
-    manual.service.start_reset(ws, &month).await.unwrap();
+    manual.service.resets.start(ws, &month).await.unwrap();
     pump_jobs(&manual, None).await;
     assert_eq!(all_contacts(&stack.service, ws).await.len(), 32);
     stack.stop().await;
@@ -573,7 +597,7 @@ async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_month_end_schedule_resets_only_workspaces_that_asked() {
     let stack = own_stack(StackOptions::default()).await;
-    let client = |ws: &str| end_to_end::client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let client = |ws: &str| end_to_end::client(&stack.api_url, &stack.auth, ws, Role::Owner);
     let (all, tagged, off) = (
         client("ws_m_all"),
         client("ws_m_tagged"),
@@ -632,7 +656,7 @@ async fn the_contact_limit_holds_at_write_time() {
     let stack = own_stack(StackOptions::default()).await;
     let manual = Manual::new(&stack, "limit").await;
     let ws = "ws_limit_write";
-    let owner = end_to_end::client(&stack.api_url, &stack.service, ws, Role::Owner);
+    let owner = end_to_end::client(&stack.api_url, &stack.auth, ws, Role::Owner);
     put_settings(&owner, json!({"contact_limit": 6})).await;
     let lines: Vec<String> = std::iter::once("Nombre,Teléfono".to_string())
         .chain((0..5u32).map(|i| format!("Fila {i},{}", ec_phone(700 + i))))
@@ -649,6 +673,7 @@ async fn the_contact_limit_holds_at_write_time() {
     };
     manual
         .service
+        .imports
         .confirm(&caller, &id_of(&import))
         .await
         .unwrap();
@@ -668,7 +693,7 @@ async fn the_contact_limit_holds_at_write_time() {
         }
         let all: Vec<&aws_sdk_sqs::types::Message> = messages.iter().collect();
         for _ in 0..2 {
-            manual.service.handle_rows(event(&all)).await;
+            lambda::rows(&manual.service, event(&all)).await;
         }
         for m in &messages {
             manual.delete(&manual.rows_url, m).await;

@@ -2,10 +2,15 @@
 
 use std::sync::Arc;
 
-use contact_service::service::{Service, router::router};
+use contact_service::http::{App, auth::Auth, router};
+use contact_service::operations::Service;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let service = Arc::new(Service::from_env().await?);
-    lambda_http::run(router(service)).await
+    contact_service::logging::init();
+    let app = App {
+        service: Service::from_env().await?,
+        auth: Auth::from_env()?,
+    };
+    lambda_http::run(router(Arc::new(app))).await
 }

@@ -1,15 +1,17 @@
 //! The `jobs` function: exports and month-end resets, a page per message.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use contact_service::service::Service;
+use contact_service::lambda;
+use contact_service::operations::Service;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    contact_service::logging::init();
     let service = Service::from_env().await?;
     let service = &service;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
-        Ok::<SqsBatchResponse, Error>(service.handle_jobs(event.payload).await)
+        Ok::<SqsBatchResponse, Error>(lambda::jobs(service, event.payload).await)
     }))
     .await
 }

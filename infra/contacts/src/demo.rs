@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use contact_service::service::auth::Role;
+use contact_service::operations::Role;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 

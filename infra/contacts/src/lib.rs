@@ -21,7 +21,8 @@ use contact_engine::lookup::EmptyWorkspace;
 use contact_engine::options::{Identifier, ImportOptions, MappingEntry, Purpose, Workspace};
 use contact_engine::reader::FileSource;
 use contact_engine::{ValidateError, validate};
-use contact_service::service::auth::{Keys, Role};
+use contact_service::http::auth::Keys;
+use contact_service::operations::Role;
 
 #[derive(Parser)]
 #[command(name = "contacts", about = "Contact imports, from the command line")]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::TimeToLiveSpecification;
 use aws_sdk_s3::types::NotificationConfiguration;
 use aws_sdk_sqs::types::QueueAttributeName;
-use contact_service::aws::Clients;
+use contact_service::store::Clients;
 use contacts::stack::moto::Moto;
 use contacts::stack::resources::{Overrides, create, drift};
 use contacts::stack::template::{TEMPLATE_PATH, Template};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use contact_service::service::auth::Role;
+use contact_service::operations::Role;
 use contacts::client::ApiClient;
 use contacts::stack::local::{Stack, StackOptions};
 use serde_json::Value;

@@ -18,9 +18,11 @@ use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
     MessageSystemAttributeName, QueueAttributeName,
 };
-use contact_service::aws::Clients;
-use contact_service::service::auth::Role;
-use contact_service::service::{Config, Resources as ServiceResources, Service, router::router};
+use contact_service::http::auth::Auth;
+use contact_service::http::{App, router};
+use contact_service::lambda;
+use contact_service::operations::{Config, Role, Service};
+use contact_service::store::{Clients, Resources as ServiceResources, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -127,6 +129,8 @@ pub struct Stack {
     pub pollers: Arc<PollerStats>,
     pub api_url: String,
     pub service: Arc<Service>,
+    /// How the API checks tokens: the stack's shared key.
+    pub auth: Auth,
     pub clients: Clients,
     pub resources: Resources,
     pub calls: Calls,
@@ -162,7 +166,7 @@ impl Stack {
                         &moto.endpoint,
                         &[calls.interceptor(), actions.interceptor(function)],
                     );
-                    Arc::new(Service::new(
+                    let store = Store::new(
                         &clients,
                         &ServiceResources {
                             table: resources.names.table.clone(),
@@ -171,8 +175,8 @@ impl Stack {
                             rows_queue_url: resources.rows_queue_url.clone(),
                             jobs_queue_url: resources.jobs_queue_url.clone(),
                         },
-                        Config::new(options.jwt_secret.as_bytes(), options.review_ttl),
-                    ))
+                    );
+                    Arc::new(Service::new(store, Config::new(options.review_ttl)))
                 })
                 .clone()
         };
@@ -192,7 +196,12 @@ impl Stack {
                     ))
                 })?;
         let api_url = format!("http://{}", listener.local_addr()?);
-        let app = router(service.clone()).merge(local_routes(schedule));
+        let auth = Auth::shared_key(options.jwt_secret.as_bytes());
+        let app = App {
+            service: (*service).clone(),
+            auth: auth.clone(),
+        };
+        let app = router(Arc::new(app)).merge(local_routes(schedule));
         let mut api_stop = stopped.clone();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -254,6 +263,7 @@ impl Stack {
             pollers: stats,
             api_url,
             service,
+            auth,
             clients,
             resources,
             calls,
@@ -266,7 +276,7 @@ impl Stack {
 
     /// A token this stack accepts, valid for a day.
     pub fn token(&self, workspace: &str, role: Role) -> String {
-        self.service.config.keys.sign(workspace, role, 24 * 3600)
+        self.auth.keys.sign(workspace, role, 24 * 3600)
     }
 
     pub fn moto_endpoint(&self) -> &str {
@@ -314,7 +324,7 @@ fn local_routes(service: Arc<Service>) -> axum::Router {
             MONTH_END_PATH,
             axum::routing::post(
                 |axum::extract::State(service): axum::extract::State<Arc<Service>>| async move {
-                    match service.handle_schedule(&serde_json::Value::Null).await {
+                    match lambda::schedule(&service, &serde_json::Value::Null).await {
                         Ok(started) => (
                             axum::http::StatusCode::OK,
                             axum::Json(serde_json::json!({ "resets": started })),
@@ -566,10 +576,10 @@ impl Poller {
 
     async fn call(&self, event: SqsEvent) -> SqsBatchResponse {
         match self.handler {
-            Handler::Uploads => self.service.handle_uploads(event).await,
-            Handler::Rows => self.service.handle_rows(event).await,
-            Handler::Jobs => self.service.handle_jobs(event).await,
-            Handler::DeadLetters => self.service.handle_dead_letters(event).await,
+            Handler::Uploads => lambda::uploads(&self.service, event).await,
+            Handler::Rows => lambda::rows(&self.service, event).await,
+            Handler::Jobs => lambda::jobs(&self.service, event).await,
+            Handler::DeadLetters => lambda::dead_letters(&self.service, event).await,
         }
     }
 

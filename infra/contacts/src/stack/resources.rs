@@ -15,7 +15,7 @@ use aws_sdk_s3::types as s3;
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use contact_service::aws::Clients;
+use contact_service::store::Clients;
 
 use super::StackError;
 use super::template::{

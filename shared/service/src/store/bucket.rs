@@ -1,6 +1,5 @@
-//! The S3 adapter: presigned URLs for the client, and the objects the
-//! functions read and write (uploads, error files, stage files, result parts
-//! and results).
+//! S3 plumbing, and nothing of the domain: presigned URLs, and objects read
+//! and written whole, in a range, or streamed to and from a file.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use tokio::io::AsyncWriteExt;
 
-use super::table::StoreError;
+use super::error::StoreError;
 
 /// The longest any presigned URL works, whatever the caller asks: a link
 /// that leaks (a browser history, a forwarded message) soon stops working.
@@ -26,7 +25,7 @@ pub struct Presigned {
 }
 
 #[derive(Debug, Clone)]
-pub struct Bucket {
+pub(crate) struct Bucket {
     client: Client,
     name: String,
 }
@@ -142,17 +141,15 @@ impl Bucket {
         let mut body = out.body;
         let mut file = tokio::fs::File::create(path)
             .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(StoreError::unavailable)?;
         let mut written = 0u64;
         while let Some(bytes) = body.try_next().await.map_err(StoreError::unavailable)? {
             written += bytes.len() as u64;
             file.write_all(&bytes)
                 .await
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                .map_err(StoreError::unavailable)?;
         }
-        file.flush()
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        file.flush().await.map_err(StoreError::unavailable)?;
         Ok(written)
     }
 
@@ -263,7 +260,7 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::Clients;
+    use crate::store::clients::Clients;
 
     /// Presigning is local work: no request reaches this endpoint.
     fn bucket() -> Bucket {

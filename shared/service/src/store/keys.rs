@@ -3,6 +3,8 @@
 
 use contact_engine::options::Identifier;
 
+use crate::records::ids;
+
 pub const SK_IMPORT: &str = "IMPORT";
 pub const SK_REVIEW: &str = "REVIEW";
 pub const SK_CONTACT: &str = "CONTACT";
@@ -52,6 +54,29 @@ pub fn imports_index(ws: &str) -> String {
     format!("W#{ws}#IMPORTS")
 }
 
+/// An import's place in its listing: by creation, then id.
+pub fn imports_index_sk(created_at: i64, id: &str) -> String {
+    format!("{created_at:012}#{id}")
+}
+
+/// The cursor of the import history: where the last page stopped,
+/// `{created_at:012}#{id}/{id}`.
+pub fn imports_cursor(index_sk: &str, id: &str) -> String {
+    format!("{index_sk}/{id}")
+}
+
+/// Reads an import history cursor back into (index sort key, id); only the
+/// shape [`imports_cursor`] writes (any other start key, an empty part
+/// say, DynamoDB refuses).
+pub fn parse_imports_cursor(cursor: &str) -> Option<(&str, &str)> {
+    cursor.split_once('/').filter(|(sk, id)| {
+        ids::is_safe_id(id)
+            && sk.split_once('#').is_some_and(|(at, sk_id)| {
+                at.len() == 12 && at.bytes().all(|b| b.is_ascii_digit()) && sk_id == *id
+            })
+    })
+}
+
 pub fn contact(ws: &str, id: &str) -> String {
     format!("W#{ws}#C#{id}")
 }
@@ -84,6 +109,13 @@ pub fn job_part_object(ws: &str, job: &str, phase_shard: u32, part: &str) -> Str
     format!("work/{ws}/{job}/{phase_shard:02}/{part}.jsonl")
 }
 
+/// A new name for a page of chosen contacts written at `step`: drawn afresh
+/// on every run, so two copies of one step never write over each other's
+/// page.
+pub fn job_part_name(step: u32) -> String {
+    format!("{step:05}-{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
 pub fn job_folder(ws: &str, job: &str) -> String {
     format!("work/{ws}/{job}/")
 }
@@ -96,23 +128,6 @@ pub fn export_object(ws: &str, job: &str, token: Option<&str>) -> String {
         Some(token) => format!("exports/{ws}/{job}-{token}.csv"),
         None => format!("exports/{ws}/{job}.csv"),
     }
-}
-
-/// A new record id, `{prefix}_{ulid}` in lower case: 48 bits of time (ids
-/// sort by creation) and 80 random bits (no id can be guessed from
-/// another).
-pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
-}
-
-/// Random bits in every object key besides the ids that are already random
-/// (imports and exports are ULIDs: 80 random bits each).
-pub const RANDOM_BITS: u32 = 80;
-
-/// A fresh random token of [`RANDOM_BITS`] bits, 20 hex digits, for object
-/// keys: drawn from the operating system's seeded generator that ULIDs use.
-pub fn random_token() -> String {
-    format!("{:020x}", ulid::Ulid::new().random())
 }
 
 /// The claim item that says which contacts hold a phone, email or id.
@@ -129,6 +144,12 @@ pub fn notifications(ws: &str) -> String {
     format!("W#{ws}#NOTIFICATIONS")
 }
 
+/// A notification's place among the workspace's, oldest first: when, then
+/// what it concerns (`IMPORT` or `JOB`) and its id.
+pub fn notification_sk(created_at: i64, subject: &str, id: &str) -> String {
+    format!("{created_at:012}#{}#{id}", subject.to_uppercase())
+}
+
 /// Where the client's upload lands; the bucket's notification watches `uploads/`.
 pub fn upload_object(ws: &str, import: &str) -> String {
     format!("uploads/{ws}/{import}")
@@ -139,6 +160,11 @@ pub fn parse_upload_object(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("uploads/")?;
     let (ws, import) = rest.split_once('/')?;
     (!ws.is_empty() && !import.is_empty() && !import.contains('/')).then_some((ws, import))
+}
+
+/// Everything an import's validations and chunks leave behind.
+pub fn work_prefix(ws: &str, import: &str) -> String {
+    format!("work/{ws}/{import}/")
 }
 
 /// A validation's files: one folder per generation, so a re-validation never
@@ -166,21 +192,34 @@ pub fn result_part_object(ws: &str, import: &str, generation: u32, chunk: u32) -
     )
 }
 
-pub fn result_object(ws: &str, import: &str) -> String {
-    format!("results/{ws}/{import}.csv")
+/// The chunks' result parts of one generation.
+pub fn result_parts_prefix(ws: &str, import: &str, generation: u32) -> String {
+    format!("{}/parts/", work_folder(ws, import, generation))
 }
 
-/// Whether a workspace id from a token is safe inside keys and paths.
-pub fn is_safe_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+pub fn result_object(ws: &str, import: &str) -> String {
+    format!("results/{ws}/{import}.csv")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::ids::{RANDOM_BITS, new_id, random_token};
+
+    #[test]
+    fn import_cursors_read_back_and_nothing_else_does() {
+        let sk = imports_index_sk(1_795_356_300, "imp_01");
+        let cursor = imports_cursor(&sk, "imp_01");
+        assert_eq!(parse_imports_cursor(&cursor), Some((sk.as_str(), "imp_01")));
+        for bad in [
+            "",
+            "x/y",
+            "001795356300#imp_02/imp_01",
+            "1795356300#imp_01/imp_01",
+        ] {
+            assert_eq!(parse_imports_cursor(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn upload_keys_read_back() {
@@ -277,13 +316,5 @@ mod tests {
             .and_then(|t| t.strip_suffix(".csv"))
             .unwrap();
         assert_eq!(token.len(), 20, "{a}");
-    }
-
-    #[test]
-    fn unsafe_workspace_ids_are_refused() {
-        assert!(is_safe_id("acme-01_x"));
-        for bad in ["", "a#b", "a/b", "é", &"x".repeat(65)] {
-            assert!(!is_safe_id(bad), "{bad}");
-        }
     }
 }

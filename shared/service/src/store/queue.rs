@@ -1,32 +1,30 @@
-//! The SQS adapter: messages to the functions, ten per call.
+//! SQS plumbing, and nothing of the domain: message bodies sent ten per
+//! call.
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use super::table::StoreError;
+use super::error::StoreError;
+use super::retry::Retry;
 
 /// Most messages one `SendMessageBatch` call takes.
 pub const SEND_BATCH: usize = 10;
 
 #[derive(Debug, Clone)]
-pub struct Queue {
+pub(crate) struct Queue {
     client: Client,
     url: String,
 }
 
 impl Queue {
-    pub fn new(client: Client, url: impl Into<String>) -> Self {
+    pub(crate) fn new(client: Client, url: impl Into<String>) -> Self {
         Self {
             client,
             url: url.into(),
         }
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    pub async fn reachable(&self) -> Result<(), StoreError> {
+    pub(crate) async fn reachable(&self) -> Result<(), StoreError> {
         self.client
             .get_queue_attributes()
             .queue_url(&self.url)
@@ -38,10 +36,10 @@ impl Queue {
 
     /// Sends every body, ten per call; entries SQS refuses are sent again
     /// a few times before giving up.
-    pub async fn send_all(&self, bodies: &[String]) -> Result<(), StoreError> {
+    pub(crate) async fn send_all(&self, bodies: &[String]) -> Result<(), StoreError> {
         for batch in bodies.chunks(SEND_BATCH) {
             let mut pending: Vec<(usize, &String)> = batch.iter().enumerate().collect();
-            for attempt in 0.. {
+            for tried in 1.. {
                 let entries = pending
                     .iter()
                     .map(|(i, body)| {
@@ -64,14 +62,13 @@ impl Queue {
                 if failed.is_empty() {
                     break;
                 }
-                if attempt >= 4 {
-                    return Err(StoreError::Unavailable(format!(
-                        "SQS refused {} messages",
-                        failed.len()
+                let refused = failed.len();
+                pending.retain(|(i, _)| failed.contains(&i.to_string().as_str()));
+                if !Retry::CALL.wait(tried).await {
+                    return Err(StoreError::unavailable(format!(
+                        "SQS refused {refused} messages"
                     )));
                 }
-                pending.retain(|(i, _)| failed.contains(&i.to_string().as_str()));
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
             }
         }
         Ok(())

@@ -1,0 +1,16 @@
+//! What every route is handed: the service's operations and how the API
+//! learns who calls.
+
+use std::sync::Arc;
+
+use super::auth::Auth;
+use crate::operations::Service;
+
+#[derive(Debug)]
+pub struct App {
+    pub service: Service,
+    pub auth: Auth,
+}
+
+/// The router's state: one [`App`], shared by every request.
+pub type Shared = Arc<App>;

@@ -1,0 +1,100 @@
+//! What the routes take from a request, each refusing what it cannot read
+//! in the API's error shape: the verified caller, a JSON object body, a
+//! path's id, a query string.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::app::Shared;
+use super::errors::{ApiError, is_json};
+use crate::operations::Caller;
+
+/// The largest request body read: settings, a contact or import options
+/// are a few kilobytes; files go to S3 through presigned URLs, never here.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl FromRequestParts<Shared> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, Self::Rejection> {
+        app.auth.caller(parts)
+    }
+}
+
+/// A JSON object body. A body over `MAX_BODY_BYTES` answers 413, one
+/// declared as another media type 415, and every other flaw 400, all in the
+/// API's error shape. A body sent without a `Content-Type` is read as JSON.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(declared) = request.headers().get(header::CONTENT_TYPE)
+            && !is_json(declared)
+        {
+            let declared: String = String::from_utf8_lossy(declared.as_bytes())
+                .chars()
+                .take(80)
+                .collect();
+            return Err(ApiError::NotJson(format!(
+                "the body must be JSON (Content-Type: application/json), not {declared}"
+            )));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge(MAX_BODY_BYTES),
+                _ => ApiError::bad_request("invalid_body", e.body_text()),
+            })?;
+        // Every body the API takes is an object; serde would read a struct
+        // from an array too, field by field in order.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "the body must be a JSON object",
+            ));
+        }
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_body",
+                format!("the body is not the JSON expected: {e}"),
+            )
+        })
+    }
+}
+
+/// A path's `{id}`; one that cannot be read (bad percent-encoding, not
+/// UTF-8) answers 400 `invalid_path`.
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| Id(id))
+            .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+    }
+}
+
+/// A query string as name → value; one that cannot be read answers 400
+/// `invalid_query`.
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|Query(params)| Params(params))
+            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}

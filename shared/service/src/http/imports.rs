@@ -1,0 +1,202 @@
+//! The import routes: create, read, change, confirm, cancel, the history,
+//! and the links to the error and result files. The workspace is always the
+//! token's.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+
+use super::app::Shared;
+use super::errors::ApiError;
+use super::extract::{Body, Id, Params};
+use super::views::{FileLink, ImportPage, ImportView, redirect};
+use crate::operations::Caller;
+use crate::operations::imports::{CreateImport, HISTORY_PAGE, PatchImport};
+
+pub(super) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/v1/imports", get(list_imports).post(create_import))
+        .route(
+            "/v1/imports/{id}",
+            get(get_import).patch(patch_import).delete(cancel_import),
+        )
+        .route("/v1/imports/{id}/confirm", post(confirm_import))
+        .route("/v1/imports/{id}/errors", get(errors_file))
+        .route("/v1/imports/{id}/result", get(result_file))
+}
+
+#[utoipa::path(post, path = "/v1/imports", security(("bearer" = [])),
+    request_body(content = CreateImport,
+        example = json!({"file_name": "clientes.csv", "size_bytes": 745, "options": {"default_country": "EC"}})),
+    responses(
+    (status = 201, body = ImportView, description = "created, with the presigned upload"),
+    (status = 400, description = "invalid_body, invalid_file_name, empty_file or invalid_options"),
+    (status = 403, description = "forbidden: needs the owner or manager role"),
+    (status = 409, description = "import_in_progress: another import of the workspace is importing"),
+    (status = 413, description = "file_too_large: size_bytes over 20 MiB; body_too_large: the body over 1 MiB"),
+    (status = 415, description = "unsupported_file_type: not .csv or .txt; unsupported_media_type: the body is not JSON")))]
+async fn create_import(
+    State(app): State<Shared>,
+    caller: Caller,
+    Body(request): Body<CreateImport>,
+) -> Result<Response, ApiError> {
+    let (record, upload) = app.service.imports.create(&caller, request).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ImportView::new(&record, Some(upload))),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/v1/imports", security(("bearer" = [])),
+    params(
+        ("limit" = Option<i32>, Query, minimum = 1, maximum = 100, description = "page size, 1 to 100; 20 when not given"),
+        ("cursor" = Option<String>, Query, min_length = 1, description = "the cursor of the previous page")),
+    responses((status = 200, body = ImportPage, description = "newest first"),
+        (status = 400, description = "invalid_query: a bad limit; invalid_cursor"),
+        (status = 403, description = "forbidden: needs the owner or manager role")))]
+async fn list_imports(
+    State(app): State<Shared>,
+    caller: Caller,
+    Params(query): Params,
+) -> Result<axum::Json<ImportPage>, ApiError> {
+    let limit = query
+        .get("limit")
+        .map(|l| {
+            l.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|l| (1..=HISTORY_PAGE.1).contains(l))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!("limit must be a number from 1 to {}", HISTORY_PAGE.1),
+                    )
+                })
+        })
+        .transpose()?;
+    let page = app
+        .service
+        .imports
+        .history(
+            &caller,
+            Some(limit.unwrap_or(HISTORY_PAGE.0)),
+            query.get("cursor").map(String::as_str),
+        )
+        .await?;
+    Ok(axum::Json(ImportPage::new(page)))
+}
+
+#[utoipa::path(get, path = "/v1/imports/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ImportView),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's")))]
+async fn get_import(
+    State(app): State<Shared>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<axum::Json<ImportView>, ApiError> {
+    let record = app.service.imports.import(&caller, &id).await?;
+    Ok(axum::Json(ImportView::new(&record, None)))
+}
+
+#[utoipa::path(patch, path = "/v1/imports/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body(content = PatchImport, example = json!({"options": {"purpose": "add_new", "tags": ["feria"]}})),
+    responses((status = 200, body = ImportView, description = "validating again"),
+        (status = 400, description = "invalid_body or invalid_options"),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's"),
+        (status = 409, description = "not_in_review"), (status = 410, description = "session_expired")))]
+async fn patch_import(
+    State(app): State<Shared>,
+    caller: Caller,
+    Id(id): Id,
+    Body(patch): Body<PatchImport>,
+) -> Result<axum::Json<ImportView>, ApiError> {
+    let record = app
+        .service
+        .imports
+        .change_options(&caller, &id, patch.options)
+        .await?;
+    Ok(axum::Json(ImportView::new(&record, None)))
+}
+
+#[utoipa::path(delete, path = "/v1/imports/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ImportView, description = "cancelled"),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's"),
+        (status = 409, description = "not_cancellable: importing or already ended")))]
+async fn cancel_import(
+    State(app): State<Shared>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<axum::Json<ImportView>, ApiError> {
+    let record = app.service.imports.cancel(&caller, &id).await?;
+    Ok(axum::Json(ImportView::new(&record, None)))
+}
+
+#[utoipa::path(post, path = "/v1/imports/{id}/confirm", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ImportView, description = "importing"),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's"),
+        (status = 409, description = "not_in_review, or import_in_progress: another import is importing"),
+        (status = 410, description = "session_expired")))]
+async fn confirm_import(
+    State(app): State<Shared>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<axum::Json<ImportView>, ApiError> {
+    let record = app.service.imports.confirm(&caller, &id).await?;
+    Ok(axum::Json(ImportView::new(&record, None)))
+}
+
+#[utoipa::path(get, path = "/v1/imports/{id}/errors", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 302, body = FileLink, description = "to a presigned URL of the error file",
+            headers(("Location" = String, description = "the same URL"))),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found: no such import, or no review yet")))]
+async fn errors_file(
+    State(app): State<Shared>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    Ok(redirect(
+        app.service.imports.errors_link(&caller, &id).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/imports/{id}/result", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 302, body = FileLink, description = "to a presigned URL of the result file",
+            headers(("Location" = String, description = "the same URL"))),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's"),
+        (status = 409, description = "result_not_ready: not completed"),
+        (status = 410, description = "result_expired: older than 7 days")))]
+async fn result_file(
+    State(app): State<Shared>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    Ok(redirect(
+        app.service.imports.result_link(&caller, &id).await?,
+    ))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        create_import,
+        list_imports,
+        get_import,
+        patch_import,
+        cancel_import,
+        confirm_import,
+        errors_file,
+        result_file
+    ),
+    components(schemas(ImportView, CreateImport, PatchImport, ImportPage, FileLink))
+)]
+pub(super) struct ImportsApi;

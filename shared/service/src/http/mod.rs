@@ -1,0 +1,43 @@
+//! The HTTP API: one axum `Router` that serves API Gateway (through
+//! `lambda_http`) and the local stack's loopback port alike. Every route
+//! takes the verified caller and hands the operations typed values; every
+//! answer that is not a success is `{"error": {"code", "message"}}`.
+
+pub mod app;
+pub mod auth;
+mod contacts;
+pub mod errors;
+pub mod extract;
+mod health;
+mod imports;
+pub mod openapi;
+pub mod views;
+mod workspace;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+
+pub use app::{App, Shared};
+pub use extract::MAX_BODY_BYTES;
+
+/// The service's routes.
+pub fn router(app: Shared) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(openapi::routes())
+        .merge(imports::routes())
+        .merge(contacts::routes())
+        .merge(workspace::routes())
+        .fallback(|| async { errors::error(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            errors::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(errors::json_errors))
+        .with_state(app)
+}

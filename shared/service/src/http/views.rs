@@ -1,0 +1,219 @@
+//! What the API answers, built from the operations' records: an import,
+//! an export, a notification, a link to a file, the health check.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use contact_engine::dialect::Dialect;
+use contact_engine::options::{ImportOptions, MappingEntry};
+use contact_engine::validation::Review;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::records::time::rfc3339;
+use crate::records::{ImportRecord, ImportStatus, JobKind, JobRecord, JobStatus, Notification};
+use crate::store::{Page, Presigned};
+
+/// An import as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportView {
+    pub id: String,
+    pub status: ImportStatus,
+    pub file: FileView,
+    pub options: ImportOptions,
+    pub dialect: Option<Dialect>,
+    pub headers: Option<Vec<String>>,
+    pub mapping: Option<Vec<MappingEntry>>,
+    pub review: Option<Review>,
+    pub progress: Progress,
+    pub result: ResultView,
+    pub error: Option<String>,
+    /// When an unconfirmed review expires (RFC 3339).
+    pub expires_at: Option<String>,
+    pub created_at: String,
+    /// Where to upload the file; only in the answer to `POST /v1/imports`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload: Option<UploadView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileView {
+    pub name: String,
+    pub size_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Progress {
+    pub rows_done: u64,
+    pub rows_total: u64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResultView {
+    pub imported: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub errors: u64,
+    pub available_until: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UploadView {
+    pub method: String,
+    pub url: String,
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+/// A page of the import history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportPage {
+    pub items: Vec<ImportView>,
+    pub cursor: Option<String>,
+}
+
+impl ImportView {
+    pub fn new(record: &ImportRecord, upload: Option<Presigned>) -> Self {
+        Self {
+            id: record.id.clone(),
+            status: record.status,
+            file: FileView {
+                name: record.file_name.clone(),
+                size_bytes: record.size_bytes,
+            },
+            options: record.options.clone(),
+            dialect: record.dialect,
+            headers: record.headers.clone(),
+            mapping: record.mapping.clone(),
+            review: record.review,
+            progress: Progress {
+                rows_done: record.rows_done,
+                rows_total: record.rows_total,
+            },
+            result: ResultView {
+                imported: record.imported,
+                updated: record.updated,
+                skipped: record.skipped,
+                errors: record.errors,
+                available_until: record.available_until.map(rfc3339),
+            },
+            error: record.error.clone(),
+            expires_at: (record.status == ImportStatus::Review)
+                .then_some(record.review_expires_at)
+                .flatten()
+                .map(rfc3339),
+            created_at: rfc3339(record.created_at),
+            upload: upload.map(|p| UploadView {
+                method: p.method,
+                url: p.url,
+                headers: p.headers.into_iter().collect(),
+            }),
+        }
+    }
+}
+
+impl ImportPage {
+    pub fn new(page: Page<ImportRecord>) -> Self {
+        Self {
+            items: page
+                .items
+                .iter()
+                .map(|r| ImportView::new(r, None))
+                .collect(),
+            cursor: page.cursor,
+        }
+    }
+}
+
+/// An export (or a reset's backup) as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExportView {
+    pub id: String,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    /// Contacts written so far.
+    pub rows: u64,
+    /// A presigned link to the CSV, fresh on every read, while the file is
+    /// kept.
+    pub url: Option<String>,
+    pub available_until: Option<String>,
+    pub columns: Vec<String>,
+    pub tag: Option<String>,
+    pub error: Option<String>,
+    pub created_at: String,
+}
+
+impl ExportView {
+    /// A job just started: no file yet.
+    pub fn from_record(record: &JobRecord) -> Self {
+        Self::new(record, None)
+    }
+
+    pub fn new(record: &JobRecord, url: Option<String>) -> Self {
+        Self {
+            id: record.id.clone(),
+            kind: record.kind,
+            status: record.status,
+            rows: record.rows,
+            url,
+            available_until: record.available_until.map(rfc3339),
+            columns: record.columns.clone(),
+            tag: record.tag.clone(),
+            error: record.error.clone(),
+            created_at: rfc3339(record.created_at),
+        }
+    }
+}
+
+/// A notification as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationView {
+    pub id: String,
+    /// `import_completed`, `export_ready` or `reset_completed`.
+    pub kind: String,
+    pub message: String,
+    pub created_at: String,
+    pub import: Option<String>,
+    /// The export (or the reset's backup) it concerns.
+    pub export: Option<String>,
+    /// A fresh presigned link to that export's file while it is kept.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationPage {
+    pub items: Vec<NotificationView>,
+}
+
+impl NotificationView {
+    pub fn new(note: Notification, url: Option<String>) -> Self {
+        Self {
+            id: note.id,
+            kind: note.kind,
+            message: note.message,
+            created_at: note.created_at.map(rfc3339).unwrap_or_default(),
+            import: note.import,
+            export: note.job,
+            url,
+        }
+    }
+}
+
+/// Where a file link points; the same URL is in `Location`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FileLink {
+    pub url: String,
+}
+
+pub fn redirect(url: String) -> Response {
+    let mut response =
+        (StatusCode::FOUND, axum::Json(FileLink { url: url.clone() })).into_response();
+    if let Ok(location) = HeaderValue::from_str(&url) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}

@@ -1,0 +1,240 @@
+//! What the contact routes take: a new contact, a patch, a tags change and
+//! a listing query, each read strictly (an unknown field or parameter is
+//! refused, never ignored); and the pages they answer.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use crate::operations::error::ServiceError;
+use crate::records::Contact;
+use contact_engine::limits::{MAX_PAGE, MAX_TAG_CHARS, MAX_TEXT_CHARS};
+
+/// `POST /v1/contacts`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewContact {
+    /// Every contact has one.
+    #[schema(value_type = String, required = true, min_length = 1, pattern = r"\S")]
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub assignee: Option<String>,
+    pub tags: Vec<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// `PATCH /v1/contacts/{id}`: a field left out stays as it is; `null` or an
+/// empty string clears it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContactPatch {
+    /// May change, never be cleared.
+    #[serde(deserialize_with = "given")]
+    #[schema(value_type = String, min_length = 1, pattern = r"\S")]
+    pub first_name: Option<Option<String>>,
+    #[serde(deserialize_with = "given")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<Option<String>>,
+    #[serde(deserialize_with = "given")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(deserialize_with = "given")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(deserialize_with = "given")]
+    #[schema(value_type = Option<String>)]
+    pub country: Option<Option<String>>,
+    #[serde(deserialize_with = "given")]
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Option<String>>,
+    #[serde(deserialize_with = "given")]
+    #[schema(value_type = Option<String>)]
+    pub assignee: Option<Option<String>>,
+    /// Custom fields to set, by key; a key given `null` or `""` is cleared,
+    /// and `null` for the whole object clears them all. Keys left out stay.
+    #[serde(deserialize_with = "given")]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Option<BTreeMap<String, serde_json::Value>>>,
+    /// `true` blocks the contact; `false` (or `null`) unblocks it.
+    #[serde(deserialize_with = "given")]
+    #[schema(value_type = Option<bool>)]
+    pub blocked: Option<Option<bool>>,
+}
+
+/// A field present in the body, even as `null`, is `Some`: that is what
+/// tells "clear it" from "leave it".
+fn given<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl From<NewContact> for ContactPatch {
+    fn from(new: NewContact) -> Self {
+        Self {
+            first_name: Some(new.first_name),
+            last_name: Some(new.last_name),
+            phone: Some(new.phone),
+            email: Some(new.email),
+            country: Some(new.country),
+            language: Some(new.language),
+            assignee: Some(new.assignee),
+            custom_fields: Some(Some(new.custom_fields)),
+            blocked: None,
+        }
+    }
+}
+
+/// `POST /v1/contacts/{id}/tags` and `DELETE /v1/contacts/{id}/tags`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagsChange {
+    /// Each may hold several tags separated by `,` `;` or `|`, as an
+    /// import's tags cell may.
+    #[schema(min_items = 1)]
+    pub tags: Vec<String>,
+}
+
+/// A page of contacts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ContactPage {
+    pub items: Vec<Contact>,
+    /// Where the next page starts; `null` on the last page. Opaque.
+    pub cursor: Option<String>,
+}
+
+/// Contacts, in id order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ContactList {
+    pub items: Vec<Contact>,
+}
+
+/// `GET /v1/contacts`: a look-up by `phone` or `email`, or else a listing
+/// (every contact, or those tagged `tag`) a page at a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactQuery {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub tag: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+impl ContactQuery {
+    /// Reads the query string's parameters; a name it does not know, or a
+    /// mix of modes, is refused rather than quietly ignored.
+    pub fn from_params(params: HashMap<String, String>) -> Result<Self, ServiceError> {
+        let bad = |message: String| ServiceError::bad_request("invalid_query", message);
+        let mut query = Self::default();
+        for (name, value) in params {
+            match name.as_str() {
+                "phone" => query.phone = Some(value),
+                "email" => query.email = Some(value),
+                "tag" => query.tag = Some(value),
+                "cursor" => query.cursor = Some(value),
+                "limit" => {
+                    query.limit = Some(
+                        value
+                            .trim()
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|l| (1..=MAX_PAGE).contains(l))
+                            .ok_or_else(|| {
+                                bad(format!("limit must be a number from 1 to {MAX_PAGE}"))
+                            })?,
+                    )
+                }
+                other => {
+                    let other: String = other.chars().take(40).collect();
+                    return Err(bad(format!(
+                        "unknown query parameter \"{other}\": use phone, email, tag, cursor or limit"
+                    )));
+                }
+            }
+        }
+        let too_long = |value: &Option<String>, max: usize| {
+            value
+                .as_ref()
+                .is_some_and(|v| v.trim().chars().count() > max)
+        };
+        if too_long(&query.phone, MAX_TEXT_CHARS) || too_long(&query.email, MAX_TEXT_CHARS) {
+            return Err(bad(format!(
+                "phone= and email= hold at most {} characters",
+                MAX_TEXT_CHARS
+            )));
+        }
+        if too_long(&query.tag, MAX_TAG_CHARS) {
+            return Err(bad(format!(
+                "tag= holds at most {} characters",
+                MAX_TAG_CHARS
+            )));
+        }
+        match (&query.phone, &query.email) {
+            (Some(_), Some(_)) => Err(bad(
+                "look contacts up with exactly one of phone= or email=".into()
+            )),
+            (Some(_), None) | (None, Some(_))
+                if query.tag.is_some() || query.cursor.is_some() || query.limit.is_some() =>
+            {
+                Err(bad(
+                    "a look-up by phone= or email= takes no tag, cursor or limit".into(),
+                ))
+            }
+            _ => Ok(query),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patch(json: serde_json::Value) -> ContactPatch {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_patch_tells_absent_from_null() {
+        let p = patch(serde_json::json!({"last_name": null, "phone": "099 123 4504"}));
+        assert_eq!(p.last_name, Some(None));
+        assert_eq!(p.phone, Some(Some("099 123 4504".into())));
+        assert_eq!(p.first_name, None);
+        assert!(
+            serde_json::from_value::<ContactPatch>(serde_json::json!({"nickname": "x"})).is_err()
+        );
+    }
+
+    #[test]
+    fn queries_take_one_mode() {
+        let q = |pairs: &[(&str, &str)]| {
+            ContactQuery::from_params(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        };
+        assert_eq!(
+            q(&[("tag", "vip"), ("limit", "10")]).unwrap().limit,
+            Some(10)
+        );
+        for bad in [
+            vec![("phone", "1"), ("email", "a@b.co")],
+            vec![("phone", "1"), ("tag", "vip")],
+            vec![("limit", "0")],
+            vec![("limit", "101")],
+            vec![("limit", "x")],
+            vec![("sort", "name")],
+        ] {
+            assert_eq!(q(&bad).unwrap_err().code(), "invalid_query", "{bad:?}");
+        }
+    }
+}

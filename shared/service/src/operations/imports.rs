@@ -1,0 +1,529 @@
+//! The API's import operations: create, read, change, confirm, cancel,
+//! list, and the links to the error and result files.
+
+use contact_engine::limits::{self, MAX_FILE_BYTES};
+use contact_engine::mapping;
+use contact_engine::options::ImportOptions;
+use contact_engine::validation::ChunkSpan;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::Config;
+use super::caller::Caller;
+use super::error::{AtStep, ServiceError};
+use super::settings::workspace_facts;
+use crate::records::ids::{is_safe_id, new_id};
+use crate::records::time::{self, now};
+use crate::records::{ChunkJob, ImportRecord, ImportStatus, Revalidate, StagePlan};
+use crate::store::{ConfirmError, Page, Presigned, Store, StoreError};
+
+/// How long a result file may be downloaded.
+pub const RESULT_DAYS: i64 = 7;
+
+/// Imports per history page unless `limit` says otherwise, and at most.
+pub const HISTORY_PAGE: (i32, i32) = (20, 100);
+
+/// `POST /v1/imports`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateImport {
+    /// A `.csv` or `.txt` name (any case); any other answers 415.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"[^/\\]\.([cC][sS][vV]|[tT][xX][tT])\s*$"
+    )]
+    pub file_name: String,
+    /// 1 byte to 20 MiB; more answers 413.
+    #[schema(minimum = 1, maximum = 20_971_520)]
+    pub size_bytes: u64,
+    #[serde(default)]
+    pub options: Option<ImportOptions>,
+}
+
+/// `PATCH /v1/imports/{id}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchImport {
+    pub options: ImportOptions,
+}
+
+#[derive(Debug, Clone)]
+pub struct Imports {
+    store: Store,
+    config: Config,
+}
+
+impl Imports {
+    pub(crate) fn new(store: Store, config: Config) -> Self {
+        Self { store, config }
+    }
+
+    /// A new import waiting for its upload, and the presigned `PUT` that
+    /// uploads it.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        request: CreateImport,
+    ) -> Result<(ImportRecord, Presigned), ServiceError> {
+        caller.may_manage()?;
+        let name = request.file_name.trim();
+        if name.is_empty() || name.chars().count() > limits::MAX_FILE_NAME_CHARS {
+            return Err(ServiceError::bad_request(
+                "invalid_file_name",
+                format!(
+                    "file_name must be 1 to {} characters",
+                    limits::MAX_FILE_NAME_CHARS
+                ),
+            ));
+        }
+        if !limits::is_delimited_text_name(name) {
+            return Err(ServiceError::UnsupportedType(format!(
+                "{name} is not delimited text: upload a .csv or .txt file"
+            )));
+        }
+        if request.size_bytes > MAX_FILE_BYTES {
+            return Err(ServiceError::TooLarge);
+        }
+        if request.size_bytes == 0 {
+            return Err(ServiceError::bad_request(
+                "empty_file",
+                "the file is empty: it needs a header row and at least one data row",
+            ));
+        }
+        let options = request.options.unwrap_or_default();
+        let ws = &caller.workspace;
+        let workspace = workspace_facts(&self.store, ws).await?;
+        options.check(&workspace).map_err(invalid_options)?;
+        let holder = self.store.workspaces.lock_holder(ws).await;
+        if holder.at("reading the import lock")?.is_some() {
+            return Err(in_progress());
+        }
+        let record = ImportRecord::awaiting_upload(
+            new_id("imp"),
+            ws,
+            name,
+            request.size_bytes,
+            options,
+            now(),
+        );
+        let upload = self
+            .store
+            .files
+            .upload_url(
+                ws,
+                &record.id,
+                record.size_bytes,
+                self.config.upload_url_ttl,
+            )
+            .await
+            .at("signing the upload URL")?;
+        self.store
+            .imports
+            .create(&record)
+            .await
+            .at("storing the import")?;
+        tracing::info!(
+            workspace = %ws,
+            import = %record.id,
+            size_bytes = record.size_bytes,
+            "import created"
+        );
+        Ok((record, upload))
+    }
+
+    /// The import as it is now; a review past its hour is expired on the way.
+    pub async fn import(&self, caller: &Caller, id: &str) -> Result<ImportRecord, ServiceError> {
+        caller.may_manage()?;
+        let record = self.load(&caller.workspace, id).await?;
+        self.expire_if_due(record).await
+    }
+
+    async fn load(&self, ws: &str, id: &str) -> Result<ImportRecord, ServiceError> {
+        if !is_safe_id(id) {
+            return Err(ServiceError::NotFound("import"));
+        }
+        self.store
+            .imports
+            .import(ws, id)
+            .await
+            .at("reading the import")?
+            .ok_or(ServiceError::NotFound("import"))
+    }
+
+    async fn expire_if_due(&self, record: ImportRecord) -> Result<ImportRecord, ServiceError> {
+        let due = record.status == ImportStatus::Review
+            && record.review_expires_at.is_some_and(|t| t <= now());
+        if !due {
+            return Ok(record);
+        }
+        let expired = self
+            .store
+            .imports
+            .end(
+                &record,
+                &[ImportStatus::Review],
+                ImportStatus::Expired,
+                now(),
+            )
+            .await;
+        match expired {
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e).at("expiring the review"),
+        }
+        self.discard_files(&record).await;
+        self.load(&record.workspace, &record.id).await
+    }
+
+    /// Deletes an import's upload and working files (best effort: S3's
+    /// lifecycle rules remove whatever is left).
+    async fn discard_files(&self, record: &ImportRecord) {
+        let files = &self.store.files;
+        let _ = files
+            .discard_import_files(&record.workspace, &record.id)
+            .await;
+    }
+
+    /// New options for an import in review: validated again, as the next
+    /// generation.
+    pub async fn change_options(
+        &self,
+        caller: &Caller,
+        id: &str,
+        options: ImportOptions,
+    ) -> Result<ImportRecord, ServiceError> {
+        let record = self.import(caller, id).await?;
+        match record.status {
+            ImportStatus::Review => {}
+            ImportStatus::Expired => return Err(expired()),
+            _ => {
+                return Err(ServiceError::conflict(
+                    "not_in_review",
+                    format!(
+                        "options change only in review; the import is {}",
+                        record.status.as_str()
+                    ),
+                ));
+            }
+        }
+        let workspace = workspace_facts(&self.store, &caller.workspace).await?;
+        options.check(&workspace).map_err(invalid_options)?;
+        if let Some(headers) = &record.headers {
+            mapping::plan(headers, &options, &workspace).map_err(invalid_options)?;
+        }
+        // The message goes first: a validator that meets it before the
+        // change is stored asks for it again later, while a change stored
+        // without its message would wait for ever.
+        let message = Revalidate {
+            workspace: record.workspace.clone(),
+            import: record.id.clone(),
+            generation: record.generation + 1,
+        };
+        self.store
+            .queues
+            .revalidate(&message)
+            .await
+            .at("asking for the validation again")?;
+        match self.store.imports.revalidate(&record, &options).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict) => {
+                // A retried write may find its own first attempt done.
+                let now_stored = self.load(&caller.workspace, id).await?;
+                let ours =
+                    now_stored.generation == record.generation + 1 && now_stored.options == options;
+                if !ours {
+                    return Err(changed_meanwhile());
+                }
+            }
+            Err(e) => return Err(e).at("storing the new options"),
+        }
+        self.load(&caller.workspace, id).await
+    }
+
+    /// Confirms a review: the import takes the workspace's lock and its
+    /// chunks go to the workers.
+    pub async fn confirm(&self, caller: &Caller, id: &str) -> Result<ImportRecord, ServiceError> {
+        let record = self.import(caller, id).await?;
+        match record.status {
+            ImportStatus::Review => {}
+            // A confirm whose messages did not all go out is finished here.
+            ImportStatus::Importing if !record.fanned_out => {
+                let plan = self.plan(&record).await?;
+                self.fan_out(&record, &plan).await?;
+                return self.load(&caller.workspace, id).await;
+            }
+            ImportStatus::Expired => return Err(expired()),
+            status => {
+                return Err(ServiceError::conflict(
+                    "not_in_review",
+                    format!(
+                        "only an import in review can be confirmed; this one is {}",
+                        status.as_str()
+                    ),
+                ));
+            }
+        }
+        let plan = self.plan(&record).await?;
+        let tag = record
+            .options
+            .import_tag
+            .then(|| time::import_tag(record.created_at));
+        let allowance = workspace_facts(&self.store, &caller.workspace)
+            .await?
+            .remaining_quota;
+        let chunks = plan.chunks.len() as u32;
+        let confirmed = self
+            .store
+            .imports
+            .confirm(&record, now(), tag.as_deref(), chunks, allowance)
+            .await;
+        match confirmed {
+            Ok(()) => {}
+            Err(ConfirmError::Locked) => return Err(in_progress()),
+            Err(ConfirmError::Expired) => {
+                self.expire_if_due(record).await?;
+                return Err(expired());
+            }
+            Err(ConfirmError::NotInReview) => {
+                // A retried write may find its own first attempt done: then
+                // this confirm goes on to send the chunks.
+                let now_stored = self.load(&caller.workspace, id).await?;
+                let ours = now_stored.status == ImportStatus::Importing
+                    && now_stored.generation == record.generation;
+                if !ours {
+                    return Err(changed_meanwhile());
+                }
+            }
+            Err(ConfirmError::Store(e)) => return Err(e).at("confirming the review"),
+        }
+        // The messages need only what this confirm just stored.
+        let confirmed = ImportRecord {
+            allowance,
+            ..record
+        };
+        self.fan_out(&confirmed, &plan).await?;
+        self.load(&caller.workspace, id).await
+    }
+
+    /// The chunks the validation of the import's generation left.
+    pub async fn plan(&self, record: &ImportRecord) -> Result<StagePlan, ServiceError> {
+        self.store
+            .files
+            .plan(&record.workspace, &record.id, record.generation)
+            .await
+            .at("reading the stage plan")
+    }
+
+    /// Sends one message per chunk, ten per call. Sending twice is harmless:
+    /// a chunk is counted once.
+    async fn fan_out(&self, record: &ImportRecord, plan: &StagePlan) -> Result<(), ServiceError> {
+        let jobs = chunk_jobs(record, plan);
+        self.store
+            .queues
+            .chunks(&jobs)
+            .await
+            .at("sending the chunks")?;
+        self.store
+            .imports
+            .set_fanned_out(&record.workspace, &record.id)
+            .await
+            .at("recording the chunks sent")
+    }
+
+    /// Cancels an import that is not importing and has not ended.
+    pub async fn cancel(&self, caller: &Caller, id: &str) -> Result<ImportRecord, ServiceError> {
+        let record = self.import(caller, id).await?;
+        if !ImportStatus::OPEN.contains(&record.status) {
+            return Err(ServiceError::conflict(
+                "not_cancellable",
+                format!(
+                    "an import that is {} cannot be cancelled",
+                    record.status.as_str()
+                ),
+            ));
+        }
+        let cancelled = self
+            .store
+            .imports
+            .end(&record, &ImportStatus::OPEN, ImportStatus::Cancelled, now())
+            .await;
+        match cancelled {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(ServiceError::conflict(
+                    "not_cancellable",
+                    "the import changed meanwhile; read it again",
+                ));
+            }
+            Err(e) => return Err(e).at("cancelling the import"),
+        }
+        self.discard_files(&record).await;
+        self.load(&caller.workspace, id).await
+    }
+
+    /// The workspace's imports, newest first, a page at a time.
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        limit: Option<i32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<ImportRecord>, ServiceError> {
+        caller.may_manage()?;
+        let (default, most) = HISTORY_PAGE;
+        let limit = limit.unwrap_or(default).clamp(1, most);
+        match self
+            .store
+            .imports
+            .list(&caller.workspace, limit, cursor)
+            .await
+        {
+            Ok(page) => Ok(page),
+            Err(StoreError::BadCursor) => Err(ServiceError::bad_request(
+                "invalid_cursor",
+                "the cursor is not one this API gave",
+            )),
+            Err(e) => Err(e).at("listing the imports"),
+        }
+    }
+
+    /// A short-lived link to the review's error file.
+    pub async fn errors_link(&self, caller: &Caller, id: &str) -> Result<String, ServiceError> {
+        let record = self.import(caller, id).await?;
+        if record.review.is_none() {
+            return Err(ServiceError::NotFound("error file"));
+        }
+        let name = format!("{}-errors.csv", stem(&record.file_name));
+        self.store
+            .files
+            .errors_link(
+                &record.workspace,
+                &record.id,
+                record.generation,
+                &name,
+                self.config.download_url_ttl,
+            )
+            .await
+            .at("signing the error file's link")?
+            .ok_or(ServiceError::NotFound("error file"))
+    }
+
+    /// A short-lived link to the result file, for seven days.
+    pub async fn result_link(&self, caller: &Caller, id: &str) -> Result<String, ServiceError> {
+        let record = self.import(caller, id).await?;
+        if record.status != ImportStatus::Completed {
+            return Err(ServiceError::conflict(
+                "result_not_ready",
+                format!(
+                    "the result file is written when the import completes; it is {}",
+                    record.status.as_str()
+                ),
+            ));
+        }
+        if record.available_until.is_none_or(|t| t <= now()) {
+            return Err(ServiceError::gone(
+                "result_expired",
+                format!("result files are kept {RESULT_DAYS} days; this one is gone"),
+            ));
+        }
+        let name = format!("{}-result.csv", stem(&record.file_name));
+        self.store
+            .files
+            .result_link(
+                &record.workspace,
+                &record.id,
+                &name,
+                self.config.download_url_ttl,
+            )
+            .await
+            .at("signing the result file's link")
+    }
+}
+
+/// One message per chunk of a confirmed import, in file order; each carries
+/// its share of the quota left at confirm.
+pub fn chunk_jobs(record: &ImportRecord, plan: &StagePlan) -> Vec<ChunkJob> {
+    allowances(&plan.chunks, record.allowance)
+        .into_iter()
+        .zip(&plan.chunks)
+        .map(|(allowance, chunk)| ChunkJob {
+            workspace: record.workspace.clone(),
+            import: record.id.clone(),
+            generation: record.generation,
+            chunk: *chunk,
+            allowance,
+        })
+        .collect()
+}
+
+/// Shares the quota left at confirm among chunks in file order: each takes
+/// what the review predicts it creates, while any is left.
+pub fn allowances(chunks: &[ChunkSpan], quota: Option<u64>) -> Vec<Option<u64>> {
+    let Some(mut left) = quota else {
+        return vec![None; chunks.len()];
+    };
+    chunks
+        .iter()
+        .map(|c| {
+            let take = u64::from(c.adds).min(left);
+            left -= take;
+            Some(take)
+        })
+        .collect()
+}
+
+fn stem(file_name: &str) -> &str {
+    file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem)
+}
+
+fn invalid_options(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::bad_request("invalid_options", e.to_string())
+}
+
+fn in_progress() -> ServiceError {
+    ServiceError::conflict(
+        "import_in_progress",
+        "an import is already in progress in this workspace",
+    )
+}
+
+fn changed_meanwhile() -> ServiceError {
+    ServiceError::conflict(
+        "not_in_review",
+        "the import changed meanwhile; read it again",
+    )
+}
+
+fn expired() -> ServiceError {
+    ServiceError::gone(
+        "session_expired",
+        "session expired: the review was not confirmed within its hour; start a new import",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(adds: u32) -> ChunkSpan {
+        ChunkSpan {
+            index: 0,
+            first_row: 2,
+            rows: 10,
+            start: 0,
+            end: 1,
+            adds,
+        }
+    }
+
+    #[test]
+    fn the_quota_goes_to_the_first_chunks() {
+        let chunks = [chunk(4), chunk(0), chunk(5), chunk(3)];
+        assert_eq!(allowances(&chunks, None), vec![None; 4]);
+        assert_eq!(
+            allowances(&chunks, Some(7)),
+            vec![Some(4), Some(0), Some(3), Some(0)]
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! The month-end reset: on the schedule, every workspace whose monthly reset
+//! is on gets a reset job, which writes a backup export of the contacts it
+//! will delete, deletes exactly those (see `jobs`), restarts the month's
+//! count and notifies the workspace.
+
+use super::error::{AtStep, ServiceError};
+use super::jobs::{Jobs, all_columns};
+use crate::records::ids::{is_safe_id, reset_id};
+use crate::records::time::month;
+use crate::records::{JobKind, JobMessage, JobRecord, Phase, ResetMode};
+use crate::store::{StartResetError, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct Resets {
+    jobs: Jobs,
+}
+
+impl Resets {
+    pub(crate) fn new(jobs: Jobs) -> Self {
+        Self { jobs }
+    }
+
+    /// The month-end schedule at `at` (Unix seconds): one reset message for
+    /// every workspace whose reset is on. Answers how many were asked to
+    /// reset.
+    pub async fn start_all(&self, at: i64) -> Result<usize, ServiceError> {
+        let month = month(at);
+        let store = &self.jobs.store;
+        let mut after = None;
+        let mut count = 0;
+        loop {
+            let (workspaces, next) = store
+                .workspaces
+                .reset_workspaces(after.as_deref())
+                .await
+                .at("listing the workspaces that reset")?;
+            let messages: Vec<JobMessage> = workspaces
+                .into_iter()
+                .map(|workspace| JobMessage::StartReset {
+                    workspace,
+                    month: month.clone(),
+                })
+                .collect();
+            count += messages.len();
+            store
+                .queues
+                .jobs(&messages)
+                .await
+                .at("asking the workspaces to reset")?;
+            match next {
+                Some(ws) => after = Some(ws),
+                None => return Ok(count),
+            }
+        }
+    }
+
+    /// Starts (or, on a repeated message, resumes) one workspace's reset for
+    /// `month`. While an import is importing the reset waits: the message
+    /// comes back after the queue's visibility timeout.
+    pub async fn start(&self, ws: &str, month: &str) -> Result<(), ServiceError> {
+        if !is_safe_id(ws) {
+            return Err(ServiceError::BadMessage("unsafe workspace id".into()));
+        }
+        let store = &self.jobs.store;
+        let id = reset_id(month);
+        let existing = store.jobs.job(ws, &id).await.at("reading the reset")?;
+        if let Some(record) = existing {
+            return self.jobs.resume(&record).await;
+        }
+        let settings = store
+            .workspaces
+            .settings(ws)
+            .await
+            .at("reading the settings")?;
+        let tag = match settings.monthly_reset.mode {
+            ResetMode::Off => return Ok(()),
+            ResetMode::All => None,
+            ResetMode::Tagged => Some(settings.monthly_reset.tag.clone()),
+        };
+        let record = JobRecord {
+            month: Some(month.to_string()),
+            ..JobRecord::started(id, ws, JobKind::Reset, all_columns(&settings), tag)
+        };
+        match store.jobs.start_reset(&record).await {
+            Ok(()) => self.jobs.send_first_steps(&record, Phase::Select).await,
+            Err(StartResetError::Exists) => {
+                let existing = store.jobs.job(ws, &record.id).await;
+                match existing.at("reading the reset")? {
+                    Some(record) => self.jobs.resume(&record).await,
+                    None => Ok(()),
+                }
+            }
+            Err(StartResetError::Locked) => Err(ServiceError::store(
+                "starting the reset",
+                StoreError::unavailable("an import is importing; the reset waits for it"),
+            )),
+            Err(StartResetError::Store(e)) => Err(e).at("starting the reset"),
+        }
+    }
+}

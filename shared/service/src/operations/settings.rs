@@ -1,0 +1,223 @@
+//! A workspace's settings: read with their defaults, replaced whole after
+//! every value is checked, so imports never meet a setting they cannot use;
+//! and the workspace as validation sees it.
+
+use std::collections::HashSet;
+
+use contact_engine::fields::{ContactField, CustomType};
+use contact_engine::normalize;
+use contact_engine::options::Workspace;
+
+use super::caller::Caller;
+use super::error::{AtStep, ServiceError};
+use crate::records::Settings;
+use crate::records::time::{month, now};
+use crate::store::Store;
+
+pub use contact_engine::limits::{
+    MAX_CUSTOM_FIELD_KEY_CHARS as MAX_KEY_CHARS, MAX_CUSTOM_FIELD_LABEL_CHARS as MAX_LABEL_CHARS,
+    MAX_CUSTOM_FIELDS, MAX_LIST_OPTIONS,
+};
+
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::bad_request("invalid_settings", message)
+}
+
+/// Checks settings and answers them normalised (trimmed, country upper
+/// case).
+pub fn checked(mut settings: Settings) -> Result<Settings, ServiceError> {
+    if let Some(code) = settings.default_country.take() {
+        let code = code.trim();
+        let known = (code.len() == 2)
+            .then(|| normalize::country(code).ok())
+            .flatten()
+            .ok_or_else(|| {
+                invalid(format!(
+                    "default_country \"{code}\" is not an ISO 3166-1 alpha-2 country code"
+                ))
+            })?;
+        settings.default_country = Some(known.to_string());
+    }
+    let tag = settings.monthly_reset.tag.trim();
+    if tag.is_empty() || tag.chars().count() > normalize::MAX_TAG_CHARS {
+        return Err(invalid(format!(
+            "monthly_reset.tag must hold 1 to {} characters",
+            normalize::MAX_TAG_CHARS
+        )));
+    }
+    settings.monthly_reset.tag = tag.to_string();
+    if settings.custom_fields.len() > MAX_CUSTOM_FIELDS {
+        return Err(invalid(format!(
+            "a workspace defines at most {MAX_CUSTOM_FIELDS} custom fields"
+        )));
+    }
+    let mut keys = HashSet::new();
+    for field in &mut settings.custom_fields {
+        let key = field.key.as_str();
+        let well_formed = (1..=MAX_KEY_CHARS).contains(&key.len())
+            && key.starts_with(|c: char| c.is_ascii_lowercase())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !well_formed {
+            return Err(invalid(format!(
+                "custom field key \"{key}\" must be 1 to {MAX_KEY_CHARS} lower-case letters, digits or _, starting with a letter"
+            )));
+        }
+        if ContactField::ALL.iter().any(|f| f.key() == key) {
+            return Err(invalid(format!(
+                "custom field key \"{key}\" is the name of a contact field"
+            )));
+        }
+        if !keys.insert(key.to_string()) {
+            return Err(invalid(format!(
+                "custom field key \"{key}\" is defined twice"
+            )));
+        }
+        let label = field.label.trim();
+        if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
+            return Err(invalid(format!(
+                "custom field \"{key}\" needs a label of 1 to {MAX_LABEL_CHARS} characters"
+            )));
+        }
+        field.label = label.to_string();
+        if let CustomType::List { options } = &mut field.kind {
+            let mut seen = HashSet::new();
+            for option in options.iter_mut() {
+                *option = option.trim().to_string();
+                if option.is_empty() || option.chars().count() > normalize::MAX_TEXT_CHARS {
+                    return Err(invalid(format!(
+                        "list field \"{key}\" has an empty or over-long option"
+                    )));
+                }
+                if !seen.insert(option.to_lowercase()) {
+                    return Err(invalid(format!(
+                        "list field \"{key}\" offers \"{option}\" twice"
+                    )));
+                }
+            }
+            if options.is_empty() || options.len() > MAX_LIST_OPTIONS {
+                return Err(invalid(format!(
+                    "list field \"{key}\" needs 1 to {MAX_LIST_OPTIONS} options"
+                )));
+            }
+        }
+    }
+    if let Some(users) = &mut settings.users {
+        for user in users.iter_mut() {
+            *user = user.trim().to_string();
+            if user.is_empty() || user.chars().count() > normalize::MAX_TEXT_CHARS {
+                return Err(invalid("users holds an empty or over-long entry"));
+            }
+        }
+    }
+    // Each value within its limit can still add up past what one stored
+    // item holds.
+    let stored = serde_json::to_vec(&settings).map_or(usize::MAX, |json| json.len());
+    if stored > contact_engine::limits::MAX_SETTINGS_BYTES {
+        return Err(invalid(format!(
+            "the settings take {} KiB; at most {} KiB: define fewer or shorter custom fields, list options or users",
+            stored.div_ceil(1024),
+            contact_engine::limits::MAX_SETTINGS_BYTES / 1024
+        )));
+    }
+    Ok(settings)
+}
+
+/// The workspace facts validation needs: settings and the quota left this
+/// month.
+pub async fn workspace_facts(store: &Store, ws: &str) -> Result<Workspace, ServiceError> {
+    let settings = store
+        .workspaces
+        .settings(ws)
+        .await
+        .at("reading the settings")?;
+    let remaining_quota = match settings.contact_limit {
+        Some(quota) => {
+            let created = store
+                .workspaces
+                .contacts_created(ws, &month(now()))
+                .await
+                .at("reading the month's contact count")?;
+            Some(quota.saturating_sub(created))
+        }
+        None => None,
+    };
+    Ok(settings.workspace(remaining_quota))
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkspaceSettings {
+    store: Store,
+}
+
+impl WorkspaceSettings {
+    pub(crate) fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    pub async fn get(&self, caller: &Caller) -> Result<Settings, ServiceError> {
+        self.store
+            .workspaces
+            .settings(&caller.workspace)
+            .await
+            .at("reading the settings")
+    }
+
+    /// Replaces the settings whole; owners and managers only.
+    pub async fn put(&self, caller: &Caller, settings: Settings) -> Result<Settings, ServiceError> {
+        caller.may_manage()?;
+        let settings = checked(settings)?;
+        self.store
+            .workspaces
+            .put_settings(&caller.workspace, &settings)
+            .await
+            .at("storing the settings")?;
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{DEFAULT_RESET_TAG, ResetMode};
+
+    fn parse(json: &str) -> Result<Settings, ServiceError> {
+        checked(serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?)
+    }
+
+    #[test]
+    fn defaults_and_normal_forms() {
+        let s = parse("{}").unwrap();
+        assert_eq!(s.monthly_reset.mode, ResetMode::Off);
+        assert_eq!(s.monthly_reset.tag, DEFAULT_RESET_TAG);
+        let s = parse(
+            r#"{"default_country":"ec","contact_limit":10,"monthly_reset":{"mode":"tagged"},
+                "custom_fields":[{"key":"plan","label":" Plan ","type":"list","options":["a"," b "]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.default_country.as_deref(), Some("EC"));
+        assert_eq!(s.monthly_reset.mode, ResetMode::Tagged);
+        assert_eq!(s.custom_fields[0].label, "Plan");
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        for bad in [
+            r#"{"default_country":"Ecuador"}"#,
+            r#"{"monthly_reset":{"mode":"tagged","tag":"  "}}"#,
+            r#"{"monthly_reset":{"mode":"sometimes"}}"#,
+            r#"{"custom_fields":[{"key":"Plan","label":"x","type":"text"}]}"#,
+            r#"{"custom_fields":[{"key":"phone","label":"x","type":"text"}]}"#,
+            r#"{"custom_fields":[{"key":"a","label":"x","type":"text"},{"key":"a","label":"y","type":"date"}]}"#,
+            r#"{"custom_fields":[{"key":"a","label":"","type":"text"}]}"#,
+            r#"{"custom_fields":[{"key":"a","label":"x","type":"list","options":[]}]}"#,
+            r#"{"custom_fields":[{"key":"a","label":"x","type":"list","options":["x","X"]}]}"#,
+            r#"{"custom_fields":[{"key":"a","label":"x","type":"colour"}]}"#,
+            r#"{"contact_limit":-1}"#,
+            r#"{"colour":"red"}"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The validator: an import's upload (its S3 event), or a re-validation
+//! after new options, becomes a review. The file is read once to check
+//! every row, the table is asked who holds the file's identifiers, the rows
+//! are classified, and one more reading writes the error file and the
+//! stage file the workers read. A repeated event changes nothing; a
+//! redelivery of the message whose function died runs the validation
+//! again, and only the newest generation's review is ever stored.
+
+use contact_engine::limits::MAX_FILE_BYTES;
+use contact_engine::lookup::LOOKUP_BATCH;
+use contact_engine::reader::FileSource;
+use contact_engine::refusal::Refusal;
+use contact_engine::{Scan, ValidateError, Validation, scan};
+
+use super::Config;
+use super::error::{AtStep, ServiceError};
+use super::settings::workspace_facts;
+use crate::records::time::now;
+use crate::records::{ImportRecord, ImportStatus, StagePlan};
+use crate::store::retry::Retry;
+use crate::store::{Store, StoreError};
+
+/// Rows per chunk message: small enough for a worker to finish well inside
+/// its timeout, large enough that DynamoDB and SQS calls stay few per row.
+pub const CHUNK_ROWS: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct Validator {
+    store: Store,
+    config: Config,
+}
+
+/// How a validation ends without a review.
+enum Failure {
+    /// The file or the options are refused: the import fails with this reason.
+    Refused(String),
+    Service(ServiceError),
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Self {
+        Self::Service(e)
+    }
+}
+
+impl Validator {
+    pub(crate) fn new(store: Store, config: Config) -> Self {
+        Self { store, config }
+    }
+
+    /// Validates one import's upload, for SQS message `message`: its first
+    /// validation (`generation` none), or a re-validation of `generation`.
+    /// A repeated S3 event finds the import past `awaiting_upload` and does
+    /// nothing; a redelivery of the message that started the validation
+    /// (its function died) runs it again.
+    pub async fn validate_upload(
+        &self,
+        ws: &str,
+        import: &str,
+        generation: Option<u32>,
+        message: &str,
+    ) -> Result<(), ServiceError> {
+        let record = self
+            .take_for_validation(ws, import, generation, message)
+            .await?;
+        let Some(record) = record else {
+            return Ok(());
+        };
+        match self.review(&record).await {
+            Ok(()) => Ok(()),
+            Err(Failure::Refused(reason)) => {
+                // A refusal may quote the file (a repeated header): masked.
+                tracing::info!(
+                    workspace = %ws,
+                    import = %import,
+                    reason = %contact_engine::mask::scrub(&reason),
+                    "upload refused"
+                );
+                let failed = self
+                    .store
+                    .imports
+                    .fail_validation(ws, import, record.generation, &reason, now())
+                    .await;
+                match failed {
+                    Ok(()) | Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(e).at("recording the refusal"),
+                }
+                let _ = self.store.files.delete_upload(ws, import).await;
+                Ok(())
+            }
+            Err(Failure::Service(e)) => Err(e),
+        }
+    }
+
+    /// Takes the import into validation for this message; `None` when the
+    /// message has nothing to do (a repeated S3 event, a stale re-validation).
+    /// A re-validation message may arrive before its `PATCH` has stored the
+    /// change (the message is sent first): it waits a little for it, then
+    /// hands the message back to the queue.
+    async fn take_for_validation(
+        &self,
+        ws: &str,
+        import: &str,
+        generation: Option<u32>,
+        message: &str,
+    ) -> Result<Option<ImportRecord>, ServiceError> {
+        let imports = &self.store.imports;
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            match imports
+                .start_validation(ws, import, generation, message)
+                .await
+            {
+                Ok(record) => return Ok(Some(record)),
+                Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e).at("taking the import into validation"),
+            }
+            let Some(g) = generation else { return Ok(None) };
+            let current = imports.import(ws, import).await.at("reading the import")?;
+            let pending = current.is_some_and(|r| {
+                (r.status == ImportStatus::Review && r.generation + 1 == g)
+                    || (r.status == ImportStatus::Validating
+                        && r.generation == g
+                        && r.validating_message.is_none())
+            });
+            if !pending {
+                return Ok(None);
+            }
+            if !Retry::RACE.wait(tried).await {
+                return Err(ServiceError::failed(
+                    "waiting for the re-validation's change",
+                    "the change is not stored yet",
+                ));
+            }
+        }
+    }
+
+    /// Reads the upload, classifies every row against the workspace, and
+    /// leaves the error file, the stage file and its plan, then the review.
+    async fn review(&self, record: &ImportRecord) -> Result<(), Failure> {
+        let ws = &record.workspace;
+        let files = &self.store.files;
+        let size = files
+            .upload_size(ws, &record.id)
+            .await
+            .at("looking for the upload")?;
+        match size {
+            None => return Err(Failure::Refused("the upload is missing".into())),
+            Some(size) if size > MAX_FILE_BYTES => {
+                return Err(Failure::Refused(Refusal::TooLarge { size }.to_string()));
+            }
+            Some(_) => {}
+        }
+        let folder = tempfile::tempdir().at("making a working folder")?;
+        let file = folder.path().join("upload");
+        files
+            .download_upload(ws, &record.id, &file)
+            .await
+            .at("downloading the upload")?;
+        let workspace = workspace_facts(&self.store, ws).await?;
+        let source = FileSource(file.clone());
+        let options = &record.options;
+        // Reading and checking is CPU work on every core: kept off the async
+        // workers' backs. Then the table is asked about the identifiers,
+        // and the rows are classified.
+        let scanned = tokio::task::block_in_place(|| scan(&source, options, &workspace));
+        let validation = match scanned {
+            Ok(scanned) => self.classify(ws, scanned).await?,
+            Err(ValidateError::Refused(r)) => return Err(Failure::Refused(r.to_string())),
+            Err(ValidateError::Options(o)) => return Err(Failure::Refused(o.to_string())),
+            Err(e) => return Err(ServiceError::failed("reading the upload", e).into()),
+        };
+        let errors_path = folder.path().join("errors.csv");
+        let stage_path = folder.path().join("stage.jsonl");
+        // One more reading writes both the error file and the stage file.
+        let chunks = tokio::task::block_in_place(|| -> Result<_, ValidateError> {
+            let mut errors = std::io::BufWriter::new(std::fs::File::create(&errors_path)?);
+            let mut stage = std::io::BufWriter::new(std::fs::File::create(&stage_path)?);
+            validation.write_stage(
+                &source,
+                options,
+                &workspace,
+                CHUNK_ROWS,
+                &mut stage,
+                Some(&mut errors),
+            )
+        })
+        .at("writing the error and stage files")?;
+        let g = record.generation;
+        files
+            .put_errors(ws, &record.id, g, &errors_path)
+            .await
+            .at("storing the error file")?;
+        files
+            .put_stage(ws, &record.id, g, &stage_path)
+            .await
+            .at("storing the stage file")?;
+        let plan = StagePlan {
+            generation: g,
+            chunks,
+        };
+        files
+            .put_plan(ws, &record.id, &plan)
+            .await
+            .at("storing the stage plan")?;
+        let summary = validation.summary();
+        let reviewed = ImportRecord {
+            dialect: Some(summary.dialect),
+            headers: Some(summary.headers),
+            mapping: Some(summary.mapping),
+            review: Some(summary.review),
+            rows_total: summary.review.rows,
+            review_expires_at: Some(now() + self.config.review_ttl.as_secs() as i64),
+            ..record.clone()
+        };
+        tracing::info!(
+            workspace = %ws,
+            import = %record.id,
+            generation = g,
+            rows = summary.review.rows,
+            to_add = summary.review.to_add,
+            to_update = summary.review.to_update,
+            to_skip = summary.review.to_skip,
+            errors = summary.review.errors,
+            "upload reviewed"
+        );
+        match self.store.imports.finish_validation(&reviewed).await {
+            // A newer validation (new options) or a cancel overtook this one.
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(ServiceError::store("storing the review", e).into()),
+        }
+    }
+
+    /// Asks the table which contacts hold each identifier a scan found,
+    /// [`LOOKUP_BATCH`] at a time, then classifies the rows.
+    async fn classify(&self, ws: &str, scanned: Scan) -> Result<Validation, ServiceError> {
+        let mut holders = Vec::new();
+        if let Some(questions) = scanned.questions() {
+            for batch in questions.values.chunks(LOOKUP_BATCH) {
+                let found = self
+                    .store
+                    .contacts
+                    .holders(ws, questions.identifier, batch)
+                    .await
+                    .at("looking up the file's identifiers")?;
+                holders.extend(found.iter().map(|ids| ids.len() as u32));
+            }
+        }
+        scanned.classify(&holders).at("classifying the rows")
+    }
+}

@@ -1,0 +1,188 @@
+//! An import as the table keeps it, its counts, and what the validator
+//! leaves for confirm and the workers.
+
+use contact_engine::dialect::Dialect;
+use contact_engine::options::{ImportOptions, MappingEntry};
+use contact_engine::validation::{ChunkSpan, Review};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Where an import stands. The API shows these words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    AwaitingUpload,
+    Validating,
+    Review,
+    Importing,
+    Completed,
+    Failed,
+    Expired,
+    Cancelled,
+}
+
+impl ImportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingUpload => "awaiting_upload",
+            Self::Validating => "validating",
+            Self::Review => "review",
+            Self::Importing => "importing",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// The statuses an import may be cancelled in: it is not importing and
+    /// has not ended.
+    pub const OPEN: [Self; 3] = [Self::AwaitingUpload, Self::Validating, Self::Review];
+}
+
+/// Row outcome counts, as the result and progress count them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcomes {
+    pub imported: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub errors: u64,
+}
+
+impl Outcomes {
+    pub fn rows(&self) -> u64 {
+        self.imported + self.updated + self.skipped + self.errors
+    }
+}
+
+/// An import as the table keeps it. Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRecord {
+    pub id: String,
+    pub workspace: String,
+    pub status: ImportStatus,
+    pub file_name: String,
+    pub size_bytes: u64,
+    pub options: ImportOptions,
+    /// Counts validations: a `PATCH` starts a new one, and only the newest
+    /// may finish.
+    pub generation: u32,
+    /// The SQS message whose validation is running, so that its redelivery
+    /// may resume it while any other message (a repeated S3 event) may not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validating_message: Option<String>,
+    #[serde(default)]
+    pub dialect: Option<Dialect>,
+    #[serde(default)]
+    pub headers: Option<Vec<String>>,
+    #[serde(default)]
+    pub mapping: Option<Vec<MappingEntry>>,
+    #[serde(default)]
+    pub review: Option<Review>,
+    /// When the review stops being confirmable (the review item's TTL too).
+    #[serde(default)]
+    pub review_expires_at: Option<i64>,
+    #[serde(default)]
+    pub rows_total: u64,
+    #[serde(default)]
+    pub chunks_total: u32,
+    /// Counters the workers add to, once per chunk.
+    #[serde(default)]
+    pub chunks_done: u32,
+    #[serde(default)]
+    pub rows_done: u64,
+    #[serde(default)]
+    pub imported: u64,
+    #[serde(default)]
+    pub updated: u64,
+    #[serde(default)]
+    pub skipped: u64,
+    #[serde(default)]
+    pub errors: u64,
+    /// The tag naming this import's contacts, when `import_tag` is on.
+    #[serde(default)]
+    pub import_tag: Option<String>,
+    /// New contacts the workspace could still create when the import was
+    /// confirmed (`None`: unlimited); the workers share it out in file order.
+    #[serde(default)]
+    pub allowance: Option<u64>,
+    /// Whether every chunk message has been sent.
+    #[serde(default)]
+    pub fanned_out: bool,
+    #[serde(default)]
+    pub available_until: Option<i64>,
+    #[serde(default)]
+    pub error: Option<String>,
+    pub created_at: i64,
+    #[serde(default)]
+    pub finished_at: Option<i64>,
+}
+
+impl ImportRecord {
+    /// An import as it is created: waiting for its upload, its first
+    /// validation to come.
+    pub fn awaiting_upload(
+        id: String,
+        workspace: &str,
+        file_name: &str,
+        size_bytes: u64,
+        options: ImportOptions,
+        created_at: i64,
+    ) -> Self {
+        Self {
+            id,
+            workspace: workspace.to_string(),
+            status: ImportStatus::AwaitingUpload,
+            file_name: file_name.to_string(),
+            size_bytes,
+            options,
+            generation: 1,
+            validating_message: None,
+            dialect: None,
+            headers: None,
+            mapping: None,
+            review: None,
+            review_expires_at: None,
+            rows_total: 0,
+            chunks_total: 0,
+            chunks_done: 0,
+            rows_done: 0,
+            imported: 0,
+            updated: 0,
+            skipped: 0,
+            errors: 0,
+            import_tag: None,
+            allowance: None,
+            fanned_out: false,
+            available_until: None,
+            error: None,
+            created_at,
+            finished_at: None,
+        }
+    }
+
+    /// The counts the workers have added up so far.
+    pub fn outcomes(&self) -> Outcomes {
+        Outcomes {
+            imported: self.imported,
+            updated: self.updated,
+            skipped: self.skipped,
+            errors: self.errors,
+        }
+    }
+}
+
+/// What the validator leaves for confirm and the workers, in S3 beside the
+/// stage file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StagePlan {
+    pub generation: u32,
+    pub chunks: Vec<ChunkSpan>,
+}
+
+/// New contacts a chunk may create, taken from `month`'s counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub granted: u64,
+    pub month: String,
+}

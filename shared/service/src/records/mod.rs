@@ -1,0 +1,21 @@
+//! The service's records: what the table keeps of an import, a contact, a
+//! workspace's settings, an export or reset, a notification, and the
+//! messages that pass between functions. Plain types over the engine's; the
+//! store turns them into items, objects and message bodies, and the
+//! operations reason about them.
+
+pub mod contacts;
+pub mod ids;
+pub mod imports;
+pub mod jobs;
+pub mod messages;
+pub mod notifications;
+pub mod settings;
+pub mod time;
+
+pub use contacts::Contact;
+pub use imports::{Grant, ImportRecord, ImportStatus, Outcomes, StagePlan};
+pub use jobs::{JobKind, JobRecord, JobStatus, Phase, ShardProgress, StepCounts};
+pub use messages::{ChunkJob, JobMessage, Revalidate};
+pub use notifications::Notification;
+pub use settings::{DEFAULT_RESET_TAG, MonthlyReset, ResetMode, Settings};

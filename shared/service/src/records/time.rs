@@ -1,0 +1,51 @@
+//! Times as the service keeps them (Unix seconds) and as the API writes
+//! them (RFC 3339, UTC, to the second), and the month the contact count
+//! restarts on.
+
+use chrono::{DateTime, SecondsFormat};
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Times as the API writes them: RFC 3339, UTC, to the second.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    DateTime::from_timestamp(unix_seconds, 0)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Reads a time the API wrote back into Unix seconds.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp())
+}
+
+/// The month a time falls in, `yyyy-mm`, which the contact count restarts on.
+pub fn month(unix_seconds: i64) -> String {
+    rfc3339(unix_seconds).chars().take(7).collect()
+}
+
+/// The automatic tag naming an import's contacts: `import-yyyy-mm-dd-hhmm`.
+pub fn import_tag(unix_seconds: i64) -> String {
+    let t = rfc3339(unix_seconds);
+    format!("import-{}-{}{}", &t[..10], &t[11..13], &t[14..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_the_api_writes_them() {
+        let t = 1_795_356_300; // 2026-11-22T14:05:00Z
+        assert_eq!(rfc3339(t), "2026-11-22T14:05:00Z");
+        assert_eq!(month(t), "2026-11");
+        assert_eq!(import_tag(t), "import-2026-11-22-1405");
+        assert_eq!(parse_rfc3339("2026-11-22T14:05:00Z"), Some(t));
+    }
+}
