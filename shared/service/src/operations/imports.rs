@@ -8,8 +8,8 @@ use contact_engine::validation::ChunkSpan;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::Config;
 use super::caller::Caller;
+use super::config::Config;
 use super::error::{AtStep, ServiceError};
 use super::settings::workspace_facts;
 use crate::records::ids::{is_safe_id, new_id};

@@ -18,7 +18,7 @@ use contact_engine::dialect::Delimiter;
 use contact_engine::files::{self, FileKind};
 use contact_engine::normalize;
 
-use super::Config;
+use super::config::Config;
 use super::error::{AtStep, ServiceError};
 use crate::records::ids::is_safe_id;
 use crate::records::time::now;

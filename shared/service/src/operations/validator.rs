@@ -12,7 +12,7 @@ use contact_engine::reader::FileSource;
 use contact_engine::refusal::Refusal;
 use contact_engine::{Scan, ValidateError, Validation, scan};
 
-use super::Config;
+use super::config::Config;
 use super::error::{AtStep, ServiceError};
 use super::settings::workspace_facts;
 use crate::records::time::now;
