@@ -32,6 +32,18 @@ impl ContactField {
         Self::ContactId,
     ];
 
+    /// The contact's own values, one text each: every struct that holds
+    /// them is declared from this list, through [`contact_fields!`].
+    pub const TEXT: [Self; 7] = [
+        Self::FirstName,
+        Self::LastName,
+        Self::Phone,
+        Self::Email,
+        Self::Country,
+        Self::Language,
+        Self::Assignee,
+    ];
+
     pub fn key(self) -> &'static str {
         match self {
             Self::FirstName => "first_name",
@@ -146,6 +158,94 @@ impl ContactField {
             Self::ContactId => &["contactid", "id", "idcontacto", "idcontato", "iddocontato"],
         }
     }
+}
+
+/// Declares a struct that holds the contact's own values
+/// ([`ContactField::TEXT`]: `first_name`, `last_name`, `phone`, `email`,
+/// `country`, `language` and `assignee`, in this order) between its other
+/// fields: the one place that list is written, for a contact as stored, a
+/// row's draft, and the API's new contact and patch. Each of the seven is of
+/// the type after `..`; the attributes beside it go on every one of them,
+/// those in `first_name { }` on the first name only and those in
+/// `others { }` on the six others. The struct gets [`ContactField`]
+/// accessors to them, `field` and `field_mut`.
+///
+/// ```
+/// contact_engine::contact_fields! {
+///     #[derive(Default)]
+///     pub struct Card {
+///         pub id: String,
+///         .. Option<String>, first_name { /** Always given. */ }, others { };
+///         pub tags: Vec<String>,
+///     }
+/// }
+/// let mut card = Card::default();
+/// *card.field_mut(contact_engine::fields::ContactField::Email).unwrap() = Some("a@b.co".into());
+/// assert_eq!(card.email.as_deref(), Some("a@b.co"));
+/// ```
+#[macro_export]
+macro_rules! contact_fields {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$before_meta:meta])* pub $before:ident : $before_ty:ty, )*
+            .. $(#[$each:meta])* $text:ty,
+                first_name { $(#[$first:meta])* },
+                others { $(#[$other:meta])* };
+            $( $(#[$after_meta:meta])* pub $after:ident : $after_ty:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( $(#[$before_meta])* pub $before: $before_ty, )*
+            $(#[$each])* $(#[$first])* pub first_name: $text,
+            $(#[$each])* $(#[$other])* pub last_name: $text,
+            $(#[$each])* $(#[$other])* pub phone: $text,
+            $(#[$each])* $(#[$other])* pub email: $text,
+            $(#[$each])* $(#[$other])* pub country: $text,
+            $(#[$each])* $(#[$other])* pub language: $text,
+            $(#[$each])* $(#[$other])* pub assignee: $text,
+            $( $(#[$after_meta])* pub $after: $after_ty, )*
+        }
+
+        impl $name {
+            /// One of the contact's own values; `None` for a field that
+            /// is not among them (tags, the contact id).
+            #[allow(dead_code)]
+            pub fn field(&self, field: $crate::fields::ContactField) -> Option<&$text> {
+                use $crate::fields::ContactField as F;
+                match field {
+                    F::FirstName => Some(&self.first_name),
+                    F::LastName => Some(&self.last_name),
+                    F::Phone => Some(&self.phone),
+                    F::Email => Some(&self.email),
+                    F::Country => Some(&self.country),
+                    F::Language => Some(&self.language),
+                    F::Assignee => Some(&self.assignee),
+                    F::Tags | F::ContactId => None,
+                }
+            }
+
+            /// One of the contact's own values, to change.
+            #[allow(dead_code)]
+            pub fn field_mut(
+                &mut self,
+                field: $crate::fields::ContactField,
+            ) -> Option<&mut $text> {
+                use $crate::fields::ContactField as F;
+                match field {
+                    F::FirstName => Some(&mut self.first_name),
+                    F::LastName => Some(&mut self.last_name),
+                    F::Phone => Some(&mut self.phone),
+                    F::Email => Some(&mut self.email),
+                    F::Country => Some(&mut self.country),
+                    F::Language => Some(&mut self.language),
+                    F::Assignee => Some(&mut self.assignee),
+                    F::Tags | F::ContactId => None,
+                }
+            }
+        }
+    };
 }
 
 /// What a column maps to: a contact field or a workspace's custom field.

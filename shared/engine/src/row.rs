@@ -26,6 +26,16 @@ pub enum Stored<'v> {
 }
 
 impl Stored<'_> {
+    /// The value as a custom field holds it in JSON: numbers and booleans
+    /// as themselves, anything else as its text.
+    pub fn into_json(self) -> serde_json::Value {
+        match self {
+            Self::Number(n) => serde_json::json!(n),
+            Self::Boolean(b) => serde_json::json!(b),
+            other => serde_json::json!(other.into_text()),
+        }
+    }
+
     /// The value as one string: E.164 for phones, tags joined with `,`.
     pub fn into_text(self) -> String {
         match self {
@@ -39,20 +49,16 @@ impl Stored<'_> {
     }
 }
 
-/// The normalised values of one row, ready to write to a contact. Empty
-/// cells are `None` (the import's `overwrite` option decides what they do).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ContactDraft {
-    pub contact_id: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub country: Option<String>,
-    pub language: Option<String>,
-    pub assignee: Option<String>,
-    pub tags: Vec<String>,
-    pub custom_fields: BTreeMap<String, serde_json::Value>,
+crate::contact_fields! {
+    /// The normalised values of one row, ready to write to a contact. Empty
+    /// cells are `None` (the import's `overwrite` option decides what they do).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct ContactDraft {
+        pub contact_id: Option<String>,
+        .. Option<String>, first_name { }, others { };
+        pub tags: Vec<String>,
+        pub custom_fields: BTreeMap<String, serde_json::Value>,
+    }
 }
 
 /// What checking a row needs: the mapping, the workspace and the default country.
@@ -139,27 +145,18 @@ impl<'a> RowRules<'a> {
                 }
                 Target::Custom(index) => {
                     let key = self.workspace.custom_fields[index].key.clone();
-                    let json = match stored {
-                        Stored::Number(n) => serde_json::json!(n),
-                        Stored::Boolean(b) => serde_json::json!(b),
-                        other => serde_json::json!(other.into_text()),
-                    };
-                    draft.custom_fields.insert(key, json);
+                    draft.custom_fields.insert(key, stored.into_json());
                     continue;
                 }
-                Target::Field(ContactField::Phone) => {
+                Target::Field(ContactField::ContactId) => &mut draft.contact_id,
+                Target::Field(field) => {
                     if let Stored::Phone(p) = &stored {
                         phone = Some(p.clone());
                     }
-                    &mut draft.phone
+                    draft
+                        .field_mut(field)
+                        .expect("one of the contact's own fields")
                 }
-                Target::Field(ContactField::ContactId) => &mut draft.contact_id,
-                Target::Field(ContactField::FirstName) => &mut draft.first_name,
-                Target::Field(ContactField::LastName) => &mut draft.last_name,
-                Target::Field(ContactField::Email) => &mut draft.email,
-                Target::Field(ContactField::Country) => &mut draft.country,
-                Target::Field(ContactField::Language) => &mut draft.language,
-                Target::Field(ContactField::Assignee) => &mut draft.assignee,
             };
             *slot = Some(stored.into_text());
         }

@@ -49,20 +49,11 @@ pub fn apply(contact: &mut Contact, draft: &ContactDraft, rules: &ApplyRules<'_>
         let Some(field) = &entry.field else { continue };
         let overwrite = entry.overwrite;
         match field {
+            FieldRef::Contact(ContactField::Tags) => tags_mapped = true,
             FieldRef::Contact(f) => {
-                let (slot, value) = match f {
-                    ContactField::FirstName => (&mut contact.first_name, &draft.first_name),
-                    ContactField::LastName => (&mut contact.last_name, &draft.last_name),
-                    ContactField::Phone => (&mut contact.phone, &draft.phone),
-                    ContactField::Email => (&mut contact.email, &draft.email),
-                    ContactField::Country => (&mut contact.country, &draft.country),
-                    ContactField::Language => (&mut contact.language, &draft.language),
-                    ContactField::Assignee => (&mut contact.assignee, &draft.assignee),
-                    ContactField::Tags => {
-                        tags_mapped = true;
-                        continue;
-                    }
-                    ContactField::ContactId => continue,
+                // The contact's own values; the id is no value to write.
+                let (Some(slot), Some(value)) = (contact.field_mut(*f), draft.field(*f)) else {
+                    continue;
                 };
                 if overwrite || slot.is_none() {
                     *slot = value.clone();

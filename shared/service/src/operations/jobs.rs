@@ -15,6 +15,7 @@
 //! choose.
 
 use contact_engine::dialect::Delimiter;
+use contact_engine::fields::ContactField;
 use contact_engine::files::{self, FileKind};
 use contact_engine::normalize;
 
@@ -33,29 +34,18 @@ pub const STEP_CONTACTS: i32 = 500;
 /// How long an export file may be downloaded.
 pub const EXPORT_DAYS: i64 = 7;
 
-/// The columns every contact has, in the order exports write them.
-const CONTACT_COLUMNS: [&str; 13] = [
-    "id",
-    "first_name",
-    "last_name",
-    "phone",
-    "email",
-    "country",
-    "language",
-    "assignee",
-    "tags",
-    "groups",
-    "blocked",
-    "created_at",
-    "updated_at",
-];
+/// The columns every contact has besides its own values, in the order
+/// exports write them after those.
+const OTHER_COLUMNS: [&str; 5] = ["tags", "groups", "blocked", "created_at", "updated_at"];
 
-/// Every column a workspace's export may have: the contact's, then its
-/// custom fields'.
+/// Every column a workspace's export may have: the contact's id, its own
+/// values, the rest of it, then its custom fields'.
 pub(crate) fn all_columns(settings: &Settings) -> Vec<String> {
-    CONTACT_COLUMNS
-        .iter()
-        .map(|c| c.to_string())
+    let own = ContactField::TEXT.iter().map(|f| f.key());
+    std::iter::once("id")
+        .chain(own)
+        .chain(OTHER_COLUMNS)
+        .map(str::to_string)
         .chain(settings.custom_fields.iter().map(|f| f.key.clone()))
         .collect()
 }
@@ -63,16 +53,12 @@ pub(crate) fn all_columns(settings: &Settings) -> Vec<String> {
 /// One cell of a contact; lists are joined with `;` (as a tags cell is
 /// read on import).
 fn cell(contact: &Contact, column: &str) -> String {
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let own = ContactField::TEXT.into_iter().find(|f| f.key() == column);
+    if let Some(value) = own.and_then(|f| contact.field(f)) {
+        return value.clone().unwrap_or_default();
+    }
     match column {
         "id" => contact.id.clone(),
-        "first_name" => text(&contact.first_name),
-        "last_name" => text(&contact.last_name),
-        "phone" => text(&contact.phone),
-        "email" => text(&contact.email),
-        "country" => text(&contact.country),
-        "language" => text(&contact.language),
-        "assignee" => text(&contact.assignee),
         "tags" => contact.tags.join(";"),
         "groups" => contact.groups.join(";"),
         "blocked" => contact.blocked.to_string(),

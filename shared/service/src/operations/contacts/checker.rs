@@ -24,16 +24,6 @@ fn filled(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn text(field: &str, value: &Option<String>) -> Result<Option<String>, ServiceError> {
-    filled(value)
-        .map(|v| {
-            normalize::text(v)
-                .map(str::to_string)
-                .map_err(|e| invalid(field, e))
-        })
-        .transpose()
-}
-
 /// Tags as a request gives them, each split and trimmed as an import's tags
 /// cell is, repeats dropped.
 pub(super) fn requested_tags(raw: &[String]) -> Result<Vec<String>, ServiceError> {
@@ -145,50 +135,24 @@ impl Checker {
         patch: &ContactPatch,
     ) -> Result<Contact, ServiceError> {
         let mut next = contact.clone();
-        if let Some(v) = &patch.first_name {
-            next.first_name = text("first_name", v)?;
-        }
-        if let Some(v) = &patch.last_name {
-            next.last_name = text("last_name", v)?;
-        }
-        if let Some(v) = &patch.phone {
-            next.phone = match filled(v) {
-                Some(raw) => self.phone(raw)?,
-                None => None,
+        for field in ContactField::TEXT {
+            let Some(Some(given)) = patch.field(field) else {
+                continue;
             };
-        }
-        if let Some(v) = &patch.email {
-            next.email = filled(v)
-                .map(|e| normalize::email(e).map_err(|err| invalid("email", err)))
-                .transpose()?;
-        }
-        if let Some(v) = &patch.country {
-            next.country = filled(v)
-                .map(|c| {
-                    normalize::country(c)
-                        .map(str::to_string)
-                        .map_err(|e| invalid("country", e))
-                })
-                .transpose()?;
-        }
-        if let Some(v) = &patch.language {
-            next.language = filled(v)
-                .map(|l| {
-                    normalize::language(l)
-                        .map(str::to_string)
-                        .map_err(|e| invalid("language", e))
-                })
-                .transpose()?;
-        }
-        if let Some(v) = &patch.assignee {
-            next.assignee = filled(v)
-                .map(|a| {
+            let value = match filled(given) {
+                None => None,
+                // A phone's own words say why it is none.
+                Some(raw) if field == ContactField::Phone => self.phone(raw)?,
+                Some(raw) => Some(
                     self.rules()
-                        .value(Target::Field(ContactField::Assignee), a)
+                        .value(Target::Field(field), raw)
                         .map(Stored::into_text)
-                        .map_err(|e| invalid("assignee", e))
-                })
-                .transpose()?;
+                        .map_err(|e| invalid(field.key(), e))?,
+                ),
+            };
+            *next
+                .field_mut(field)
+                .expect("one of the contact's own fields") = value;
         }
         match &patch.custom_fields {
             None => {}
@@ -256,12 +220,7 @@ impl Checker {
             .rules()
             .value(Target::Custom(index), &raw)
             .map_err(|e| invalid(&name, e))?;
-        let json = match stored {
-            Stored::Number(n) => serde_json::json!(n),
-            Stored::Boolean(b) => serde_json::json!(b),
-            other => serde_json::json!(other.into_text()),
-        };
-        fields.insert(key.to_string(), json);
+        fields.insert(key.to_string(), stored.into_json());
         Ok(())
     }
 }

@@ -7,64 +7,52 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use crate::operations::error::ServiceError;
-use crate::records::Contact;
+use contact_engine::contact_fields;
+use contact_engine::fields::ContactField;
 use contact_engine::limits::{MAX_PAGE, MAX_TAG_CHARS, MAX_TEXT_CHARS};
 
-/// `POST /v1/contacts`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct NewContact {
-    /// Every contact has one.
-    #[schema(value_type = String, required = true, min_length = 1, pattern = r"\S")]
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub country: Option<String>,
-    pub language: Option<String>,
-    pub assignee: Option<String>,
-    pub tags: Vec<String>,
-    #[schema(value_type = Object)]
-    pub custom_fields: BTreeMap<String, serde_json::Value>,
+use crate::operations::error::ServiceError;
+use crate::records::Contact;
+
+contact_fields! {
+    /// `POST /v1/contacts`.
+    #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields, default)]
+    pub struct NewContact {
+        .. Option<String>,
+            first_name {
+                /// Every contact has one.
+                #[schema(value_type = String, required = true, min_length = 1, pattern = r"\S")]
+            },
+            others { };
+        pub tags: Vec<String>,
+        #[schema(value_type = Object)]
+        pub custom_fields: BTreeMap<String, serde_json::Value>,
+    }
 }
 
-/// `PATCH /v1/contacts/{id}`: a field left out stays as it is; `null` or an
-/// empty string clears it.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct ContactPatch {
-    /// May change, never be cleared.
-    #[serde(deserialize_with = "given")]
-    #[schema(value_type = String, min_length = 1, pattern = r"\S")]
-    pub first_name: Option<Option<String>>,
-    #[serde(deserialize_with = "given")]
-    #[schema(value_type = Option<String>)]
-    pub last_name: Option<Option<String>>,
-    #[serde(deserialize_with = "given")]
-    #[schema(value_type = Option<String>)]
-    pub phone: Option<Option<String>>,
-    #[serde(deserialize_with = "given")]
-    #[schema(value_type = Option<String>)]
-    pub email: Option<Option<String>>,
-    #[serde(deserialize_with = "given")]
-    #[schema(value_type = Option<String>)]
-    pub country: Option<Option<String>>,
-    #[serde(deserialize_with = "given")]
-    #[schema(value_type = Option<String>)]
-    pub language: Option<Option<String>>,
-    #[serde(deserialize_with = "given")]
-    #[schema(value_type = Option<String>)]
-    pub assignee: Option<Option<String>>,
-    /// Custom fields to set, by key; a key given `null` or `""` is cleared,
-    /// and `null` for the whole object clears them all. Keys left out stay.
-    #[serde(deserialize_with = "given")]
-    #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<Option<BTreeMap<String, serde_json::Value>>>,
-    /// `true` blocks the contact; `false` (or `null`) unblocks it.
-    #[serde(deserialize_with = "given")]
-    #[schema(value_type = Option<bool>)]
-    pub blocked: Option<Option<bool>>,
+contact_fields! {
+    /// `PATCH /v1/contacts/{id}`: a field left out stays as it is; `null` or an
+    /// empty string clears it.
+    #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields, default)]
+    pub struct ContactPatch {
+        .. #[serde(deserialize_with = "given")] Option<Option<String>>,
+            first_name {
+                /// May change, never be cleared.
+                #[schema(value_type = String, min_length = 1, pattern = r"\S")]
+            },
+            others { #[schema(value_type = Option<String>)] };
+        /// Custom fields to set, by key; a key given `null` or `""` is cleared,
+        /// and `null` for the whole object clears them all. Keys left out stay.
+        #[serde(deserialize_with = "given")]
+        #[schema(value_type = Option<Object>)]
+        pub custom_fields: Option<Option<BTreeMap<String, serde_json::Value>>>,
+        /// `true` blocks the contact; `false` (or `null`) unblocks it.
+        #[serde(deserialize_with = "given")]
+        #[schema(value_type = Option<bool>)]
+        pub blocked: Option<Option<bool>>,
+    }
 }
 
 /// A field present in the body, even as `null`, is `Some`: that is what
@@ -78,18 +66,19 @@ where
 }
 
 impl From<NewContact> for ContactPatch {
-    fn from(new: NewContact) -> Self {
-        Self {
-            first_name: Some(new.first_name),
-            last_name: Some(new.last_name),
-            phone: Some(new.phone),
-            email: Some(new.email),
-            country: Some(new.country),
-            language: Some(new.language),
-            assignee: Some(new.assignee),
-            custom_fields: Some(Some(new.custom_fields)),
-            blocked: None,
+    /// A new contact is a patch of a blank one that names every field.
+    fn from(mut new: NewContact) -> Self {
+        let mut patch = Self {
+            custom_fields: Some(Some(std::mem::take(&mut new.custom_fields))),
+            ..Self::default()
+        };
+        for field in ContactField::TEXT {
+            let value = new.field_mut(field).and_then(Option::take);
+            *patch
+                .field_mut(field)
+                .expect("one of the contact's own fields") = Some(value);
         }
+        patch
     }
 }
 
