@@ -6,7 +6,7 @@ use super::counters;
 use super::error::StoreError;
 use super::keys;
 use super::retry::Retry;
-use super::table::{NotWritten, Table, from_item, key, n, s, text, to_item};
+use super::table::{NotWritten, Table, from_item, key, n, s, sort_key, to_item};
 use super::workspaces::settings_from;
 use crate::records::{Grant, ImportRecord, Outcomes, Settings};
 
@@ -47,7 +47,7 @@ impl ChunkStore {
             .await?;
         let mut state = ChunkState::default();
         for item in found {
-            match text(&item, "sk").unwrap_or_default() {
+            match sort_key(&item).unwrap_or_default() {
                 keys::SK_IMPORT => state.record = Some(from_item(item)?),
                 keys::SK_SETTINGS => state.settings = settings_from(item)?,
                 sk if sk.starts_with(keys::GRANT_PREFIX) => {

@@ -14,7 +14,10 @@ use super::counters;
 use super::error::StoreError;
 use super::keys;
 use super::retry::Retry;
-use super::table::{Item, NotWritten, TRANSACTION_ITEMS, Table, from_item, key, s, text, to_item};
+use super::table::{
+    Item, NotWritten, TRANSACTION_ITEMS, Table, from_item, index, index_sort, key, partition_key,
+    s, text, to_item,
+};
 use crate::records::Contact;
 
 /// The contacts of one workspace's table.
@@ -64,8 +67,11 @@ pub struct RowWrite<'a> {
 fn contact_item(ws: &str, contact: &Contact) -> Result<Item, StoreError> {
     let mut item = to_item(contact)?;
     item.extend(key(keys::contact(ws, &contact.id), keys::SK_CONTACT));
-    item.insert("gsi1pk".into(), s(keys::contacts_index(ws, &contact.id)));
-    item.insert("gsi1sk".into(), s(&contact.id));
+    index(
+        &mut item,
+        keys::contacts_index(ws, &contact.id),
+        &contact.id,
+    );
     Ok(item)
 }
 
@@ -138,7 +144,7 @@ impl ContactStore {
                 .and_then(|v| v.as_ss().ok())
                 .cloned()
                 .unwrap_or_default();
-            if let Some(pk) = text(&item, "pk") {
+            if let Some(pk) = partition_key(&item) {
                 by_pk.insert(pk.to_string(), ids);
             }
         }
@@ -164,12 +170,11 @@ impl ContactStore {
         after: Option<&str>,
         limit: i32,
     ) -> Result<ContactShardRead, StoreError> {
-        let index = keys::contacts_shard(ws, shard);
-        let mut query = self.table.index_query(&index).limit(limit);
+        let partition = keys::contacts_shard(ws, shard);
+        let mut query = self.table.index_query(&partition).limit(limit);
         if let Some(id) = after {
             let mut start = key(keys::contact(ws, id), keys::SK_CONTACT);
-            start.insert("gsi1pk".into(), s(&index));
-            start.insert("gsi1sk".into(), s(id));
+            index(&mut start, &partition, id);
             query = query.set_exclusive_start_key(Some(start));
         }
         let out = query.send().await?;
@@ -181,7 +186,7 @@ impl ContactStore {
             .collect::<Result<Vec<Contact>, _>>()?;
         let stopped_after = out
             .last_evaluated_key
-            .and_then(|k| k.get("gsi1sk")?.as_s().ok().cloned());
+            .and_then(|k| index_sort(&k).map(str::to_string));
         Ok(ContactShardRead {
             contacts,
             stopped_after,

@@ -11,7 +11,10 @@ use super::error::StoreError;
 use super::keys;
 use super::lock;
 use super::notifications::{self, Subject};
-use super::table::{Item, NotWritten, Table, from_item, key, n, s, to_item, to_value};
+use super::table::{
+    Item, NotWritten, Table, from_item, index, index_sort, key, n, partition_key, s, to_item,
+    to_value,
+};
 use crate::records::{ImportRecord, ImportStatus};
 
 #[derive(Debug, Clone)]
@@ -67,10 +70,10 @@ impl ImportStore {
     pub async fn create(&self, record: &ImportRecord) -> Result<(), StoreError> {
         let mut item = to_item(record)?;
         item.extend(import_key(&record.workspace, &record.id));
-        item.insert("gsi1pk".into(), s(keys::imports_index(&record.workspace)));
-        item.insert(
-            "gsi1sk".into(),
-            s(keys::imports_index_sk(record.created_at, &record.id)),
+        index(
+            &mut item,
+            keys::imports_index(&record.workspace),
+            keys::imports_index_sk(record.created_at, &record.id),
         );
         self.table
             .put_item(item, Some("attribute_not_exists(pk)"))
@@ -418,16 +421,13 @@ impl ImportStore {
         if let Some(cursor) = cursor {
             let (sk, id) = keys::parse_imports_cursor(cursor).ok_or(StoreError::BadCursor)?;
             let mut start = import_key(ws, id);
-            start.insert("gsi1pk".into(), s(keys::imports_index(ws)));
-            start.insert("gsi1sk".into(), s(sk));
+            index(&mut start, keys::imports_index(ws), sk);
             query = query.set_exclusive_start_key(Some(start));
         }
         let out = query.send().await?;
         let cursor = out.last_evaluated_key.as_ref().and_then(|k| {
-            let sk = k.get("gsi1sk")?.as_s().ok()?;
-            let pk = k.get("pk")?.as_s().ok()?;
-            let id = pk.rsplit('#').next()?;
-            Some(keys::imports_cursor(sk, id))
+            let id = partition_key(k)?.rsplit('#').next()?;
+            Some(keys::imports_cursor(index_sort(k)?, id))
         });
         let items = out
             .items

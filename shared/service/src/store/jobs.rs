@@ -10,7 +10,7 @@ use super::error::StoreError;
 use super::keys;
 use super::lock;
 use super::notifications::{self, Subject};
-use super::table::{Item, NotWritten, Table, from_item, key, n, s, text, to_item};
+use super::table::{Item, NotWritten, Table, from_item, key, n, s, sort_key, to_item};
 use crate::records::{JobKind, JobRecord, Phase, ShardProgress, StepCounts};
 
 #[derive(Debug, Clone)]
@@ -107,7 +107,7 @@ impl JobStore {
         let mut record = None;
         let mut progress = ShardProgress::default();
         for item in found {
-            if text(&item, "sk") == Some(keys::SK_JOB) {
+            if sort_key(&item) == Some(keys::SK_JOB) {
                 record = Some(from_item(item)?);
             } else {
                 progress = from_item(item)?;
@@ -130,7 +130,7 @@ impl JobStore {
             .collect();
         let mut by_sk: HashMap<String, ShardProgress> = HashMap::new();
         for item in self.table.batch_get(wanted).await? {
-            let sk = text(&item, "sk").unwrap_or_default().to_string();
+            let sk = sort_key(&item).unwrap_or_default().to_string();
             by_sk.insert(sk, from_item(item)?);
         }
         Ok((0..keys::CONTACT_SHARDS)

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::error::StoreError;
 use super::keys;
-use super::table::{Item, Table, from_item, key, to_item};
+use super::table::{Item, Table, from_item, key, s, sort_key, to_item, without_keys};
 use crate::records::Notification;
 
 /// What a notification concerns: an import, or a job (an export or a
@@ -60,10 +60,9 @@ pub(crate) async fn newest(table: &Table, ws: &str) -> Result<Vec<Notification>,
         .collect()
 }
 
-fn read(mut item: Item) -> Result<Notification, StoreError> {
-    item.remove("pk");
-    if let Some(sk) = item.remove("sk") {
-        item.insert("id".into(), sk);
-    }
+fn read(item: Item) -> Result<Notification, StoreError> {
+    let id = sort_key(&item).map(s);
+    let mut item = without_keys(item);
+    item.extend(id.map(|id| ("id".to_string(), id)));
     from_item(item)
 }

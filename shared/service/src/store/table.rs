@@ -39,6 +39,37 @@ pub(crate) fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
 }
 
+/// Lists an item in the listing index: under `partition`, in the order of
+/// `sort`.
+pub(crate) fn index(item: &mut Item, partition: impl Into<String>, sort: impl Into<String>) {
+    item.insert("gsi1pk".into(), s(partition));
+    item.insert("gsi1sk".into(), s(sort));
+}
+
+/// Where an item stands in the listing index: its sort key (a query's
+/// last evaluated key gives the next page's start).
+pub(crate) fn index_sort(item: &Item) -> Option<&str> {
+    text(item, "gsi1sk")
+}
+
+/// An item's sort key in the table.
+pub(crate) fn sort_key(item: &Item) -> Option<&str> {
+    text(item, "sk")
+}
+
+/// An item's partition key in the table.
+pub(crate) fn partition_key(item: &Item) -> Option<&str> {
+    text(item, "pk")
+}
+
+/// The item without its keys in the table and the index: the record alone.
+pub(crate) fn without_keys(mut item: Item) -> Item {
+    for k in ["pk", "sk", "gsi1pk", "gsi1sk"] {
+        item.remove(k);
+    }
+    item
+}
+
 /// A string attribute of an item.
 pub(crate) fn text<'i>(item: &'i Item, name: &str) -> Option<&'i str> {
     item.get(name)?.as_s().ok().map(String::as_str)

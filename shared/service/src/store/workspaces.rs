@@ -2,14 +2,12 @@
 //! jobs: its settings (and the resets index they join), the month's count
 //! of contacts created, who holds its import lock, and its notifications.
 
-use std::collections::HashMap;
-
 use super::counters;
 use super::error::StoreError;
 use super::keys;
 use super::lock;
 use super::notifications;
-use super::table::{Item, Table, from_item, key, s, to_item};
+use super::table::{Item, Table, from_item, index, index_sort, key, to_item, without_keys};
 use crate::records::{Notification, ResetMode, Settings};
 
 #[derive(Debug, Clone)]
@@ -18,11 +16,8 @@ pub struct WorkspaceStore {
 }
 
 /// Settings as stored: without the keys (settings refuse unknown fields).
-pub(crate) fn settings_from(mut item: Item) -> Result<Settings, StoreError> {
-    for k in ["pk", "sk", "gsi1pk", "gsi1sk"] {
-        item.remove(k);
-    }
-    from_item(item)
+pub(crate) fn settings_from(item: Item) -> Result<Settings, StoreError> {
+    from_item(without_keys(item))
 }
 
 impl WorkspaceStore {
@@ -44,8 +39,7 @@ impl WorkspaceStore {
         let mut item = to_item(settings)?;
         item.extend(key(keys::workspace(ws), keys::SK_SETTINGS));
         if settings.monthly_reset.mode != ResetMode::Off {
-            item.insert("gsi1pk".into(), s(keys::RESETS_INDEX));
-            item.insert("gsi1sk".into(), s(ws));
+            index(&mut item, keys::RESETS_INDEX, ws);
         }
         self.table.put_item(item, None).await
     }
@@ -58,23 +52,20 @@ impl WorkspaceStore {
     ) -> Result<(Vec<String>, Option<String>), StoreError> {
         let mut query = self.table.index_query(keys::RESETS_INDEX).limit(500);
         if let Some(ws) = after {
-            query = query.set_exclusive_start_key(Some(HashMap::from([
-                ("pk".to_string(), s(keys::workspace(ws))),
-                ("sk".to_string(), s(keys::SK_SETTINGS)),
-                ("gsi1pk".to_string(), s(keys::RESETS_INDEX)),
-                ("gsi1sk".to_string(), s(ws)),
-            ])));
+            let mut start = key(keys::workspace(ws), keys::SK_SETTINGS);
+            index(&mut start, keys::RESETS_INDEX, ws);
+            query = query.set_exclusive_start_key(Some(start));
         }
         let out = query.send().await?;
         let workspaces: Vec<String> = out
             .items
             .unwrap_or_default()
             .iter()
-            .filter_map(|i| i.get("gsi1sk")?.as_s().ok().cloned())
+            .filter_map(|i| index_sort(i).map(str::to_string))
             .collect();
         let next = out
             .last_evaluated_key
-            .and_then(|k| k.get("gsi1sk")?.as_s().ok().cloned());
+            .and_then(|k| index_sort(&k).map(str::to_string));
         Ok((workspaces, next))
     }
 
