@@ -8,8 +8,9 @@ use aws_sdk_dynamodb::types::TimeToLiveSpecification;
 use aws_sdk_s3::types::NotificationConfiguration;
 use aws_sdk_sqs::types::QueueAttributeName;
 use contact_service::store::Clients;
+use contacts::stack::drift::drift;
 use contacts::stack::moto::Moto;
-use contacts::stack::resources::{Overrides, create, drift};
+use contacts::stack::resources::{Overrides, create};
 use contacts::stack::template::{TEMPLATE_PATH, Template};
 
 async fn stack() -> (Moto, Clients, Template) {

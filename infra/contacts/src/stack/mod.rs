@@ -3,9 +3,12 @@
 
 pub mod actions;
 pub mod calls;
+mod cfn;
+pub mod drift;
 pub mod local;
 pub mod moto;
 pub mod resources;
+pub mod specs;
 pub mod template;
 
 /// Why the local stack could not be read, built or checked.
