@@ -1,31 +1,35 @@
 //! Validation: read the file once to normalise and check every row, ask
 //! the workspace about the file's identifiers, classify every row; then
 //! (when files are wanted) read the file once more to write them, in the
-//! file's row order.
+//! file's row order. The first reading is `scanner`'s; the second writes
+//! the error file, the preview, or the stage file (`stage`) the workers read.
 //!
 //! Memory holds a few bytes per row and one entry per distinct identifier;
 //! the rows' text is never kept.
 
-use std::collections::BTreeMap;
+mod scanner;
+mod stage;
+mod wording;
+
 use std::io::Write;
-use std::sync::{Mutex, mpsc};
 
 use csv::StringRecord;
-use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{IdentifierFacts, Quota, Reason, RowFacts, Status, Verdict, classify};
 use crate::dialect::{Dialect, DialectOptions};
-use crate::fields::{ContactField, FieldRef};
 use crate::files::{self, FileKind};
 use crate::lookup::{ContactLookup, LOOKUP_BATCH, LookupError};
 use crate::mapping::{self, Plan};
-use crate::normalize::ValueError;
 use crate::options::{Identifier, ImportOptions, MappingEntry, OptionsError, Purpose, Workspace};
-use crate::reader::{ReadError, Records, RowPlace, Source, with_records};
+use crate::reader::{ReadError, RowPlace, Source, with_records};
 use crate::refusal::Refusal;
-use crate::row::{ContactDraft, RowRules};
+use crate::row::RowRules;
+
+use self::scanner::{Identifiers, Problem, ScannedRow, Scanner};
+use self::stage::CountingWriter;
+pub use self::stage::{ChunkSpan, StagedRow};
+pub use self::wording::Wording;
 
 /// Counts of the rows' predicted outcomes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,29 +76,6 @@ impl From<ReadError> for ValidateError {
             ReadError::NotUtf8AfterAll => Self::Io(std::io::Error::other(e.to_string())),
         }
     }
-}
-
-/// One value that cannot be stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Problem {
-    Value { column: usize, error: ValueError },
-    ExtraValues { count: usize },
-}
-
-/// What the first pass keeps of a row.
-#[derive(Debug)]
-struct ScannedRow {
-    /// Index into the distinct identifiers.
-    identifier: Option<u32>,
-    problems: Option<Box<[Problem]>>,
-    has_first_name: bool,
-}
-
-/// A distinct identifier of the file.
-#[derive(Debug, Default, Clone, Copy)]
-struct IdentifierUse {
-    rows: u32,
-    holders: u32,
 }
 
 /// A validated file: the dialect, the mapping in force, the review, and what
@@ -285,172 +266,6 @@ pub fn validate(
         }
     }
     scanned.classify(&holders)
-}
-
-struct Scanner<'a> {
-    rules: RowRules<'a>,
-}
-
-type Identifiers = IndexMap<Box<str>, IdentifierUse, FxBuildHasher>;
-type Scanned = (Vec<ScannedRow>, Identifiers);
-
-/// Rows handed to a checking thread at a time.
-const BATCH_ROWS: usize = 1024;
-
-/// A batch of records read, and later the same records' results.
-#[derive(Default)]
-struct Batch {
-    number: usize,
-    records: Vec<StringRecord>,
-    places: Vec<RowPlace>,
-    checked: Vec<(ScannedRow, Option<String>)>,
-}
-
-impl Scanner<'_> {
-    /// Reads on this thread while other threads check the rows (phone
-    /// parsing dominates), then merges their results in file order, so the
-    /// outcome is the same as one thread's.
-    fn scan(&self, records: &mut Records<'_>) -> Result<Scanned, ReadError> {
-        let checkers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4);
-        let mut merged = Merged::default();
-        let (to_check, inbox) = mpsc::sync_channel::<Batch>(checkers * 2);
-        let inbox = Mutex::new(inbox);
-        let (to_merge, checked) = mpsc::channel::<Batch>();
-        std::thread::scope(|scope| {
-            for _ in 0..checkers {
-                let (inbox, to_merge) = (&inbox, to_merge.clone());
-                scope.spawn(move || {
-                    loop {
-                        let next = inbox.lock().ok().and_then(|rx| rx.recv().ok());
-                        let Some(mut batch) = next else { break };
-                        batch.checked.clear();
-                        let rows = batch.records.iter().zip(&batch.places);
-                        batch
-                            .checked
-                            .extend(rows.map(|(record, place)| self.scan_row(record, *place)));
-                        if to_merge.send(batch).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(to_merge);
-            let mut spare: Vec<Batch> = Vec::new();
-            let mut read = || -> Result<(), ReadError> {
-                for number in 0.. {
-                    let mut batch = spare.pop().unwrap_or_default();
-                    batch.number = number;
-                    let more = fill(&mut batch, records)?;
-                    if !batch.places.is_empty() && to_check.send(batch).is_err() {
-                        break;
-                    }
-                    while let Ok(done) = checked.try_recv() {
-                        spare.extend(merged.add(done));
-                    }
-                    if !more {
-                        break;
-                    }
-                }
-                Ok(())
-            };
-            let read = read();
-            drop(to_check);
-            for done in checked {
-                merged.add(done);
-            }
-            read
-        })?;
-        Ok((merged.rows, merged.identifiers))
-    }
-
-    /// Checks every mapped value of one row; answers the row and its
-    /// normalised identifier.
-    fn scan_row(&self, record: &StringRecord, place: RowPlace) -> (ScannedRow, Option<String>) {
-        let mut problems = Vec::new();
-        let mut key = None;
-        if place.extra_values > 0 {
-            problems.push(Problem::ExtraValues {
-                count: place.extra_values,
-            });
-        }
-        let plan = self.rules.plan;
-        for &(column, target) in &plan.columns {
-            let value = record.get(column).unwrap_or("").trim();
-            if value.is_empty() {
-                continue;
-            }
-            match self.rules.value(target, value) {
-                Ok(stored) if Some(column) == plan.identifier_column => {
-                    key = Some(stored.into_text())
-                }
-                Ok(_) => {}
-                Err(error) => problems.push(Problem::Value { column, error }),
-            }
-        }
-        let has_first_name = plan
-            .first_name_column
-            .is_some_and(|c| record.get(c).is_some_and(|v| !v.trim().is_empty()));
-        let row = ScannedRow {
-            identifier: None,
-            problems: (!problems.is_empty()).then(|| problems.into_boxed_slice()),
-            has_first_name,
-        };
-        (row, key)
-    }
-}
-
-/// Reads up to [`BATCH_ROWS`] records into `batch`, reusing its records;
-/// answers whether the file may have more.
-fn fill(batch: &mut Batch, records: &mut Records<'_>) -> Result<bool, ReadError> {
-    batch.places.clear();
-    while batch.places.len() < BATCH_ROWS {
-        let i = batch.places.len();
-        if batch.records.len() == i {
-            batch.records.push(StringRecord::new());
-        }
-        match records.next(&mut batch.records[i])? {
-            Some(place) => batch.places.push(place),
-            None => {
-                batch.records.truncate(i);
-                return Ok(false);
-            }
-        }
-    }
-    Ok(true)
-}
-
-/// Checked batches put back in file order.
-#[derive(Default)]
-struct Merged {
-    rows: Vec<ScannedRow>,
-    identifiers: Identifiers,
-    next: usize,
-    waiting: BTreeMap<usize, Batch>,
-}
-
-impl Merged {
-    /// Takes a checked batch and merges every batch now in order; answers
-    /// the batches emptied, to reuse.
-    fn add(&mut self, batch: Batch) -> Vec<Batch> {
-        self.waiting.insert(batch.number, batch);
-        let mut emptied = Vec::new();
-        while let Some(mut batch) = self.waiting.remove(&self.next) {
-            self.next += 1;
-            for (row, key) in batch.checked.drain(..) {
-                let identifier = key.map(|key| {
-                    let entry = self.identifiers.entry(key.into_boxed_str());
-                    let index = entry.index();
-                    entry.or_default().rows += 1;
-                    index as u32
-                });
-                self.rows.push(ScannedRow { identifier, ..row });
-            }
-            emptied.push(batch);
-        }
-        emptied
-    }
 }
 
 /// The most of a cell's value a message quotes.
@@ -687,110 +502,6 @@ impl Validation {
             delimiter: Some(self.dialect.delimiter),
             enclosure: Some(self.dialect.enclosure),
             encoding: Some(self.dialect.encoding),
-        }
-    }
-}
-
-/// One row as an import's workers read it: one JSON line of the stage file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StagedRow {
-    /// The row's number in the file, the header being row 1.
-    pub row: u64,
-    /// The original values, as read, up to the header's last column.
-    pub cells: Vec<String>,
-    /// Why the row is an error whatever the workspace holds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The normalised identifier (E.164 phone, lower-case email, contact id).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The contact the row describes, for rows without a fixed error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub draft: Option<ContactDraft>,
-}
-
-/// A run of consecutive rows in the stage file, handled as one unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChunkSpan {
-    pub index: u32,
-    /// The file row number of the chunk's first row.
-    pub first_row: u64,
-    pub rows: u32,
-    /// Byte range `start..end` of the chunk's lines in the stage file.
-    pub start: u64,
-    pub end: u64,
-    /// Rows the review predicts will create a contact.
-    pub adds: u32,
-}
-
-struct CountingWriter<'w> {
-    inner: &'w mut (dyn Write + 'w),
-    written: u64,
-}
-
-impl Write for CountingWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.written += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// The words a mapping gives the outcomes that depend on the workspace: the
-/// validation's review and the workers' re-check say them alike.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Wording {
-    id_column: String,
-    id_words: &'static str,
-    first_name_column: Option<String>,
-}
-
-impl Wording {
-    pub fn new(identifier: Option<Identifier>, mapping: &[MappingEntry]) -> Self {
-        let column_of = |field: ContactField| {
-            mapping
-                .iter()
-                .find(|e| e.field == Some(FieldRef::Contact(field)))
-                .map(|e| e.column.clone())
-        };
-        Self {
-            id_column: identifier
-                .and_then(|i| column_of(i.field()))
-                .unwrap_or_default(),
-            id_words: identifier.map_or("", |i| i.field().words()),
-            first_name_column: column_of(ContactField::FirstName),
-        }
-    }
-
-    /// Why a row ends with `reason`; `id_value` is its normalised identifier.
-    pub fn reason(&self, reason: Reason, id_value: &str) -> String {
-        let id_column = &self.id_column;
-        match reason {
-            Reason::InvalidValues => "the row has invalid values".to_string(),
-            Reason::IdentifierEmpty => {
-                format!(
-                    "{id_column}: empty, but the {} identifies each contact",
-                    self.id_words
-                )
-            }
-            Reason::RepeatedInFile { rows } => {
-                format!("{id_column}: {id_value} is on {rows} rows of the file; keep it on one")
-            }
-            Reason::SharedByContacts { contacts } => {
-                format!("{id_column}: {id_value} belongs to {contacts} contacts; merge them first")
-            }
-            Reason::AlreadyExists => {
-                format!("{id_column}: a contact with {id_value} already exists")
-            }
-            Reason::NotFound => format!("{id_column}: no contact has {id_value}"),
-            Reason::NoFirstName => match &self.first_name_column {
-                Some(c) => format!("{c}: empty, but a new contact needs a first name"),
-                None => "no column is mapped to first name, which a new contact needs".to_string(),
-            },
-            Reason::QuotaReached => "plan contact limit reached".to_string(),
         }
     }
 }
