@@ -17,9 +17,10 @@ use contact_engine::reader::{FileSource, Source};
 use contact_engine::{ValidationSummary, validate};
 use contact_service::http::auth::Auth;
 use contact_service::operations::{Role, Service};
+use contact_service::records::{ImportRecord, JobRecord, Notification};
 use contact_service::store::Clients;
 use contact_service::store::keys;
-use contacts::client::ApiClient;
+use contacts::client::{Answer, ApiClient};
 use contacts::stack::local::{Stack, StackOptions};
 use serde_json::Value;
 
@@ -484,6 +485,45 @@ pub async fn batch_get(
         }
     }
     Ok(found)
+}
+
+/// An answer in the API's error shape, with this status and code and a
+/// message in words.
+pub fn assert_error(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    assert_eq!(answer.code(), code, "{}", answer.body);
+    let message = answer.body["error"]["message"].as_str().unwrap_or("");
+    assert!(!message.trim().is_empty(), "a message in {}", answer.body);
+}
+
+/// Who holds workspace `ws`'s import lock (an import or a reset), as the
+/// store says.
+pub async fn lock_holder(service: &Service, ws: &str) -> Option<String> {
+    let workspaces = &service.store().workspaces;
+    workspaces.lock_holder(ws).await.expect("the lock read")
+}
+
+/// An import as the store keeps it.
+pub async fn stored_import(service: &Service, ws: &str, id: &str) -> ImportRecord {
+    let imports = &service.store().imports;
+    let found = imports.import(ws, id).await.expect("the import read");
+    found.unwrap_or_else(|| panic!("no import {id}"))
+}
+
+/// An export or a reset as the store keeps it.
+pub async fn stored_job(service: &Service, ws: &str, id: &str) -> JobRecord {
+    let jobs = &service.store().jobs;
+    let found = jobs.job(ws, id).await.expect("the job read");
+    found.unwrap_or_else(|| panic!("no job {id}"))
+}
+
+/// Workspace `ws`'s notifications as the store keeps them, newest first.
+pub async fn stored_notifications(service: &Service, ws: &str) -> Vec<Notification> {
+    let workspaces = &service.store().workspaces;
+    workspaces
+        .notifications(ws)
+        .await
+        .expect("the notifications read")
 }
 
 /// Every contact of a workspace as the table holds it (a scan: test use

@@ -71,16 +71,7 @@ async fn a_chunk_that_keeps_failing_fails_its_import_and_frees_the_workspace() {
         reason.contains("rows 2 to 41") && reason.contains("import the file again"),
         "{failed}"
     );
-    assert_eq!(
-        stack
-            .service
-            .store()
-            .workspaces
-            .lock_holder(ws)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(lock_holder(&stack.service, ws).await, None);
     assert_eq!(
         queue_depth(&stack.clients, &stack.resources.rows_dlq_url).await,
         0,
@@ -178,10 +169,7 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
         )
     };
     service.store().jobs.start_reset(&reset).await.unwrap();
-    assert_eq!(
-        service.store().workspaces.lock_holder(ws).await.unwrap(),
-        Some(reset.id.clone())
-    );
+    assert_eq!(lock_holder(service, ws).await, Some(reset.id.clone()));
     let start = serde_json::to_string(&JobMessage::StartReset {
         workspace: ws.into(),
         month: month.into(),
@@ -194,10 +182,7 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
             job: reset.id.clone()
         }
     );
-    assert_eq!(
-        service.store().workspaces.lock_holder(ws).await.unwrap(),
-        None
-    );
+    assert_eq!(lock_holder(service, ws).await, None);
     assert_eq!(
         settle_dead_letter(service, &start).await.unwrap(),
         Settled::AlreadyEnded

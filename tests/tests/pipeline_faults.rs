@@ -21,7 +21,7 @@ use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::{
     CsvFile, PIPELINE_TIMEOUT, client, completed, ec_phone, eventually, file, id_of, ok, own_stack,
     queue_depth, result_counts, result_file, review_counts, reviewed, seed_contact, shared,
-    stored_contacts,
+    stored_contacts, stored_import, stored_notifications,
 };
 use serde_json::{Value, json};
 use tokio::sync::{OnceCell, Semaphore};
@@ -333,14 +333,7 @@ async fn repeated_upload_events_validate_once_and_change_nothing_later() {
         "the hour did not restart"
     );
     assert_eq!(again["review"], import["review"]);
-    let record = stack
-        .service
-        .store()
-        .imports
-        .import(ws, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = stored_import(&stack.service, ws, &id).await;
     assert_eq!(record.generation, 1);
     assert_eq!(record.validating_message, None);
 
@@ -357,13 +350,7 @@ async fn repeated_upload_events_validate_once_and_change_nothing_later() {
     let (_, result_after) = ok(api.download(&format!("/v1/imports/{id}/result")).await);
     assert_eq!(result_after, result_before, "the result file is untouched");
     assert_invariants(env, ws, &run).await;
-    let notes = stack
-        .service
-        .store()
-        .workspaces
-        .notifications(ws)
-        .await
-        .unwrap();
+    let notes = stored_notifications(&stack.service, ws).await;
     assert_eq!(notes.len(), 1, "one notification: {notes:?}");
     stack.stop().await;
 }
@@ -385,14 +372,7 @@ async fn chunks_delivered_twice_reversed_and_sent_again_end_as_one_clean_run() {
     confirm(&api, &id).await;
 
     // Every chunk message once more, built as the confirm builds them.
-    let record = stack
-        .service
-        .store()
-        .imports
-        .import(ws, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = stored_import(&stack.service, ws, &id).await;
     let plan = stack.service.imports.plan(&record).await.unwrap();
     let chunks = chunk_jobs(&record, &plan);
     assert_eq!(chunks.len(), 3, "three chunks of up to 500 rows");
@@ -415,13 +395,7 @@ async fn chunks_delivered_twice_reversed_and_sent_again_end_as_one_clean_run() {
     .await;
     assert_eq!(ok(api.import(&id).await).body, before);
     assert_invariants(env, ws, &run).await;
-    let notes = stack
-        .service
-        .store()
-        .workspaces
-        .notifications(ws)
-        .await
-        .unwrap();
+    let notes = stored_notifications(&stack.service, ws).await;
     assert_eq!(notes.len(), 1, "one notification: {notes:?}");
     stack.stop().await;
 }
@@ -549,14 +523,7 @@ async fn a_validator_dying_or_meeting_a_conflict_validates_once() {
     let import = prepare(env, ws).await;
     assert_eq!(stack.calls.injected(), 2, "both faults happened");
     let id = id_of(&import);
-    let record = stack
-        .service
-        .store()
-        .imports
-        .import(ws, &id)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = stored_import(&stack.service, ws, &id).await;
     assert_eq!(record.generation, 1, "validated as the first generation");
     assert_eq!(record.validating_message, None);
     confirm(&api, &id).await;

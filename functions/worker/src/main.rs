@@ -1,17 +1,11 @@
 //! The `worker` function: chunk messages become contacts and result parts.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use contact_service::lambda;
+use contact_service::lambda::{queue_function, rows};
 use contact_service::operations::Service;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     contact_service::logging::init();
     let service = Service::from_env().await?;
-    let service = &service;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
-        Ok::<SqsBatchResponse, Error>(lambda::rows(service, event.payload).await)
-    }))
-    .await
+    lambda_runtime::run(queue_function(&service, rows)).await
 }

@@ -32,17 +32,14 @@ impl ContactField {
         Self::ContactId,
     ];
 
-    /// The contact's own values, one text each: every struct that holds
-    /// them is declared from this list, through [`contact_fields!`].
-    pub const TEXT: [Self; 7] = [
-        Self::FirstName,
-        Self::LastName,
-        Self::Phone,
-        Self::Email,
-        Self::Country,
-        Self::Language,
-        Self::Assignee,
-    ];
+    /// The contact's own values, one text each, in order: every field but
+    /// its tags and its id. Every struct that holds them is declared
+    /// through [`contact_fields!`].
+    pub fn own_values() -> impl Iterator<Item = Self> {
+        Self::ALL
+            .into_iter()
+            .filter(|f| !matches!(f, Self::Tags | Self::ContactId))
+    }
 
     pub fn key(self) -> &'static str {
         match self {
@@ -161,7 +158,7 @@ impl ContactField {
 }
 
 /// Declares a struct that holds the contact's own values
-/// ([`ContactField::TEXT`]: `first_name`, `last_name`, `phone`, `email`,
+/// ([`ContactField::own_values`]: `first_name`, `last_name`, `phone`, `email`,
 /// `country`, `language` and `assignee`, in this order) between its other
 /// fields: the one place that list is written, for a contact as stored, a
 /// row's draft, and the API's new contact and patch. Each of the seven is of

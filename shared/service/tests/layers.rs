@@ -384,24 +384,19 @@ fn the_service_layers_only_point_down() {
             shown(module)
         );
     }
-    let wrong = upward(&graph);
-    assert!(
-        wrong.is_empty(),
-        "imports that point up:\n{}",
-        wrong.join("\n")
-    );
+    assert_none(&upward(&graph), "imports that point up");
+}
+
+/// Fails with every finding, one a line.
+fn assert_none(found: &[String], what: &str) {
+    assert!(found.is_empty(), "{what}:\n{}", found.join("\n"));
 }
 
 #[test]
 fn no_module_of_either_crate_imports_another_in_a_loop() {
     for name in ["engine", "service"] {
         let graph = imports(&read_tree(&crate_src(name)));
-        let found = loops(&graph);
-        assert!(
-            found.is_empty(),
-            "{name}: modules in a loop:\n{}",
-            found.join("\n")
-        );
+        assert_none(&loops(&graph), &format!("{name}: modules in a loop"));
     }
 }
 

@@ -14,8 +14,8 @@ use contact_service::operations::Role;
 use contact_service::records::Settings;
 use contacts::client::{Answer, ApiClient};
 use end_to_end::{
-    by_phone, confirmed, ec_phone, file, id_of, ok, one_by_phone, query_value, result_counts,
-    reviewed, seed_contact, set_contact_limit, shared, stored_contacts, tags_of,
+    assert_error, by_phone, confirmed, ec_phone, file, id_of, ok, one_by_phone, query_value,
+    result_counts, reviewed, seed_contact, set_contact_limit, shared, stored_contacts, tags_of,
     two_contacts_sharing,
 };
 use serde_json::{Value, json};
@@ -26,14 +26,6 @@ async fn call(api: &ApiClient, method: &str, path: &str, body: Option<Value>) ->
     ok(api.call(method, path, body.as_ref()).await)
 }
 
-/// Checks an error answer: its status, and `{"error": {"code", "message"}}`.
-fn assert_error(answer: &Answer, status: u16, code: &str) {
-    assert_eq!(answer.status, status, "{}", answer.body);
-    assert_eq!(answer.code(), code, "{}", answer.body);
-    let message = answer.body["error"]["message"].as_str().unwrap_or("");
-    assert!(!message.trim().is_empty(), "a message in {}", answer.body);
-}
-
 fn id(contact: &Value) -> String {
     contact["id"].as_str().expect("a contact id").to_string()
 }
@@ -42,19 +34,19 @@ fn ids(items: &Value) -> Vec<String> {
     items.as_array().expect("items").iter().map(id).collect()
 }
 
+/// A `GET` that answers 200.
+async fn get_ok(api: &ApiClient, path: &str) -> Answer {
+    let answer = call(api, "GET", path, None).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer
+}
+
 async fn get_contact(api: &ApiClient, contact: &str) -> Answer {
     call(api, "GET", &format!("/v1/contacts/{contact}"), None).await
 }
 
 async fn by_email(api: &ApiClient, email: &str) -> Vec<String> {
-    let answer = call(
-        api,
-        "GET",
-        &format!("/v1/contacts?email={}", query_value(email)),
-        None,
-    )
-    .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
+    let answer = get_ok(api, &format!("/v1/contacts?email={}", query_value(email))).await;
     ids(&answer.body["items"])
 }
 
@@ -211,14 +203,7 @@ async fn a_cursor_that_is_not_one_answers_400_and_one_never_crosses_workspaces()
     let mut seen = Vec::new();
     let mut next = Some(cursor);
     while let Some(c) = next {
-        let answer = call(
-            &other,
-            "GET",
-            &format!("/v1/contacts?cursor={}", query_value(&c)),
-            None,
-        )
-        .await;
-        assert_eq!(answer.status, 200, "{}", answer.body);
+        let answer = get_ok(&other, &format!("/v1/contacts?cursor={}", query_value(&c))).await;
         seen.extend(ids(&answer.body["items"]));
         next = answer.body["cursor"].as_str().map(str::to_string);
     }
@@ -239,24 +224,14 @@ async fn merge_suggestions_name_the_duplicates_an_add_all_import_made() {
     let alone = seed_contact(&api, json!({"first_name": "Sola", "phone": ec_phone(2)})).await;
 
     for (me, other) in [(&twins[0], &twins[1]), (&twins[1], &twins[0])] {
-        let answer = call(
-            &api,
-            "GET",
-            &format!("/v1/contacts/{me}/merge-suggestions"),
-            None,
-        )
-        .await;
-        assert_eq!(answer.status, 200, "{}", answer.body);
+        let answer = get_ok(&api, &format!("/v1/contacts/{me}/merge-suggestions")).await;
         assert_eq!(ids(&answer.body["items"]), std::slice::from_ref(other));
     }
-    let answer = call(
+    let answer = get_ok(
         &api,
-        "GET",
         &format!("/v1/contacts/{}/merge-suggestions", id(&alone)),
-        None,
     )
     .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["items"], json!([]));
 
     // A twin may take an email of its own...

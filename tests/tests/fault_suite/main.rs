@@ -39,8 +39,8 @@ use contacts::client::{Answer, ApiClient};
 use contacts::stack::calls::{FaultKind, RandomFaults};
 use contacts::stack::local::{DeliveryFaults, Stack, StackOptions};
 use end_to_end::{
-    Item, batch_get, client, ec_phone, file, id_of, import_tag_of, own_stack, queue_depth,
-    result_counts, result_file, review_counts, s, scan_items,
+    Item, batch_get, client, ec_phone, file, id_of, import_tag_of, lock_holder, own_stack,
+    queue_depth, result_counts, result_file, review_counts, s, scan_items, stored_notifications,
 };
 use serde_json::{Value, json};
 

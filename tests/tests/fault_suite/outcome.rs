@@ -132,26 +132,14 @@ pub(crate) async fn outcome(
         labels.len() + created.len(),
         "{ws}: the month's counter"
     );
-    let notes = stack
-        .service
-        .store()
-        .workspaces
-        .notifications(ws)
-        .await
-        .expect("notifications read");
+    let notes = stored_notifications(&stack.service, ws).await;
     let ours = notes
         .iter()
         .filter(|n| n.import.as_ref() == Some(&import_id))
         .count();
     assert_eq!(ours, 1, "{ws}: one notification of the import");
     assert_eq!(
-        stack
-            .service
-            .store()
-            .workspaces
-            .lock_holder(ws)
-            .await
-            .expect("lock read"),
+        lock_holder(&stack.service, ws).await,
         None,
         "{ws}: the lock is released"
     );

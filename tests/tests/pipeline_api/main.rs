@@ -12,20 +12,13 @@ use contact_service::operations::Role;
 use contacts::client::{Answer, ApiClient};
 use contacts::stack::local::StackOptions;
 use end_to_end::{
-    client, completed, confirmed, ec_phone, error_file, file, generated_file, id_of, ok, own_stack,
-    result_counts, result_file, reviewed, seed_contact, shared, validated,
+    assert_error, client, completed, confirmed, ec_phone, error_file, file, generated_file, id_of,
+    ok, own_stack, result_counts, result_file, reviewed, seed_contact, shared,
+    stored_notifications, validated,
 };
 use serde_json::{Value, json};
 
 mod requests;
-
-/// Checks an error answer: its status, and `{"error": {"code", "message"}}`.
-fn assert_error(answer: &Answer, status: u16, code: &str) {
-    assert_eq!(answer.status, status, "{}", answer.body);
-    assert_eq!(answer.code(), code, "{}", answer.body);
-    let message = answer.body["error"]["message"].as_str().unwrap_or("");
-    assert!(!message.trim().is_empty(), "a message in {}", answer.body);
-}
 
 /// Decodes `%XX` escapes.
 fn percent_decode(text: &str) -> String {
@@ -380,13 +373,7 @@ async fn the_file_links_redirect_to_presigned_urls_and_a_notification_follows() 
     assert_eq!(result.values("Nombre"), ["Ana", "", "Caro"]);
 
     // The workspace is told, once.
-    let notes = s
-        .service
-        .store()
-        .workspaces
-        .notifications(ws)
-        .await
-        .unwrap();
+    let notes = stored_notifications(&s.service, ws).await;
     let ours: Vec<_> = notes
         .iter()
         .filter(|n| n.import.as_ref() == Some(&id))

@@ -21,7 +21,8 @@ use contact_service::store::{Resources, RowWrite, Store};
 use contacts::client::ApiClient;
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::{
-    CsvFile, ec_phone, file, id_of, ok, own_stack, result_file, reviewed, seed_contact, shared,
+    CsvFile, ec_phone, file, id_of, lock_holder, ok, own_stack, result_file, reviewed,
+    seed_contact, shared, stored_job,
 };
 use serde_json::{Value, json};
 

@@ -160,24 +160,11 @@ pub(crate) async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose(
     // The schedule's message for this workspace, run by hand.
     manual.service.resets.start(ws, &month).await.unwrap();
     // Resets hold the import lock: no import runs while contacts go.
-    let holder = stack
-        .service
-        .store()
-        .workspaces
-        .lock_holder(ws)
-        .await
-        .unwrap();
+    let holder = lock_holder(&stack.service, ws).await;
     assert_eq!(holder.as_deref(), Some(format!("rst_{month}").as_str()));
     // Choosing, with every message delivered twice; deletions held back.
     pump_jobs(&manual, Some("delete")).await;
-    let job = stack
-        .service
-        .store()
-        .jobs
-        .job(ws, &format!("rst_{month}"))
-        .await
-        .unwrap()
-        .unwrap();
+    let job = stored_job(&stack.service, ws, &format!("rst_{month}")).await;
     assert_eq!(job.rows, 30, "{job:?}");
     assert_eq!(
         all_contacts(&stack.service, ws).await.len(),
@@ -218,14 +205,7 @@ pub(crate) async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose(
     // Resumed: everything delivered again (twice), to the end.
     pump_jobs(&manual, None).await;
 
-    let job = stack
-        .service
-        .store()
-        .jobs
-        .job(ws, &format!("rst_{month}"))
-        .await
-        .unwrap()
-        .unwrap();
+    let job = stored_job(&stack.service, ws, &format!("rst_{month}")).await;
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     assert_eq!((job.rows, job.deleted, job.kept), (30, 29, 1), "{job:?}");
     let left = names(&all_contacts(&stack.service, ws).await);
@@ -254,16 +234,7 @@ pub(crate) async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose(
     // The month's count restarted (then counted the new contact), and the
     // lock is free.
     assert_eq!(created_this_month(&stack, ws).await, 1);
-    assert_eq!(
-        stack
-            .service
-            .store()
-            .workspaces
-            .lock_holder(ws)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(lock_holder(&stack.service, ws).await, None);
 
     // The notification links the backup: the 30 chosen, as they were.
     let notes = notifications(&owner).await;

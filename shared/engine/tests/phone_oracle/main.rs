@@ -8,7 +8,7 @@
 //! region. Where they disagree the disagreement must be a documented one: see
 //! `docs/PHONES.md` for what each one means and which answer we keep.
 //!
-//! Run: `cargo test -p contact-import --test phone_oracle`.
+//! Run: `cargo test -p contact-engine --test phone_oracle`.
 //! Set `PHONE_ORACLE_REPORT=1` to print every case and every disagreement.
 
 use std::collections::{BTreeMap, BTreeSet};

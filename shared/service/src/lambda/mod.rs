@@ -9,6 +9,7 @@ pub mod messages;
 use std::future::Future;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use lambda_runtime::{LambdaEvent, service_fn};
 use serde::de::DeserializeOwned;
 
 use self::messages::{DeadLetterBody, UploadRequest, UploadsMessage};
@@ -18,6 +19,27 @@ use crate::records::time::{now, parse_rfc3339};
 use crate::records::{ChunkJob, JobMessage};
 use crate::store::keys;
 use crate::store::retry::Retry;
+
+/// A queue's handler as the Lambda runtime takes it: `handler` (one of
+/// [`uploads`], [`rows`], [`jobs`], [`dead_letters`]) on the service a
+/// function's `main` built once.
+pub fn queue_function<'s, H, Fut>(
+    service: &'s Service,
+    handler: H,
+) -> impl tower::Service<
+    LambdaEvent<SqsEvent>,
+    Response = SqsBatchResponse,
+    Error = lambda_runtime::Error,
+    Future = impl Future<Output = Result<SqsBatchResponse, lambda_runtime::Error>> + 's,
+> + 's
+where
+    H: Fn(&'s Service, SqsEvent) -> Fut + Copy + 's,
+    Fut: Future<Output = SqsBatchResponse> + 's,
+{
+    service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Error>(handler(service, event.payload).await)
+    })
+}
 
 /// The `validate` function: S3 upload events (through SQS) and
 /// re-validations become reviews.

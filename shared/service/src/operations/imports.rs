@@ -196,14 +196,11 @@ impl Imports {
         match record.status {
             ImportStatus::Review => {}
             ImportStatus::Expired => return Err(expired()),
-            _ => {
-                return Err(ServiceError::conflict(
-                    "not_in_review",
-                    format!(
-                        "options change only in review; the import is {}",
-                        record.status.as_str()
-                    ),
-                ));
+            status => {
+                return Err(not_in_review(format!(
+                    "options change only in review; the import is {}",
+                    status.as_str()
+                )));
             }
         }
         let workspace = workspace_facts(&self.store, &caller.workspace).await?;
@@ -254,13 +251,10 @@ impl Imports {
             }
             ImportStatus::Expired => return Err(expired()),
             status => {
-                return Err(ServiceError::conflict(
-                    "not_in_review",
-                    format!(
-                        "only an import in review can be confirmed; this one is {}",
-                        status.as_str()
-                    ),
-                ));
+                return Err(not_in_review(format!(
+                    "only an import in review can be confirmed; this one is {}",
+                    status.as_str()
+                )));
             }
         }
         let plan = self.plan(&record).await?;
@@ -488,11 +482,12 @@ fn in_progress() -> ServiceError {
     )
 }
 
+fn not_in_review(message: impl Into<String>) -> ServiceError {
+    ServiceError::conflict("not_in_review", message)
+}
+
 fn changed_meanwhile() -> ServiceError {
-    ServiceError::conflict(
-        "not_in_review",
-        "the import changed meanwhile; read it again",
-    )
+    not_in_review("the import changed meanwhile; read it again")
 }
 
 fn expired() -> ServiceError {

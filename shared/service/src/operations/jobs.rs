@@ -41,7 +41,7 @@ const OTHER_COLUMNS: [&str; 5] = ["tags", "groups", "blocked", "created_at", "up
 /// Every column a workspace's export may have: the contact's id, its own
 /// values, the rest of it, then its custom fields'.
 pub(crate) fn all_columns(settings: &Settings) -> Vec<String> {
-    let own = ContactField::TEXT.iter().map(|f| f.key());
+    let own = ContactField::own_values().map(ContactField::key);
     std::iter::once("id")
         .chain(own)
         .chain(OTHER_COLUMNS)
@@ -53,7 +53,7 @@ pub(crate) fn all_columns(settings: &Settings) -> Vec<String> {
 /// One cell of a contact; lists are joined with `;` (as a tags cell is
 /// read on import).
 fn cell(contact: &Contact, column: &str) -> String {
-    let own = ContactField::TEXT.into_iter().find(|f| f.key() == column);
+    let own = ContactField::own_values().find(|f| f.key() == column);
     if let Some(value) = own.and_then(|f| contact.field(f)) {
         return value.clone().unwrap_or_default();
     }

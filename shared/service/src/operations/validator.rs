@@ -189,13 +189,9 @@ impl Validator {
         .at("writing the error and stage files")?;
         let g = record.generation;
         files
-            .put_errors(ws, &record.id, g, &errors_path)
+            .put_review_files(ws, &record.id, g, &errors_path, &stage_path)
             .await
-            .at("storing the error file")?;
-        files
-            .put_stage(ws, &record.id, g, &stage_path)
-            .await
-            .at("storing the stage file")?;
+            .at("storing the error and stage files")?;
         let plan = StagePlan {
             generation: g,
             chunks,

@@ -87,10 +87,8 @@ impl ContactStore {
 
     pub async fn contact(&self, ws: &str, id: &str) -> Result<Option<Contact>, StoreError> {
         self.table
-            .get(key(keys::contact(ws, id), keys::SK_CONTACT))
-            .await?
-            .map(from_item)
-            .transpose()
+            .read(key(keys::contact(ws, id), keys::SK_CONTACT))
+            .await
     }
 
     /// Several contacts in one read, in any order; missing ones left out.
@@ -99,12 +97,7 @@ impl ContactStore {
             .iter()
             .map(|id| key(keys::contact(ws, id), keys::SK_CONTACT))
             .collect();
-        self.table
-            .batch_get(keys)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        self.table.read_many(keys).await
     }
 
     /// The contacts holding each identifier value, in the order asked (a

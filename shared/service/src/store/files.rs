@@ -92,26 +92,20 @@ impl FileStore {
 
     // ---- what a validation leaves -----------------------------------------
 
-    pub async fn put_errors(
+    /// Stores the error file and the stage file a validation of
+    /// `generation` wrote.
+    pub async fn put_review_files(
         &self,
         ws: &str,
         import: &str,
         generation: u32,
-        path: &Path,
+        errors: &Path,
+        stage: &Path,
     ) -> Result<(), StoreError> {
         let key = keys::errors_object(ws, import, generation);
-        self.bucket.put_file(&key, path, CSV).await
-    }
-
-    pub async fn put_stage(
-        &self,
-        ws: &str,
-        import: &str,
-        generation: u32,
-        path: &Path,
-    ) -> Result<(), StoreError> {
+        self.bucket.put_file(&key, errors, CSV).await?;
         let key = keys::stage_object(ws, import, generation);
-        self.bucket.put_file(&key, path, JSON_LINES).await
+        self.bucket.put_file(&key, stage, JSON_LINES).await
     }
 
     pub async fn put_plan(

@@ -12,8 +12,8 @@ use super::keys;
 use super::lock;
 use super::notifications::{self, Subject};
 use super::table::{
-    Item, NotWritten, Table, from_item, index, index_sort, key, n, partition_key, s, to_item,
-    to_value,
+    Item, NotWritten, Table, UpdateBuilder, from_item, index, index_sort, key, n, partition_key, s,
+    to_item, to_value,
 };
 use crate::records::{ImportRecord, ImportStatus};
 
@@ -66,6 +66,13 @@ impl ImportStore {
         Self { table }
     }
 
+    /// An update of an import's record, naming its `#status`.
+    fn update(&self, ws: &str, id: &str, expression: &str) -> UpdateBuilder {
+        self.table
+            .update(import_key(ws, id), expression)
+            .name("#status", "status")
+    }
+
     /// Stores a new import (its id is new: never over another).
     pub async fn create(&self, record: &ImportRecord) -> Result<(), StoreError> {
         let mut item = to_item(record)?;
@@ -81,11 +88,7 @@ impl ImportStore {
     }
 
     pub async fn import(&self, ws: &str, id: &str) -> Result<Option<ImportRecord>, StoreError> {
-        self.table
-            .get(import_key(ws, id))
-            .await?
-            .map(from_item)
-            .transpose()
+        self.table.read(import_key(ws, id)).await
     }
 
     /// Takes an import into validation for SQS message `message`: from
@@ -101,14 +104,13 @@ impl ImportStore {
         message: &str,
     ) -> Result<ImportRecord, StoreError> {
         let mut update = self
-            .table
             .update(
-                import_key(ws, id),
+                ws,
+                id,
                 "SET #status = :validating, validating_message = :message",
             )
             .value(":validating", s("validating"))
-            .value(":message", s(message))
-            .name("#status", "status");
+            .value(":message", s(message));
         update = match generation {
             None => update
                 .condition(
@@ -133,12 +135,7 @@ impl ImportStore {
         let ws = &record.workspace;
         let expires_at = record.review_expires_at.unwrap_or_default();
         let update = self
-            .table
-            .update(
-                import_key(ws, &record.id),
-                "SET #status = :review, dialect = :dialect, headers = :headers, mapping = :mapping, review = :counts, review_expires_at = :expires, rows_total = :rows REMOVE validating_message",
-            )
-            .name("#status", "status")
+            .update(&record.workspace, &record.id, "SET #status = :review, dialect = :dialect, headers = :headers, mapping = :mapping, review = :counts, review_expires_at = :expires, rows_total = :rows REMOVE validating_message")
             .value(":review", s("review"))
             .value(":dialect", to_value(&record.dialect)?)
             .value(":headers", to_value(&record.headers)?)
@@ -169,12 +166,11 @@ impl ImportStore {
         finished_at: i64,
     ) -> Result<(), StoreError> {
         let update = self
-            .table
             .update(
-                import_key(ws, id),
+                ws,
+                id,
                 "SET #status = :failed, #error = :reason, finished_at = :now REMOVE validating_message",
             )
-            .name("#status", "status")
             .name("#error", "error")
             .value(":failed", s("failed"))
             .value(":reason", s(reason))
@@ -195,12 +191,7 @@ impl ImportStore {
         let ws = &record.workspace;
         let next = record.generation + 1;
         let update = self
-            .table
-            .update(
-                import_key(ws, &record.id),
-                "SET #status = :validating, generation = :next, options = :options REMOVE validating_message, review_expires_at",
-            )
-            .name("#status", "status")
+            .update(&record.workspace, &record.id, "SET #status = :validating, generation = :next, options = :options REMOVE validating_message, review_expires_at")
             .value(":validating", s("validating"))
             .value(":next", n(next))
             .value(":options", to_value(options)?)
@@ -225,16 +216,15 @@ impl ImportStore {
     ) -> Result<(), ConfirmError> {
         let ws = &record.workspace;
         let update = self
-            .table
             .update(
-                import_key(ws, &record.id),
+                &record.workspace,
+                &record.id,
                 "SET #status = :importing, chunks_total = :chunks, import_tag = :tag, allowance = :allowance",
             )
             .value(
                 ":allowance",
                 allowance.map_or(AttributeValue::Null(true), n),
             )
-            .name("#status", "status")
             .value(":importing", s("importing"))
             .value(":chunks", n(chunks_total))
             .value(":tag", import_tag.map_or(AttributeValue::Null(true), s))
@@ -300,12 +290,7 @@ impl ImportStore {
         let ws = &record.workspace;
         let (condition, values) = status_in(from);
         let mut update = self
-            .table
-            .update(
-                import_key(ws, &record.id),
-                "SET #status = :to, finished_at = :now REMOVE review_expires_at, validating_message",
-            )
-            .name("#status", "status")
+            .update(&record.workspace, &record.id, "SET #status = :to, finished_at = :now REMOVE review_expires_at, validating_message")
             .value(":to", s(to.as_str()))
             .value(":now", n(now))
             .condition(&condition);
@@ -331,12 +316,7 @@ impl ImportStore {
         let ws = &record.workspace;
         let (condition, values) = status_in(from);
         let mut update = self
-            .table
-            .update(
-                import_key(ws, &record.id),
-                "SET #status = :failed, #error = :reason, finished_at = :now REMOVE review_expires_at, validating_message",
-            )
-            .name("#status", "status")
+            .update(&record.workspace, &record.id, "SET #status = :failed, #error = :reason, finished_at = :now REMOVE review_expires_at, validating_message")
             .name("#error", "error")
             .value(":failed", s(ImportStatus::Failed.as_str()))
             .value(":reason", s(reason))
@@ -374,12 +354,11 @@ impl ImportStore {
     ) -> Result<bool, StoreError> {
         let ws = &record.workspace;
         let update = self
-            .table
             .update(
-                import_key(ws, &record.id),
+                &record.workspace,
+                &record.id,
                 "SET #status = :completed, finished_at = :now, available_until = :until",
             )
-            .name("#status", "status")
             .value(":completed", s("completed"))
             .value(":now", n(now))
             .value(":until", n(available_until))

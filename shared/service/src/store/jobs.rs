@@ -10,7 +10,9 @@ use super::error::StoreError;
 use super::keys;
 use super::lock;
 use super::notifications::{self, Subject};
-use super::table::{Item, NotWritten, Table, from_item, key, n, s, sort_key, to_item};
+use super::table::{
+    Item, NotWritten, Table, UpdateBuilder, from_item, key, n, s, sort_key, to_item,
+};
 use crate::records::{JobKind, JobRecord, Phase, ShardProgress, StepCounts};
 
 #[derive(Debug, Clone)]
@@ -40,6 +42,16 @@ impl JobStore {
         Self { table }
     }
 
+    /// An update of a job's record while it runs: every one is
+    /// conditioned on `#status = :running`, which this names.
+    fn update_running(&self, record: &JobRecord, expression: &str) -> UpdateBuilder {
+        let key = key(keys::job(&record.workspace, &record.id), keys::SK_JOB);
+        self.table
+            .update(key, expression)
+            .name("#status", "status")
+            .value(":running", s("running"))
+    }
+
     /// Stores a new job (its id is new: never over another).
     pub async fn create(&self, record: &JobRecord) -> Result<(), StoreError> {
         self.table
@@ -67,11 +79,7 @@ impl JobStore {
     }
 
     pub async fn job(&self, ws: &str, id: &str) -> Result<Option<JobRecord>, StoreError> {
-        self.table
-            .get(key(keys::job(ws, id), keys::SK_JOB))
-            .await?
-            .map(from_item)
-            .transpose()
+        self.table.read(key(keys::job(ws, id), keys::SK_JOB)).await
     }
 
     /// Several jobs in one read, in any order; missing ones left out.
@@ -80,12 +88,7 @@ impl JobStore {
             .iter()
             .map(|id| key(keys::job(ws, id), keys::SK_JOB))
             .collect();
-        self.table
-            .batch_get(wanted)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
+        self.table.read_many(wanted).await
     }
 
     /// The job and one shard's progress, in one read.
@@ -164,19 +167,16 @@ impl JobStore {
                 .put_when(item, Some("step = :step"), &[(":step", n(step))])
         };
         let job = self
-            .table
-            .update(
-                key(pk, keys::SK_JOB),
+            .update_running(
+                record,
                 "ADD #rows :rows, deleted :deleted, kept :kept, shards_done :done",
             )
             .name("#rows", "rows")
-            .name("#status", "status")
             .name("#phase", "phase")
             .value(":rows", n(counts.rows))
             .value(":deleted", n(counts.deleted))
             .value(":kept", n(counts.kept))
             .value(":done", n(u32::from(next.done)))
-            .value(":running", s("running"))
             .value(":phase", s(phase.as_str()))
             .condition("#status = :running AND #phase = :phase");
         match self.table.transact(vec![put, job.item()]).await {
@@ -214,18 +214,15 @@ impl JobStore {
         available_until: i64,
     ) -> Result<bool, StoreError> {
         let update = self
-            .table
-            .update(
-                key(keys::job(&record.workspace, &record.id), keys::SK_JOB),
+            .update_running(
+                record,
                 "SET #phase = :delete, shards_done = :zero, available_until = :until",
             )
             .name("#phase", "phase")
-            .name("#status", "status")
             .value(":delete", s(Phase::Delete.as_str()))
             .value(":select", s(Phase::Select.as_str()))
             .value(":zero", n(0))
             .value(":until", n(available_until))
-            .value(":running", s("running"))
             .value(":all", n(keys::CONTACT_SHARDS))
             .condition("#status = :running AND #phase = :select AND shards_done = :all");
         match update.send_alone(self.table.client()).await {
@@ -279,17 +276,14 @@ impl JobStore {
     ) -> Result<bool, StoreError> {
         let ws = &record.workspace;
         let update = self
-            .table
-            .update(
-                key(keys::job(ws, &record.id), keys::SK_JOB),
+            .update_running(
+                record,
                 "SET #status = :failed, #error = :reason, finished_at = :now",
             )
-            .name("#status", "status")
             .name("#error", "error")
             .value(":failed", s("failed"))
             .value(":reason", s(reason))
             .value(":now", n(now))
-            .value(":running", s("running"))
             .condition("#status = :running");
         let (kind, what) = match record.kind {
             JobKind::Export => ("export_failed", "Export"),
@@ -317,20 +311,17 @@ impl JobStore {
         available_until: i64,
         phase: Phase,
     ) -> TransactWriteItem {
-        self.table
-            .update(
-                key(keys::job(&record.workspace, &record.id), keys::SK_JOB),
-                "SET #status = :completed, finished_at = :now, available_until = :until",
-            )
-            .name("#status", "status")
-            .name("#phase", "phase")
-            .value(":completed", s("completed"))
-            .value(":now", n(now))
-            .value(":until", n(available_until))
-            .value(":running", s("running"))
-            .value(":phase", s(phase.as_str()))
-            .value(":all", n(keys::CONTACT_SHARDS))
-            .condition("#status = :running AND #phase = :phase AND shards_done = :all")
-            .item()
+        self.update_running(
+            record,
+            "SET #status = :completed, finished_at = :now, available_until = :until",
+        )
+        .name("#phase", "phase")
+        .value(":completed", s("completed"))
+        .value(":now", n(now))
+        .value(":until", n(available_until))
+        .value(":phase", s(phase.as_str()))
+        .value(":all", n(keys::CONTACT_SHARDS))
+        .condition("#status = :running AND #phase = :phase AND shards_done = :all")
+        .item()
     }
 }

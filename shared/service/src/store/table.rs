@@ -178,6 +178,26 @@ impl Table {
         Ok(out.item)
     }
 
+    /// One record by its key, `None` when there is none.
+    pub(crate) async fn read<T: DeserializeOwned>(
+        &self,
+        key: Item,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(key).await?.map(from_item).transpose()
+    }
+
+    /// The records of many keys, in any order; missing ones left out.
+    pub(crate) async fn read_many<T: DeserializeOwned>(
+        &self,
+        keys: Vec<Item>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.batch_get(keys)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
     /// Reads many items, [`BATCH_KEYS`] keys per call, answering the items
     /// found in any order. Keys DynamoDB leaves unprocessed are asked again.
     pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {

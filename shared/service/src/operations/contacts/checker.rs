@@ -135,7 +135,7 @@ impl Checker {
         patch: &ContactPatch,
     ) -> Result<Contact, ServiceError> {
         let mut next = contact.clone();
-        for field in ContactField::TEXT {
+        for field in ContactField::own_values() {
             let Some(Some(given)) = patch.field(field) else {
                 continue;
             };

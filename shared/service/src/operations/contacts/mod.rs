@@ -290,13 +290,7 @@ impl Contacts {
         id: &str,
         change: TagsChange,
     ) -> Result<Contact, ServiceError> {
-        self.edit(caller, id, |contact| {
-            Ok(Contact {
-                tags: with_tags(contact.tags.clone(), &tags_to_change(&change)?)?,
-                ..contact.clone()
-            })
-        })
-        .await
+        self.change_tags(caller, id, &change, with_tags).await
     }
 
     /// `DELETE /v1/contacts/{id}/tags`.
@@ -306,9 +300,21 @@ impl Contacts {
         id: &str,
         change: TagsChange,
     ) -> Result<Contact, ServiceError> {
+        let without = |tags, gone: &[String]| Ok(without_tags(tags, gone));
+        self.change_tags(caller, id, &change, without).await
+    }
+
+    /// A contact's tags changed by `how`, with the tags a request names.
+    async fn change_tags(
+        &self,
+        caller: &Caller,
+        id: &str,
+        change: &TagsChange,
+        how: impl Fn(Vec<String>, &[String]) -> Result<Vec<String>, ServiceError>,
+    ) -> Result<Contact, ServiceError> {
         self.edit(caller, id, |contact| {
             Ok(Contact {
-                tags: without_tags(contact.tags.clone(), &tags_to_change(&change)?),
+                tags: how(contact.tags.clone(), &tags_to_change(change)?)?,
                 ..contact.clone()
             })
         })

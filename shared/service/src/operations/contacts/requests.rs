@@ -72,7 +72,7 @@ impl From<NewContact> for ContactPatch {
             custom_fields: Some(Some(std::mem::take(&mut new.custom_fields))),
             ..Self::default()
         };
-        for field in ContactField::TEXT {
+        for field in ContactField::own_values() {
             let value = new.field_mut(field).and_then(Option::take);
             *patch
                 .field_mut(field)
