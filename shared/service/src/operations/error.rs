@@ -108,14 +108,6 @@ impl ServiceError {
             Self::Store { .. } | Self::Failed { .. } => "service_unavailable",
         }
     }
-
-    /// The store error beneath, if any.
-    pub fn store_error(&self) -> Option<&StoreError> {
-        match self {
-            Self::Store { source, .. } => Some(source),
-            _ => None,
-        }
-    }
 }
 
 /// Names the step a fallible call was: its error becomes the operation's,
