@@ -10,6 +10,15 @@ writes ("dictionary changed size during iteration", answered as HTTP 500).
 Here a transaction keeps a copy of only the items it touches and puts them
 back when it is cancelled, and writes are serialised with one lock. What
 clients see is unchanged: all or nothing, with the same cancellation reasons.
+
+S3 keeps an object's bytes whatever `Content-Type` its `PUT` declares. moto's
+server reads a body declared as a form (`curl -X PUT --data-binary` declares
+`application/x-www-form-urlencoded`) as the form of an AWS query API: the
+object is stored with no bytes, or, when the bytes are not UTF-8, the request
+never ends. AWS's form-encoded (query) APIs are all called with POST or
+GET, so a form-typed `PUT` is handed on as plain bytes (the object's
+content type is then `application/octet-stream`).
+
 Everything else is moto's server as `python -m moto.server` runs it.
 """
 
@@ -20,6 +29,7 @@ import threading
 import moto.dynamodb.models as models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 
 WRITES = threading.RLock()
@@ -99,6 +109,20 @@ def _serialised(method):
 for _name in ("put_item", "update_item", "delete_item", "batch_write_item"):
     if hasattr(DynamoDBBackend, _name):
         setattr(DynamoDBBackend, _name, _serialised(getattr(DynamoDBBackend, _name)))
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _put_as_bytes(self, environ, start_response):
+    form_typed = environ.get("CONTENT_TYPE", "").startswith(FORM_TYPES)
+    if environ.get("REQUEST_METHOD") == "PUT" and form_typed:
+        environ["CONTENT_TYPE"] = "application/octet-stream"
+    return _dispatch(self, environ, start_response)
+
+
+DomainDispatcherApplication.__call__ = _put_as_bytes
 
 if __name__ == "__main__":
     main(sys.argv[1:])

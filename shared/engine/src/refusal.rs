@@ -6,6 +6,8 @@ use crate::limits::{MAX_COLUMNS, MAX_DATA_ROWS, MAX_FILE_BYTES};
 pub enum Refusal {
     #[error("the file is {size} bytes; files may be at most 20 MiB ({MAX_FILE_BYTES} bytes)")]
     TooLarge { size: u64 },
+    #[error("{}; upload the whole file again", received_words(*received, *declared))]
+    NotAsDeclared { received: u64, declared: u64 },
     #[error("the file has more than {MAX_DATA_ROWS} data rows; split it into smaller files")]
     TooManyRows,
     #[error("the file has no data rows: it needs a header row and at least one row below it")]
@@ -26,11 +28,21 @@ pub enum Refusal {
     UnclosedQuote { line: u64 },
 }
 
+/// What came of an upload whose size is not the one declared.
+fn received_words(received: u64, declared: u64) -> String {
+    if received < declared {
+        format!("received {received} of the {declared} bytes declared")
+    } else {
+        format!("received {received} bytes, more than the {declared} declared")
+    }
+}
+
 impl Refusal {
     /// A stable snake_case code for the API's error body.
     pub fn code(&self) -> &'static str {
         match self {
             Self::TooLarge { .. } => "file_too_large",
+            Self::NotAsDeclared { .. } => "size_not_as_declared",
             Self::TooManyRows => "too_many_rows",
             Self::NoDataRows => "no_data_rows",
             Self::NotDelimitedText { .. } => "not_delimited_text",
@@ -39,5 +51,30 @@ impl Refusal {
             Self::Undecodable { .. } => "undecodable_bytes",
             Self::UnclosedQuote { .. } => "unclosed_quote",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_not_as_declared_says_what_came() {
+        let short = Refusal::NotAsDeclared {
+            received: 0,
+            declared: 982,
+        };
+        assert_eq!(
+            short.to_string(),
+            "received 0 of the 982 bytes declared; upload the whole file again"
+        );
+        let long = Refusal::NotAsDeclared {
+            received: 1000,
+            declared: 982,
+        };
+        assert_eq!(
+            long.to_string(),
+            "received 1000 bytes, more than the 982 declared; upload the whole file again"
+        );
     }
 }

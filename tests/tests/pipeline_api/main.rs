@@ -12,13 +12,14 @@ use contact_service::operations::Role;
 use contacts::client::{Answer, ApiClient};
 use contacts::stack::local::StackOptions;
 use end_to_end::{
-    assert_error, client, completed, confirmed, ec_phone, error_file, file, generated_file, id_of,
-    ok, own_stack, result_counts, result_file, reviewed, seed_contact, shared,
-    stored_notifications, validated,
+    PIPELINE_TIMEOUT, assert_error, client, completed, confirmed, ec_phone, error_file, file,
+    generated_file, id_of, ok, own_stack, result_counts, result_file, reviewed, seed_contact,
+    shared, stored_notifications, validated,
 };
 use serde_json::{Value, json};
 
 mod requests;
+mod uploads;
 
 /// Decodes `%XX` escapes.
 fn percent_decode(text: &str) -> String {

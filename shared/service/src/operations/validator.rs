@@ -150,6 +150,16 @@ impl Validator {
             Some(size) if size > MAX_FILE_BYTES => {
                 return Err(Failure::Refused(Refusal::TooLarge { size }.to_string()));
             }
+            // S3 takes no other length than the signed one; a store that
+            // does not check (moto), or a client that declared wrong, gets
+            // the difference said plainly rather than a file cut mid-row.
+            Some(size) if size != record.size_bytes => {
+                let refusal = Refusal::NotAsDeclared {
+                    received: size,
+                    declared: record.size_bytes,
+                };
+                return Err(Failure::Refused(refusal.to_string()));
+            }
             Some(_) => {}
         }
         let folder = tempfile::tempdir().at("making a working folder")?;

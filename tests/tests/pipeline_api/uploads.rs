@@ -1,0 +1,85 @@
+//! Uploads as clients really send them: the bytes stored whatever the
+//! `Content-Type` of the `PUT`, and a stored size that is not the declared
+//! one said plainly.
+
+use super::*;
+
+/// Creates an import declaring `declared` bytes; answers its id and the
+/// presigned upload.
+async fn create(api: &ApiClient, name: &str, declared: usize) -> (String, Value) {
+    let body = json!({"file_name": name, "size_bytes": declared});
+    let created = ok(api.call("POST", "/v1/imports", Some(&body)).await);
+    assert_eq!(created.status, 201, "{}", created.body);
+    (id_of(&created.body), created.body["upload"].clone())
+}
+
+/// The import once validation has ended.
+async fn validated_import(api: &ApiClient, id: &str) -> Value {
+    ok(api
+        .wait_for(id, PIPELINE_TIMEOUT, |i| {
+            !matches!(i["status"].as_str(), Some("awaiting_upload" | "validating"))
+        })
+        .await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_declared_as_a_form_stores_the_whole_file() {
+    let api = shared().owner("api-upload-form");
+    // Windows-1252 bytes, as Excel saves a Spanish file; `curl -X PUT
+    // --data-binary` sends them declared as a form.
+    let mut bytes = b"Nombre;Tel\xe9fono\r\n".to_vec();
+    for n in 0..3u32 {
+        bytes.extend(b"Jos\xe9");
+        bytes.extend(format!(" {n};{}\r\n", ec_phone(40 + n)).bytes());
+    }
+    let (id, upload) = create(&api, "formulario.csv", bytes.len()).await;
+    let url = upload["url"].as_str().unwrap();
+    let put = raw()
+        .put(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 200);
+    let import = validated_import(&api, &id).await;
+    assert_eq!(import["status"], "review", "{import}");
+    assert_eq!(import["review"]["rows"], 3, "{import}");
+    assert_eq!(import["dialect"]["encoding"], "windows-1252", "{import}");
+    assert_eq!(import["headers"], json!(["Nombre", "Teléfono"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_of_another_size_than_declared_fails_saying_so() {
+    let ws = "api-upload-size";
+    let api = shared().owner(ws);
+    let bytes = file(&["First Name,Phone".into(), format!("Ana,{}", ec_phone(50))]);
+    for (declared, said) in [
+        (
+            bytes.len() + 100,
+            format!(
+                "received {} of the {} bytes declared",
+                bytes.len(),
+                bytes.len() + 100
+            ),
+        ),
+        (
+            bytes.len() - 5,
+            format!(
+                "received {} bytes, more than the {} declared",
+                bytes.len(),
+                bytes.len() - 5
+            ),
+        ),
+    ] {
+        let (id, upload) = create(&api, "corto.csv", declared).await;
+        assert_eq!(ok(api.upload(&upload, bytes.clone()).await), 200);
+        let import = validated_import(&api, &id).await;
+        assert_eq!(import["status"], "failed", "{import}");
+        let error = import["error"].as_str().unwrap();
+        assert!(error.starts_with(&said), "{error}");
+        assert!(error.ends_with("upload the whole file again"), "{error}");
+        let files = &shared().service.store().files;
+        assert_eq!(files.upload_size(ws, &id).await.unwrap(), None);
+    }
+}
