@@ -54,6 +54,8 @@ enum Needs {
     FreshReview,
     /// A completed import.
     Completed,
+    /// An import waiting for its upload.
+    AwaitingUpload,
     Export,
 }
 
@@ -63,7 +65,7 @@ impl Needs {
         match self {
             Needs::Nothing => String::new(),
             Needs::Contact | Needs::FreshContact => contact_service::records::ids::new_id("c"),
-            Needs::Review | Needs::FreshReview | Needs::Completed => {
+            Needs::Review | Needs::FreshReview | Needs::Completed | Needs::AwaitingUpload => {
                 contact_service::records::ids::new_id("imp")
             }
             Needs::Export => contact_service::records::ids::new_id("exp"),
@@ -123,6 +125,13 @@ fn matrix() -> Vec<Route> {
             ..route("PATCH", "/v1/imports/{id}", Managers, FreshReview, 200)
         },
         route("DELETE", "/v1/imports/{id}", Managers, FreshReview, 200),
+        route(
+            "POST",
+            "/v1/imports/{id}/upload",
+            Managers,
+            AwaitingUpload,
+            200,
+        ),
         route(
             "POST",
             "/v1/imports/{id}/confirm",
@@ -193,6 +202,8 @@ struct Fixture {
     review: String,
     completed: String,
     export: String,
+    /// An import waiting for its upload.
+    awaiting: String,
 }
 
 /// A two-row file: one good row, one in error (so the error file has a row).
@@ -206,6 +217,13 @@ fn one_contact_file() -> Vec<u8> {
 
 async fn fresh_review(owner: &ApiClient) -> String {
     id_of(&reviewed(owner, "acceso.csv", &one_contact_file(), None).await)
+}
+
+async fn awaiting_upload(owner: &ApiClient) -> String {
+    let body = json!({"file_name": "espera.csv", "size_bytes": 10});
+    let created = ok(owner.call("POST", "/v1/imports", Some(&body)).await);
+    assert_eq!(created.status, 201, "{}", created.body);
+    id_of(&created.body)
 }
 
 async fn fresh_contact(owner: &ApiClient) -> String {
@@ -236,6 +254,7 @@ async fn fixture(ws: &str) -> Fixture {
     assert_eq!(answer.status, 200, "confirm: {}", answer.body);
     completed(&owner, &done).await;
     let review = fresh_review(&owner).await;
+    let awaiting = awaiting_upload(&owner).await;
     let export = ok(owner.call("POST", "/v1/exports", Some(&json!({}))).await);
     assert_eq!(export.status, 202, "{}", export.body);
     let export = export.body["id"].as_str().unwrap().to_string();
@@ -262,6 +281,7 @@ async fn fixture(ws: &str) -> Fixture {
         review,
         completed: done,
         export,
+        awaiting,
     }
 }
 
@@ -276,13 +296,20 @@ impl Fixture {
             Needs::Review => self.review.clone(),
             Needs::FreshReview => fresh_review(&self.owner).await,
             Needs::Completed => self.completed.clone(),
+            Needs::AwaitingUpload => awaiting_upload(&self.owner).await,
             Needs::Export => self.export.clone(),
         }
     }
 
     /// The ids of its records: none may show in another workspace's answers.
-    fn ids(&self) -> [&str; 4] {
-        [&self.contact, &self.review, &self.completed, &self.export]
+    fn ids(&self) -> [&str; 5] {
+        [
+            &self.contact,
+            &self.review,
+            &self.completed,
+            &self.export,
+            &self.awaiting,
+        ]
     }
 }
 
@@ -496,6 +523,7 @@ async fn another_workspace_finds_nothing_and_changes_nothing() {
                 // The victim's own record, even for the routes that change it.
                 Needs::FreshContact => fx.contact.clone(),
                 Needs::FreshReview => fx.review.clone(),
+                Needs::AwaitingUpload => fx.awaiting.clone(),
                 other => fx.id_for(other).await,
             };
             let theirs = call(&stranger, route, &fx, &id).await;
@@ -568,6 +596,7 @@ async fn calls_without_a_valid_token_are_refused() {
         let id = match route.needs {
             Needs::FreshContact => fx.contact.clone(),
             Needs::FreshReview => fx.review.clone(),
+            Needs::AwaitingUpload => fx.awaiting.clone(),
             other => fx.id_for(other).await,
         };
         for (how, api) in &callers {

@@ -198,6 +198,10 @@ async fn an_unconfirmed_review_expires() {
     );
     let now = ok(api.import(&id).await);
     assert_eq!(now.body["status"], "expired", "{}", now.body);
+    assert_eq!(
+        now.body["error"],
+        "the review was not confirmed within 2 seconds; start a new import"
+    );
     let patch = ok(api
         .call(
             "PATCH",

@@ -83,3 +83,83 @@ async fn an_upload_of_another_size_than_declared_fails_saying_so() {
         assert_eq!(files.upload_size(ws, &id).await.unwrap(), None);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_waits_for_its_upload_a_session_long_and_a_fresh_url_restarts_the_wait() {
+    let stack = own_stack(StackOptions {
+        review_ttl: Duration::from_secs(3),
+        ..StackOptions::default()
+    })
+    .await;
+    let ws = "api-upload-wait";
+    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
+    let bytes = file(&["First Name,Phone".into(), format!("Ana,{}", ec_phone(60))]);
+
+    // An import that waits says until when.
+    let (id, _) = create(&api, "espera.csv", bytes.len()).await;
+    let first = ok(api.import(&id).await);
+    let first_deadline = first.body["expires_at"].as_str().unwrap().to_string();
+
+    // A fresh URL while it waits: a new presigned PUT and a later deadline.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let fresh = ok(api
+        .call("POST", &format!("/v1/imports/{id}/upload"), None)
+        .await);
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+    assert_eq!(fresh.body["status"], "awaiting_upload");
+    assert_eq!(fresh.body["upload"]["method"], "PUT");
+    let deadline = fresh.body["expires_at"].as_str().unwrap();
+    assert!(
+        deadline > first_deadline.as_str(),
+        "{deadline} after {first_deadline}"
+    );
+
+    // The fresh URL uploads the file, past the first deadline.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(
+        ok(api.upload(&fresh.body["upload"], bytes.clone()).await),
+        200
+    );
+    let import = ok(api
+        .wait_for(&id, PIPELINE_TIMEOUT, |i| i["status"] == "review")
+        .await);
+    assert_eq!(import["review"]["rows"], 1, "{import}");
+    // Once the file is in, there is no new upload URL.
+    let late = ok(api
+        .call("POST", &format!("/v1/imports/{id}/upload"), None)
+        .await);
+    assert_error(&late, 409, "not_awaiting_upload");
+
+    // An import whose file never comes ends, saying so, in its page of the
+    // history as when read alone; it gives no URL any more.
+    let (idle, _) = create(&api, "nunca.csv", 10).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let history = ok(api.call("GET", "/v1/imports", None).await);
+    let listed = history.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == idle.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["status"], "expired", "{listed}");
+    assert_eq!(
+        listed["error"],
+        "no file was uploaded within 3 seconds; start a new import"
+    );
+    assert_eq!(listed["expires_at"], Value::Null);
+    assert_eq!(ok(api.import(&idle).await).body["status"], "expired");
+    let gone = ok(api
+        .call("POST", &format!("/v1/imports/{idle}/upload"), None)
+        .await);
+    assert_error(&gone, 410, "session_expired");
+    assert!(
+        gone.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("within 3 seconds"),
+        "{}",
+        gone.body
+    );
+    stack.stop().await;
+}

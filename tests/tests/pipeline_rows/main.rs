@@ -550,6 +550,11 @@ async fn new_options_in_review_validate_again() {
             "{}",
             patched.body
         );
+        // While it validates again it shows no counts of the review before.
+        if patched.body["status"] == "validating" {
+            assert_eq!(patched.body["review"], Value::Null, "{}", patched.body);
+            assert_eq!(patched.body["mapping"], Value::Null, "{}", patched.body);
+        }
         // A first validation of this file takes well under a second.
         let waited = api
             .wait_for(&id, Duration::from_secs(20), |i| {

@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<Shared> {
             "/v1/imports/{id}",
             get(get_import).patch(patch_import).delete(cancel_import),
         )
+        .route("/v1/imports/{id}/upload", post(fresh_upload))
         .route("/v1/imports/{id}/confirm", post(confirm_import))
         .route("/v1/imports/{id}/errors", get(errors_file))
         .route("/v1/imports/{id}/result", get(result_file))
@@ -138,6 +139,21 @@ async fn cancel_import(
     Ok(axum::Json(ImportView::new(&record, None)))
 }
 
+#[utoipa::path(post, path = "/v1/imports/{id}/upload", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ImportView, description = "a new presigned upload, and a new `expires_at`"),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's"),
+        (status = 409, description = "not_awaiting_upload: the file has arrived, or the import ended"),
+        (status = 410, description = "session_expired: no file came in time")))]
+async fn fresh_upload(
+    State(app): State<Shared>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<axum::Json<ImportView>, ApiError> {
+    let (record, upload) = app.service.imports.fresh_upload(&caller, &id).await?;
+    Ok(axum::Json(ImportView::new(&record, Some(upload))))
+}
+
 #[utoipa::path(post, path = "/v1/imports/{id}/confirm", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ImportView, description = "importing"),
         (status = 403, description = "forbidden: needs the owner or manager role"),
@@ -193,6 +209,7 @@ async fn result_file(
         get_import,
         patch_import,
         cancel_import,
+        fresh_upload,
         confirm_import,
         errors_file,
         result_file

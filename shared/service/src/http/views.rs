@@ -27,10 +27,13 @@ pub struct ImportView {
     pub progress: Progress,
     pub result: ResultView,
     pub error: Option<String>,
-    /// When an unconfirmed review expires (RFC 3339).
+    /// When the import expires unless it moves on (RFC 3339): in `review`,
+    /// when it may no longer be confirmed; in `awaiting_upload`, when it
+    /// stops waiting for its file (a new upload URL starts the wait again).
     pub expires_at: Option<String>,
     pub created_at: String,
-    /// Where to upload the file; only in the answer to `POST /v1/imports`.
+    /// Where to upload the file; only in the answers to `POST /v1/imports`
+    /// and `POST /v1/imports/{id}/upload`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upload: Option<UploadView>,
 }
@@ -96,10 +99,12 @@ impl ImportView {
                 available_until: record.available_until.map(rfc3339),
             },
             error: record.error.clone(),
-            expires_at: (record.status == ImportStatus::Review)
-                .then_some(record.review_expires_at)
-                .flatten()
-                .map(rfc3339),
+            expires_at: match record.status {
+                ImportStatus::Review => record.review_expires_at,
+                ImportStatus::AwaitingUpload => record.upload_expires_at,
+                _ => None,
+            }
+            .map(rfc3339),
             created_at: rfc3339(record.created_at),
             upload: upload.map(|p| UploadView {
                 method: p.method,

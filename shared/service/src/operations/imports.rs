@@ -13,7 +13,7 @@ use super::config::Config;
 use super::error::{AtStep, ServiceError};
 use super::settings::workspace_facts;
 use crate::records::ids::{is_safe_id, new_id};
-use crate::records::time::{self, now};
+use crate::records::time::{self, duration_words, now};
 use crate::records::{ChunkJob, ImportRecord, ImportStatus, Revalidate, StagePlan};
 use crate::store::{ConfirmError, Page, Presigned, Store, StoreError};
 
@@ -99,13 +99,15 @@ impl Imports {
         if holder.at("reading the import lock")?.is_some() {
             return Err(in_progress());
         }
+        let created_at = now();
         let record = ImportRecord::awaiting_upload(
             new_id("imp"),
             ws,
             name,
             request.size_bytes,
             options,
-            now(),
+            created_at,
+            created_at + self.session_seconds(),
         );
         let upload = self
             .store
@@ -132,11 +134,18 @@ impl Imports {
         Ok((record, upload))
     }
 
-    /// The import as it is now; a review past its hour is expired on the way.
+    /// The import as it is now; a review, or a wait for the upload, past
+    /// the session's lifetime is expired on the way.
     pub async fn import(&self, caller: &Caller, id: &str) -> Result<ImportRecord, ServiceError> {
         caller.may_manage()?;
         let record = self.load(&caller.workspace, id).await?;
         self.expire_if_due(record).await
+    }
+
+    /// The session's lifetime in seconds: how long a review may be
+    /// confirmed, and how long an import waits for its upload.
+    fn session_seconds(&self) -> i64 {
+        self.config.review_ttl.as_secs() as i64
     }
 
     async fn load(&self, ws: &str, id: &str) -> Result<ImportRecord, ServiceError> {
@@ -151,28 +160,105 @@ impl Imports {
             .ok_or(ServiceError::NotFound("import"))
     }
 
+    /// Ends, as `expired`, a review not confirmed in time, or an import
+    /// whose upload did not come in time. An upload that came just before
+    /// its deadline, its validation still queued, keeps the import alive.
     async fn expire_if_due(&self, record: ImportRecord) -> Result<ImportRecord, ServiceError> {
-        let due = record.status == ImportStatus::Review
-            && record.review_expires_at.is_some_and(|t| t <= now());
-        if !due {
-            return Ok(record);
-        }
+        let lifetime = duration_words(self.config.review_ttl.as_secs());
+        let (from, reason) = match record.status {
+            ImportStatus::Review if record.review_expires_at.is_some_and(|t| t <= now()) => (
+                ImportStatus::Review,
+                format!("the review was not confirmed within {lifetime}; start a new import"),
+            ),
+            ImportStatus::AwaitingUpload
+                if record.upload_expires_at.is_some_and(|t| t <= now()) =>
+            {
+                let uploaded = self
+                    .store
+                    .files
+                    .upload_size(&record.workspace, &record.id)
+                    .await
+                    .at("looking for the upload")?;
+                if uploaded.is_some() {
+                    return Ok(record);
+                }
+                (
+                    ImportStatus::AwaitingUpload,
+                    format!("no file was uploaded within {lifetime}; start a new import"),
+                )
+            }
+            _ => return Ok(record),
+        };
         let expired = self
             .store
             .imports
             .end(
                 &record,
-                &[ImportStatus::Review],
+                &[from],
                 ImportStatus::Expired,
+                Some(&reason),
                 now(),
             )
             .await;
         match expired {
             Ok(()) | Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e).at("expiring the review"),
+            Err(e) => return Err(e).at("expiring the import"),
         }
         self.discard_files(&record).await;
         self.load(&record.workspace, &record.id).await
+    }
+
+    /// A new presigned upload for an import still waiting for its file
+    /// (the first URL lapsed, or the upload went wrong): the wait starts
+    /// again.
+    pub async fn fresh_upload(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<(ImportRecord, Presigned), ServiceError> {
+        let record = self.import(caller, id).await?;
+        match record.status {
+            ImportStatus::AwaitingUpload => {}
+            ImportStatus::Expired => return Err(self.expired()),
+            status => {
+                return Err(ServiceError::conflict(
+                    "not_awaiting_upload",
+                    format!(
+                        "a new upload URL is given only while the import waits for its file; it is {}",
+                        status.as_str()
+                    ),
+                ));
+            }
+        }
+        let upload = self
+            .store
+            .files
+            .upload_url(
+                &record.workspace,
+                &record.id,
+                record.size_bytes,
+                self.config.upload_url_ttl,
+            )
+            .await
+            .at("signing the upload URL")?;
+        let until = now() + self.session_seconds();
+        match self
+            .store
+            .imports
+            .renew_upload(&record.workspace, &record.id, until)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(ServiceError::conflict(
+                    "not_awaiting_upload",
+                    "the file arrived or the import ended meanwhile; read it again",
+                ));
+            }
+            Err(e) => return Err(e).at("renewing the upload's deadline"),
+        }
+        let record = self.load(&caller.workspace, id).await?;
+        Ok((record, upload))
     }
 
     /// Deletes an import's upload and working files (best effort: S3's
@@ -195,7 +281,7 @@ impl Imports {
         let record = self.import(caller, id).await?;
         match record.status {
             ImportStatus::Review => {}
-            ImportStatus::Expired => return Err(expired()),
+            ImportStatus::Expired => return Err(self.expired()),
             status => {
                 return Err(not_in_review(format!(
                     "options change only in review; the import is {}",
@@ -249,7 +335,7 @@ impl Imports {
                 self.fan_out(&record, &plan).await?;
                 return self.load(&caller.workspace, id).await;
             }
-            ImportStatus::Expired => return Err(expired()),
+            ImportStatus::Expired => return Err(self.expired()),
             status => {
                 return Err(not_in_review(format!(
                     "only an import in review can be confirmed; this one is {}",
@@ -276,7 +362,7 @@ impl Imports {
             Err(ConfirmError::Locked) => return Err(in_progress()),
             Err(ConfirmError::Expired) => {
                 self.expire_if_due(record).await?;
-                return Err(expired());
+                return Err(self.expired());
             }
             Err(ConfirmError::NotInReview) => {
                 // A retried write may find its own first attempt done: then
@@ -297,6 +383,18 @@ impl Imports {
         };
         self.fan_out(&confirmed, &plan).await?;
         self.load(&caller.workspace, id).await
+    }
+
+    /// The answer for an import whose session has expired, saying how long
+    /// a session lasts.
+    fn expired(&self) -> ServiceError {
+        let lifetime = duration_words(self.config.review_ttl.as_secs());
+        ServiceError::gone(
+            "session_expired",
+            format!(
+                "session expired: an import must be uploaded and confirmed within {lifetime}; start a new import"
+            ),
+        )
     }
 
     /// The chunks the validation of the import's generation left.
@@ -339,7 +437,13 @@ impl Imports {
         let cancelled = self
             .store
             .imports
-            .end(&record, &ImportStatus::OPEN, ImportStatus::Cancelled, now())
+            .end(
+                &record,
+                &ImportStatus::OPEN,
+                ImportStatus::Cancelled,
+                None,
+                now(),
+            )
             .await;
         match cancelled {
             Ok(()) => {}
@@ -371,7 +475,13 @@ impl Imports {
             .list(&caller.workspace, limit, cursor)
             .await
         {
-            Ok(page) => Ok(page),
+            Ok(mut page) => {
+                // The history says what reading each import would say.
+                for item in &mut page.items {
+                    *item = self.expire_if_due(item.clone()).await?;
+                }
+                Ok(page)
+            }
             Err(StoreError::BadCursor) => Err(ServiceError::bad_request(
                 "invalid_cursor",
                 "the cursor is not one this API gave",
@@ -488,13 +598,6 @@ fn not_in_review(message: impl Into<String>) -> ServiceError {
 
 fn changed_meanwhile() -> ServiceError {
     not_in_review("the import changed meanwhile; read it again")
-}
-
-fn expired() -> ServiceError {
-    ServiceError::gone(
-        "session_expired",
-        "session expired: the review was not confirmed within its hour; start a new import",
-    )
 }
 
 #[cfg(test)]

@@ -82,6 +82,10 @@ pub struct ImportRecord {
     /// When the review stops being confirmable (the review item's TTL too).
     #[serde(default)]
     pub review_expires_at: Option<i64>,
+    /// When an import still waiting for its upload expires: the session's
+    /// lifetime after its creation or its latest upload URL.
+    #[serde(default)]
+    pub upload_expires_at: Option<i64>,
     #[serde(default)]
     pub rows_total: u64,
     #[serde(default)]
@@ -128,6 +132,7 @@ impl ImportRecord {
         size_bytes: u64,
         options: ImportOptions,
         created_at: i64,
+        upload_expires_at: i64,
     ) -> Self {
         Self {
             id,
@@ -143,6 +148,7 @@ impl ImportRecord {
             mapping: None,
             review: None,
             review_expires_at: None,
+            upload_expires_at: Some(upload_expires_at),
             rows_total: 0,
             chunks_total: 0,
             chunks_done: 0,

@@ -36,9 +36,33 @@ pub fn import_tag(unix_seconds: i64) -> String {
     format!("import-{}-{}{}", &t[..10], &t[11..13], &t[14..16])
 }
 
+/// A length of time in words, as messages say it: "1 hour", "90 minutes",
+/// "45 seconds" (whole hours, else whole minutes, else seconds).
+pub fn duration_words(seconds: u64) -> String {
+    let (count, unit) = if seconds >= 3600 && seconds % 3600 == 0 {
+        (seconds / 3600, "hour")
+    } else if seconds >= 60 && seconds % 60 == 0 {
+        (seconds / 60, "minute")
+    } else {
+        (seconds, "second")
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration_words(3600), "1 hour");
+        assert_eq!(duration_words(7200), "2 hours");
+        assert_eq!(duration_words(5400), "90 minutes");
+        assert_eq!(duration_words(60), "1 minute");
+        assert_eq!(duration_words(2), "2 seconds");
+        assert_eq!(duration_words(1), "1 second");
+    }
 
     #[test]
     fn times_read_as_the_api_writes_them() {

@@ -191,7 +191,7 @@ impl ImportStore {
         let ws = &record.workspace;
         let next = record.generation + 1;
         let update = self
-            .update(&record.workspace, &record.id, "SET #status = :validating, generation = :next, options = :options REMOVE validating_message, review_expires_at")
+            .update(&record.workspace, &record.id, "SET #status = :validating, generation = :next, options = :options REMOVE validating_message, review_expires_at, review, mapping")
             .value(":validating", s("validating"))
             .value(":next", n(next))
             .value(":options", to_value(options)?)
@@ -279,26 +279,56 @@ impl ImportStore {
     }
 
     /// Moves an import from one of `from` to `to` (expired, cancelled),
-    /// recording when; its review item goes with it.
+    /// recording when, and why when `reason` says; its review item goes
+    /// with it.
     pub async fn end(
         &self,
         record: &ImportRecord,
         from: &[ImportStatus],
         to: ImportStatus,
+        reason: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
         let ws = &record.workspace;
         let (condition, values) = status_in(from);
+        let expression = match reason {
+            Some(_) => {
+                "SET #status = :to, finished_at = :now, #error = :reason REMOVE review_expires_at, upload_expires_at, validating_message"
+            }
+            None => {
+                "SET #status = :to, finished_at = :now REMOVE review_expires_at, upload_expires_at, validating_message"
+            }
+        };
         let mut update = self
-            .update(&record.workspace, &record.id, "SET #status = :to, finished_at = :now REMOVE review_expires_at, validating_message")
+            .update(&record.workspace, &record.id, expression)
             .value(":to", s(to.as_str()))
             .value(":now", n(now))
             .condition(&condition);
+        if let Some(reason) = reason {
+            update = update.name("#error", "error").value(":reason", s(reason));
+        }
         for (name, value) in values {
             update = update.value(&name, value);
         }
         let review = self.table.delete(review_key(ws, &record.id), None).item();
         Ok(self.table.transact(vec![update.item(), review]).await?)
+    }
+
+    /// Gives an import still waiting for its upload a new deadline, with a
+    /// new upload URL (`Conflict` once it is no longer waiting).
+    pub async fn renew_upload(
+        &self,
+        ws: &str,
+        id: &str,
+        upload_expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.update(ws, id, "SET upload_expires_at = :until")
+            .value(":until", n(upload_expires_at))
+            .value(":awaiting", s(ImportStatus::AwaitingUpload.as_str()))
+            .condition("#status = :awaiting")
+            .send_alone(self.table.client())
+            .await?;
+        Ok(())
     }
 
     /// Ends an import that could not go on (its messages kept failing) as
