@@ -600,11 +600,10 @@ pub async fn set_contact_limit(ws: &str, limit: u64) {
         contact_limit: Some(limit),
         ..Default::default()
     };
-    shared()
-        .service
-        .store()
-        .workspaces
-        .put_settings(ws, &settings)
+    let workspaces = &shared().service.store().workspaces;
+    let (_, version) = workspaces.versioned_settings(ws).await.unwrap();
+    workspaces
+        .put_settings(ws, &settings, version)
         .await
         .unwrap();
 }

@@ -184,6 +184,10 @@ fn matrix() -> Vec<Route> {
             ..route("PUT", "/v1/settings", Managers, Nothing, 200)
         },
         Route {
+            body: || Some(json!({"default_country": "EC"})),
+            ..route("PATCH", "/v1/settings", Managers, Nothing, 200)
+        },
+        Route {
             body: || Some(json!({})),
             ..route("POST", "/v1/exports", Managers, Nothing, 202)
         },

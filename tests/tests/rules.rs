@@ -70,11 +70,45 @@ fn options_errors_come_before_reading() {
         run(file, &o, &ec()),
         Err(ValidateError::Options(OptionsError::UnknownCountry(_)))
     ));
+}
+
+#[test]
+fn a_file_no_mapping_fits_says_what_to_change_and_which_headers_could() {
     let file = b"Notas,Ciudad\nx,y\n";
-    assert!(matches!(
-        run(file, &ImportOptions::default(), &ec()),
-        Err(ValidateError::Options(OptionsError::NothingMapped))
-    ));
+    let Err(ValidateError::Mapping(found)) = run(file, &ImportOptions::default(), &ec()) else {
+        panic!("nothing mapped is a mapping problem");
+    };
+    assert_eq!(found.headers, ["Notas", "Ciudad"]);
+    assert_eq!(found.problems.len(), 1);
+    assert_eq!(found.problems[0].code, "nothing_mapped");
+    assert_eq!(found.problems[0].candidates, ["Notas", "Ciudad"]);
+
+    // No column for the phone: the columns holding phone numbers are the
+    // candidates, the one holding most first; a column of words is not one.
+    let file = "Nombre,Notas,Tel fijo,Móvil personal\n\
+                Ana,hola,022345678,0991234501\n\
+                Luis,adiós,,0991234502\n\
+                Eva,sí,no tiene,0991234503\n";
+    let Err(ValidateError::Mapping(found)) = run(file.as_bytes(), &ImportOptions::default(), &ec())
+    else {
+        panic!("an unmapped identifier is a mapping problem");
+    };
+    let problem = &found.problems[0];
+    assert_eq!(problem.code, "identifier_not_mapped");
+    assert!(
+        problem.message.contains("phone number"),
+        "{}",
+        problem.message
+    );
+    assert_eq!(problem.candidates, ["Móvil personal", "Tel fijo"]);
+    assert_eq!(
+        found.mapping[0]
+            .field
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("first_name")
+    );
 }
 
 #[test]

@@ -76,20 +76,36 @@ impl ApiClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Answer, ClientError> {
+        Ok(self.call_with_headers(method, path, body, &[]).await?.0)
+    }
+
+    /// A call with extra request headers (`If-Match`); answers the response's
+    /// headers too (`ETag`).
+    pub async fn call_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<(Answer, reqwest::header::HeaderMap), ClientError> {
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|e| ClientError::Unexpected(e.to_string()))?;
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
         let response = request.send().await?;
         let status = response.status().as_u16();
+        let answered = response.headers().clone();
         let bytes = response.bytes().await?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Answer { status, body })
+        Ok((Answer { status, body }, answered))
     }
 
     /// Creates an import for `file_name` of `bytes`, then uploads the bytes

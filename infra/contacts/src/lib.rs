@@ -193,7 +193,7 @@ impl From<ValidateError> for Failure {
     fn from(e: ValidateError) -> Self {
         let code = match e {
             // The file or the options are refused: the user must change them.
-            ValidateError::Refused(_) | ValidateError::Options(_) => 2,
+            ValidateError::Refused(_) | ValidateError::Options(_) | ValidateError::Mapping(_) => 2,
             ValidateError::Lookup(_) | ValidateError::Io(_) => 1,
         };
         Self {

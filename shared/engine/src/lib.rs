@@ -22,6 +22,6 @@ pub mod row;
 pub mod validation;
 
 pub use validation::{
-    ChunkSpan, Questions, Review, Scan, StagedRow, ValidateError, Validation, ValidationSummary,
-    Wording, scan, validate,
+    ChunkSpan, MappingProblem, MappingReview, Questions, Review, Scan, StagedRow, ValidateError,
+    Validation, ValidationSummary, Wording, scan, validate,
 };

@@ -114,6 +114,76 @@ fn explicit_fields(
     Ok(fields)
 }
 
+/// The mapping as far as it can be made when [`plan`] refuses it: the
+/// explicit entries that name a column of the file and a field not taken
+/// yet (the first of each wins), else the automatic mapping; one entry per
+/// header, as the API shows a mapping. It is what a review with mapping
+/// problems shows, for the user to change.
+pub fn draft(
+    headers: &[String],
+    options: &ImportOptions,
+    workspace: &Workspace,
+) -> Vec<MappingEntry> {
+    let fields = match &options.mapping {
+        Some(explicit) => {
+            let mut fields: Vec<Option<(FieldRef, bool)>> = vec![None; headers.len()];
+            let mut named = HashSet::new();
+            let mut taken = HashSet::new();
+            for entry in explicit {
+                let Some(column) = headers.iter().position(|h| *h == entry.column.trim()) else {
+                    continue;
+                };
+                if !named.insert(column) {
+                    continue;
+                }
+                let Some(field) = &entry.field else { continue };
+                let known = match field {
+                    FieldRef::Contact(_) => true,
+                    FieldRef::Custom(key) => workspace.custom_fields.iter().any(|c| c.key == *key),
+                };
+                if known && taken.insert(field.clone()) {
+                    fields[column] = Some((field.clone(), entry.overwrite));
+                }
+            }
+            fields
+        }
+        None => automatic_fields(headers, workspace),
+    };
+    headers
+        .iter()
+        .zip(fields)
+        .map(|(header, field)| MappingEntry {
+            column: header.clone(),
+            overwrite: field.as_ref().is_none_or(|(_, overwrite)| *overwrite),
+            field: field.map(|(f, _)| f),
+        })
+        .collect()
+}
+
+/// Merges mapping entries column by column: an entry of `changes` replaces
+/// the entry of `base` for the same column (or is added), and every other
+/// column keeps its entry. When the file's `headers` are known, entries of
+/// `base` for columns the file does not have are dropped.
+pub fn merge_entries(
+    base: &[MappingEntry],
+    changes: &[MappingEntry],
+    headers: Option<&[String]>,
+) -> Vec<MappingEntry> {
+    let in_file =
+        |e: &MappingEntry| headers.is_none_or(|h| h.iter().any(|h| *h == e.column.trim()));
+    let mut merged: Vec<MappingEntry> = base.iter().filter(|e| in_file(e)).cloned().collect();
+    for change in changes {
+        match merged
+            .iter_mut()
+            .find(|e| e.column.trim() == change.column.trim())
+        {
+            Some(entry) => *entry = change.clone(),
+            None => merged.push(change.clone()),
+        }
+    }
+    merged
+}
+
 /// A header matches a field by any of its names, and a custom field by its key
 /// or label, folded; the first column to claim a field keeps it.
 fn automatic_fields(headers: &[String], workspace: &Workspace) -> Vec<Option<(FieldRef, bool)>> {
@@ -268,6 +338,75 @@ mod tests {
             ..with(vec![entry("A", Some("first_name"))])
         };
         assert!(plan(&h, &add_all, &ws).unwrap().identifier_column.is_none());
+    }
+
+    #[test]
+    fn mapping_changes_merge_column_by_column() {
+        let entry = |column: &str, field: Option<&str>| MappingEntry {
+            column: column.into(),
+            field: field.map(|f| serde_json::from_value(serde_json::json!(f)).unwrap()),
+            overwrite: true,
+        };
+        let base = [
+            entry("Nombre", Some("first_name")),
+            entry("Celular", None),
+            entry("Viejo", Some("email")),
+        ];
+        let h = headers(&["Nombre", "Celular", "Correo"]);
+        let merged = merge_entries(
+            &base,
+            &[
+                entry("Celular", Some("phone")),
+                entry("Correo", Some("email")),
+            ],
+            Some(&h),
+        );
+        assert_eq!(
+            merged,
+            [
+                entry("Nombre", Some("first_name")),
+                entry("Celular", Some("phone")),
+                entry("Correo", Some("email")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_draft_keeps_what_can_be_mapped() {
+        let h = headers(&["Nombre", "Celular"]);
+        let auto = draft(&h, &ImportOptions::default(), &Workspace::default());
+        assert_eq!(
+            auto[0].field.as_ref().map(ToString::to_string).as_deref(),
+            Some("first_name")
+        );
+        let explicit = ImportOptions {
+            mapping: Some(vec![
+                MappingEntry {
+                    column: "Tel".into(),
+                    field: Some(FieldRef::Contact(ContactField::Phone)),
+                    overwrite: true,
+                },
+                MappingEntry {
+                    column: "Celular".into(),
+                    field: Some(FieldRef::Custom("nope".into())),
+                    overwrite: true,
+                },
+                MappingEntry {
+                    column: "Nombre".into(),
+                    field: Some(FieldRef::Contact(ContactField::LastName)),
+                    overwrite: false,
+                },
+            ]),
+            ..Default::default()
+        };
+        let drafted = draft(&h, &explicit, &Workspace::default());
+        assert_eq!(drafted.len(), 2);
+        assert_eq!(
+            drafted[0].field,
+            Some(FieldRef::Contact(ContactField::LastName))
+        );
+        assert!(!drafted[0].overwrite);
+        assert_eq!(drafted[1].field, None);
     }
 
     #[test]

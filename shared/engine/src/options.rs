@@ -162,6 +162,21 @@ pub enum OptionsError {
 }
 
 impl OptionsError {
+    /// Whether the file's headers are what is wrong with the mapping (the
+    /// options alone are fine): such a file stops in review with the
+    /// problem said, for the mapping to be changed, rather than failing.
+    pub fn is_mapping_problem(&self) -> bool {
+        matches!(
+            self,
+            Self::UnknownColumn(_)
+                | Self::ColumnMappedTwice(_)
+                | Self::FieldMappedTwice(_)
+                | Self::UnknownCustomField(_)
+                | Self::NothingMapped
+                | Self::IdentifierNotMapped(_)
+        )
+    }
+
     /// A stable snake_case code for the API's error body.
     pub fn code(&self) -> &'static str {
         match self {

@@ -36,6 +36,7 @@ use contact_engine::options::{
 };
 use contact_engine::reader;
 use contact_engine::refusal::Refusal;
+use contact_engine::validation::MappingReview;
 use contact_engine::{Review, StagedRow, ValidateError, validate};
 
 /// Rows per stage chunk: small, so that small inputs span several chunks.
@@ -48,8 +49,10 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 pub enum Outcome {
     /// The file was refused as a whole.
     Refused(Refusal),
-    /// The options (or the automatic mapping) do not fit the file.
+    /// The options do not work together.
     OptionsRefused(OptionsError),
+    /// The file's headers do not fit the mapping: what to change.
+    MappingProblems(Box<MappingReview>),
     Reviewed(Reviewed),
 }
 
@@ -104,6 +107,10 @@ pub fn run(
             return Outcome::Refused(r);
         }
         Err(ValidateError::Options(e)) => return Outcome::OptionsRefused(e),
+        Err(ValidateError::Mapping(found)) => {
+            assert!(!found.problems.is_empty() && found.mapping.len() == found.headers.len());
+            return Outcome::MappingProblems(found);
+        }
         Err(e) => panic!("an in-memory file failed to validate: {e}"),
     };
     let review = validation.review;

@@ -29,6 +29,7 @@ pub(crate) async fn patch_changes_names_blocked_and_custom_fields_checked_by_typ
                 ],
                 ..Settings::default()
             },
+            0,
         )
         .await
         .unwrap();

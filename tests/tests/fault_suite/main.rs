@@ -127,7 +127,7 @@ async fn prepare(stack: &Stack, run: &str, case: &Case) {
             .service
             .store()
             .workspaces
-            .put_settings(case.ws, &settings)
+            .put_settings(case.ws, &settings, 0)
             .await
             .expect("settings stored");
     }

@@ -27,6 +27,7 @@ use end_to_end::{
 use serde_json::{Value, json};
 
 mod resets;
+mod settings;
 
 use self::resets::*;
 

@@ -7,6 +7,7 @@
 //! Memory holds a few bytes per row and one entry per distinct identifier;
 //! the rows' text is never kept.
 
+mod mapping_review;
 mod scanner;
 mod stage;
 mod wording;
@@ -26,6 +27,8 @@ use crate::reader::{ReadError, RowPlace, Source, with_records};
 use crate::refusal::Refusal;
 use crate::row::RowRules;
 
+use self::mapping_review::mapping_review;
+pub use self::mapping_review::{MappingProblem, MappingReview};
 use self::scanner::{Identifiers, Problem, ScannedRow, Scanner};
 use self::stage::CountingWriter;
 pub use self::stage::{ChunkSpan, StagedRow};
@@ -61,6 +64,10 @@ pub enum ValidateError {
     Refused(#[from] Refusal),
     #[error(transparent)]
     Options(#[from] OptionsError),
+    /// The options are fine but the file's headers do not fit the mapping:
+    /// what was found, and what to change.
+    #[error("{0}")]
+    Mapping(Box<MappingReview>),
     #[error(transparent)]
     Lookup(#[from] LookupError),
     #[error("the file could not be read or written: {0}")]
@@ -141,7 +148,11 @@ pub fn scan(
     with_records(source, overrides, |records| {
         let plan = match mapping::plan(&records.headers, options, workspace) {
             Ok(plan) => plan,
-            Err(e) => return Ok(Err(e)),
+            Err(e) if e.is_mapping_problem() => {
+                let found = mapping_review(records, options, workspace, default_country, &e)?;
+                return Ok(Err(ValidateError::Mapping(Box::new(found))));
+            }
+            Err(e) => return Ok(Err(e.into())),
         };
         let rules = RowRules {
             plan: &plan,
@@ -160,7 +171,6 @@ pub fn scan(
             identifiers,
         }))
     })?
-    .map_err(ValidateError::from)
 }
 
 impl Scan {

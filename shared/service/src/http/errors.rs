@@ -79,6 +79,7 @@ impl ApiError {
             }
             ServiceError::Conflict { .. } => StatusCode::CONFLICT,
             ServiceError::Gone { .. } => StatusCode::GONE,
+            ServiceError::Stale { .. } => StatusCode::PRECONDITION_FAILED,
             ServiceError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ServiceError::Store {

@@ -1,6 +1,6 @@
 //! What the routes take from a request, each refusing what it cannot read
 //! in the API's error shape: the verified caller, a JSON object body, a
-//! path's id, a query string.
+//! path's id, a query string, an `If-Match` precondition.
 
 use std::collections::HashMap;
 
@@ -12,7 +12,9 @@ use serde::de::DeserializeOwned;
 
 use super::app::Shared;
 use super::errors::{ApiError, is_json};
-use crate::operations::Caller;
+use crate::operations::settings::Expected;
+use crate::operations::wording::json_error_words;
+use crate::operations::{Caller, ServiceError};
 
 /// The largest request body read: settings, a contact or import options
 /// are a few kilobytes; files go to S3 through presigned URLs, never here.
@@ -63,7 +65,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         serde_json::from_slice(&bytes).map(Body).map_err(|e| {
             ApiError::bad_request(
                 "invalid_body",
-                format!("the body is not the JSON expected: {e}"),
+                format!(
+                    "the body is not the JSON expected: {}",
+                    json_error_words(&e)
+                ),
             )
         })
     }
@@ -97,4 +102,39 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
             .map(|Query(params)| Params(params))
             .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
     }
+}
+
+/// The settings version a change expects, from `If-Match`: none or `*`
+/// changes whatever is stored; `"3"` (or `W/"3"`), the ETag a read gave,
+/// changes version 3 only. Any other value can match no version: 412.
+pub struct IfMatch(pub Expected);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(Expected::Anything));
+        };
+        let text = value.to_str().unwrap_or("").trim();
+        if text == "*" {
+            return Ok(IfMatch(Expected::Anything));
+        }
+        let tag = text.strip_prefix("W/").unwrap_or(text);
+        tag.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .and_then(|t| t.parse::<u64>().ok())
+            .map(|v| IfMatch(Expected::Version(v)))
+            .ok_or_else(|| {
+                ApiError::Service(ServiceError::Stale {
+                    code: "settings_changed",
+                    message: "If-Match holds no ETag this API gave (they look like \"3\"); read the settings again".into(),
+                })
+            })
+    }
+}
+
+/// The ETag of settings at `version`.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
 }

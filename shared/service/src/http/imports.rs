@@ -105,6 +105,8 @@ async fn get_import(
 }
 
 #[utoipa::path(patch, path = "/v1/imports/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+    summary = "Change an import's options in review",
+    description = "A JSON Merge Patch (RFC 7396) of the options: the members named change, the others keep their value; `null` puts a member back to its default; `dialect` merges member by member; `tags` is replaced whole. `mapping` entries change their own column only, the other columns keep their mapping; `\"mapping\": null` maps every column automatically again. The import validates again.",
     request_body(content = PatchImport, example = json!({"options": {"purpose": "add_new", "tags": ["feria"]}})),
     responses((status = 200, body = ImportView, description = "validating again"),
         (status = 400, description = "invalid_body or invalid_options"),

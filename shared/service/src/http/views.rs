@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use contact_engine::dialect::Dialect;
 use contact_engine::options::{ImportOptions, MappingEntry};
-use contact_engine::validation::Review;
+use contact_engine::validation::{MappingProblem, Review};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -23,7 +23,13 @@ pub struct ImportView {
     pub dialect: Option<Dialect>,
     pub headers: Option<Vec<String>>,
     pub mapping: Option<Vec<MappingEntry>>,
+    /// The review's counts; `null` until validated, and while `problems`
+    /// keep the mapping from working.
     pub review: Option<Review>,
+    /// What the mapping must change before the import can be confirmed
+    /// (the file's headers do not fit it), each with the headers that could
+    /// fix it. Empty when there is nothing to change.
+    pub problems: Vec<MappingProblem>,
     pub progress: Progress,
     pub result: ResultView,
     pub error: Option<String>,
@@ -87,6 +93,7 @@ impl ImportView {
             headers: record.headers.clone(),
             mapping: record.mapping.clone(),
             review: record.review,
+            problems: record.problems.clone(),
             progress: Progress {
                 rows_done: record.rows_done,
                 rows_total: record.rows_total,

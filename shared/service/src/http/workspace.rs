@@ -2,50 +2,94 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
 use super::app::Shared;
 use super::errors::ApiError;
-use super::extract::{Body, Id};
+use super::extract::{Body, Id, IfMatch, etag};
 use super::views::{ExportView, NotificationPage, NotificationView};
 use crate::operations::Caller;
 use crate::operations::exports::ExportRequest;
+use crate::operations::settings::Versioned;
 use crate::records::{MonthlyReset, ResetMode, Settings};
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
-        .route("/v1/settings", get(get_settings).put(put_settings))
+        .route(
+            "/v1/settings",
+            get(get_settings).put(put_settings).patch(patch_settings),
+        )
         .route("/v1/exports", post(create_export))
         .route("/v1/exports/{id}", get(get_export))
         .route("/v1/notifications", get(notifications))
 }
 
 #[utoipa::path(get, path = "/v1/settings", security(("bearer" = [])),
-    responses((status = 200, body = Settings)))]
-async fn get_settings(
-    State(app): State<Shared>,
-    caller: Caller,
-) -> Result<axum::Json<Settings>, ApiError> {
-    Ok(axum::Json(app.service.settings.get(&caller).await?))
+    summary = "The workspace's settings",
+    responses((status = 200, body = Settings,
+        headers(("ETag" = String, description = "the settings' version, for If-Match")))))]
+async fn get_settings(State(app): State<Shared>, caller: Caller) -> Result<Response, ApiError> {
+    Ok(with_etag(app.service.settings.get(&caller).await?))
 }
 
-#[utoipa::path(put, path = "/v1/settings", security(("bearer" = [])), request_body(content = Settings, example = json!({"default_country": "EC",
+#[utoipa::path(put, path = "/v1/settings", security(("bearer" = [])),
+    summary = "Replace the settings whole",
+    description = "Every member left out takes its default: `PUT {}` puts every setting back to its default. To change some settings only, use PATCH.",
+    params(("If-Match" = Option<String>, Header, description = "the ETag a read gave: the change is made only over that version (412 otherwise)")),
+    request_body(content = Settings, example = json!({"default_country": "EC",
         "monthly_reset": {"mode": "tagged", "tag": "Borrar"},
         "custom_fields": [{"key": "empresa", "label": "Empresa", "type": "text"}]})),
-    responses((status = 200, body = Settings, description = "stored, normalised"),
+    responses((status = 200, body = Settings, description = "stored, normalised",
+            headers(("ETag" = String, description = "the new version"))),
         (status = 400, description = "invalid_body, or invalid_settings: a value that cannot be used"),
-        (status = 403, description = "forbidden: needs the owner or manager role")))]
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 412, description = "settings_changed: the settings are no longer at the If-Match version")))]
 async fn put_settings(
     State(app): State<Shared>,
     caller: Caller,
+    IfMatch(expected): IfMatch,
     Body(settings): Body<Settings>,
-) -> Result<axum::Json<Settings>, ApiError> {
-    Ok(axum::Json(
-        app.service.settings.put(&caller, settings).await?,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(
+        app.service
+            .settings
+            .put(&caller, settings, expected)
+            .await?,
     ))
+}
+
+#[utoipa::path(patch, path = "/v1/settings", security(("bearer" = [])),
+    summary = "Change some settings",
+    description = "JSON Merge Patch (RFC 7396): the members named change, `null` puts a member back to its default, objects (`monthly_reset`) merge member by member, lists (`custom_fields`, `users`) are replaced whole. Without If-Match, two changes made at once both land.",
+    params(("If-Match" = Option<String>, Header, description = "the ETag a read gave: the change is made only over that version (412 otherwise)")),
+    request_body(content = Settings, content_type = "application/merge-patch+json",
+        example = json!({"default_country": "EC"})),
+    responses((status = 200, body = Settings, description = "stored, normalised",
+            headers(("ETag" = String, description = "the new version"))),
+        (status = 400, description = "invalid_body, or invalid_settings: a value that cannot be used"),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 412, description = "settings_changed: the settings are no longer at the If-Match version")))]
+async fn patch_settings(
+    State(app): State<Shared>,
+    caller: Caller,
+    IfMatch(expected): IfMatch,
+    Body(patch): Body<serde_json::Map<String, serde_json::Value>>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(
+        app.service.settings.patch(&caller, patch, expected).await?,
+    ))
+}
+
+/// Settings as the API answers them: the body, and the version as `ETag`.
+fn with_etag(versioned: Versioned) -> Response {
+    let mut response = axum::Json(versioned.settings).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&etag(versioned.version)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
 }
 
 #[utoipa::path(post, path = "/v1/exports", security(("bearer" = [])), request_body(content = ExportRequest, example = json!({"columns": ["first_name", "phone"], "tag": "vip"})),
@@ -94,7 +138,14 @@ async fn notifications(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(get_settings, put_settings, create_export, get_export, notifications),
+    paths(
+        get_settings,
+        put_settings,
+        patch_settings,
+        create_export,
+        get_export,
+        notifications
+    ),
     components(schemas(
         Settings,
         MonthlyReset,

@@ -17,6 +17,9 @@ pub enum ServiceError {
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
     Gone { code: &'static str, message: String },
+    /// The caller changed what it read, but it has changed since.
+    #[error("{message}")]
+    Stale { code: &'static str, message: String },
     #[error("the file is larger than 20 MiB")]
     TooLarge,
     #[error("{0}")]
@@ -97,7 +100,8 @@ impl ServiceError {
             Self::NotFound(_) => "not_found",
             Self::BadRequest { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Gone { code, .. } => code,
+            | Self::Gone { code, .. }
+            | Self::Stale { code, .. } => code,
             Self::TooLarge => "file_too_large",
             Self::UnsupportedType(_) => "unsupported_file_type",
             Self::BadMessage(_) => "bad_message",

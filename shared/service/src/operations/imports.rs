@@ -3,7 +3,7 @@
 
 use contact_engine::limits::{self, MAX_FILE_BYTES};
 use contact_engine::mapping;
-use contact_engine::options::ImportOptions;
+use contact_engine::options::{ImportOptions, MappingEntry};
 use contact_engine::validation::ChunkSpan;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 use super::caller::Caller;
 use super::config::Config;
 use super::error::{AtStep, ServiceError};
-use super::settings::workspace_facts;
+use super::settings::{merged, workspace_facts};
+use super::wording::json_error_words;
 use crate::records::ids::{is_safe_id, new_id};
 use crate::records::time::{self, duration_words, now};
 use crate::records::{ChunkJob, ImportRecord, ImportStatus, Revalidate, StagePlan};
@@ -41,11 +42,15 @@ pub struct CreateImport {
     pub options: Option<ImportOptions>,
 }
 
-/// `PATCH /v1/imports/{id}`.
+/// `PATCH /v1/imports/{id}`: a JSON Merge Patch of the options. The
+/// members named change, `null` puts one back to its default, `dialect`
+/// merges member by member, `tags` is replaced whole; `mapping` entries
+/// change their own column only (`mapping: null` maps automatically again).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchImport {
-    pub options: ImportOptions,
+    #[schema(value_type = ImportOptions)]
+    pub options: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -270,13 +275,13 @@ impl Imports {
             .await;
     }
 
-    /// New options for an import in review: validated again, as the next
-    /// generation.
+    /// Options changed for an import in review (see [`PatchImport`]):
+    /// validated again, as the next generation.
     pub async fn change_options(
         &self,
         caller: &Caller,
         id: &str,
-        options: ImportOptions,
+        patch: serde_json::Map<String, serde_json::Value>,
     ) -> Result<ImportRecord, ServiceError> {
         let record = self.import(caller, id).await?;
         match record.status {
@@ -289,6 +294,7 @@ impl Imports {
                 )));
             }
         }
+        let options = patched_options(&record, patch)?;
         let workspace = workspace_facts(&self.store, &caller.workspace).await?;
         options.check(&workspace).map_err(invalid_options)?;
         if let Some(headers) = &record.headers {
@@ -328,6 +334,16 @@ impl Imports {
     pub async fn confirm(&self, caller: &Caller, id: &str) -> Result<ImportRecord, ServiceError> {
         let record = self.import(caller, id).await?;
         match record.status {
+            ImportStatus::Review if !record.problems.is_empty() => {
+                let words: Vec<&str> = record.problems.iter().map(|p| p.message.as_str()).collect();
+                return Err(ServiceError::conflict(
+                    "mapping_problems",
+                    format!(
+                        "the mapping must change before the import can be confirmed: {}; change it with PATCH /v1/imports/{id}",
+                        words.join("; ")
+                    ),
+                ));
+            }
             ImportStatus::Review => {}
             // A confirm whose messages did not all go out is finished here.
             ImportStatus::Importing if !record.fanned_out => {
@@ -573,6 +589,38 @@ pub fn allowances(chunks: &[ChunkSpan], quota: Option<u64>) -> Vec<Option<u64>> 
             Some(take)
         })
         .collect()
+}
+
+/// The import's options with `patch` merged in: JSON Merge Patch for every
+/// member but `mapping`, whose entries replace those of their own column in
+/// the mapping in force (the explicit one, else the one the review shows).
+fn patched_options(
+    record: &ImportRecord,
+    mut patch: serde_json::Map<String, serde_json::Value>,
+) -> Result<ImportOptions, ServiceError> {
+    let mapping_change = patch.remove("mapping");
+    let mut options: ImportOptions =
+        merged(&record.options, &serde_json::Value::Object(patch)).map_err(invalid_options)?;
+    match mapping_change {
+        None => {}
+        Some(serde_json::Value::Null) => options.mapping = None,
+        Some(entries) => {
+            let changes: Vec<MappingEntry> = serde_json::from_value(entries)
+                .map_err(|e| invalid_options(format!("mapping: {}", json_error_words(&e))))?;
+            let base = record
+                .options
+                .mapping
+                .as_ref()
+                .or(record.mapping.as_ref())
+                .map_or(&[][..], Vec::as_slice);
+            options.mapping = Some(mapping::merge_entries(
+                base,
+                &changes,
+                record.headers.as_deref(),
+            ));
+        }
+    }
+    Ok(options)
 }
 
 fn stem(file_name: &str) -> &str {

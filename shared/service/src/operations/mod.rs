@@ -21,6 +21,7 @@ pub mod rows;
 pub mod service;
 pub mod settings;
 pub mod validator;
+pub mod wording;
 pub mod worker;
 
 pub use caller::{Caller, Role};

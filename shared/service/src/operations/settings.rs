@@ -1,6 +1,9 @@
-//! A workspace's settings: read with their defaults, replaced whole after
-//! every value is checked, so imports never meet a setting they cannot use;
-//! and the workspace as validation sees it.
+//! A workspace's settings: read with their defaults and their version,
+//! replaced whole (`PUT`) or changed member by member (`PATCH`, JSON Merge
+//! Patch) after every value is checked, so imports never meet a setting
+//! they cannot use; each change is stored only over the version it changed,
+//! so no change is lost to another made at the same time. And the
+//! workspace as validation sees it.
 
 use std::collections::HashSet;
 
@@ -8,11 +11,16 @@ use contact_engine::fields::{ContactField, CustomType};
 use contact_engine::normalize;
 use contact_engine::options::Workspace;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use super::caller::Caller;
 use super::error::{AtStep, ServiceError};
+use super::wording::json_error_words;
 use crate::records::Settings;
 use crate::records::time::{month, now};
-use crate::store::Store;
+use crate::store::retry::Retry;
+use crate::store::{Store, StoreError};
 
 pub use contact_engine::limits::{
     MAX_CUSTOM_FIELD_KEY_CHARS as MAX_KEY_CHARS, MAX_CUSTOM_FIELD_LABEL_CHARS as MAX_LABEL_CHARS,
@@ -146,6 +154,22 @@ pub async fn workspace_facts(store: &Store, ws: &str) -> Result<Workspace, Servi
     Ok(settings.workspace(remaining_quota))
 }
 
+/// What a change of the settings expects to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// Whatever is stored now (no `If-Match`, or `*`).
+    Anything,
+    /// The settings at this version, the one the caller read.
+    Version(u64),
+}
+
+/// The settings and their version, which the API gives as an `ETag`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned {
+    pub settings: Settings,
+    pub version: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct WorkspaceSettings {
     store: Store,
@@ -156,24 +180,114 @@ impl WorkspaceSettings {
         Self { store }
     }
 
-    pub async fn get(&self, caller: &Caller) -> Result<Settings, ServiceError> {
-        self.store
+    pub async fn get(&self, caller: &Caller) -> Result<Versioned, ServiceError> {
+        let (settings, version) = self
+            .store
             .workspaces
-            .settings(&caller.workspace)
+            .versioned_settings(&caller.workspace)
             .await
-            .at("reading the settings")
+            .at("reading the settings")?;
+        Ok(Versioned { settings, version })
     }
 
     /// Replaces the settings whole; owners and managers only.
-    pub async fn put(&self, caller: &Caller, settings: Settings) -> Result<Settings, ServiceError> {
+    pub async fn put(
+        &self,
+        caller: &Caller,
+        settings: Settings,
+        expected: Expected,
+    ) -> Result<Versioned, ServiceError> {
         caller.may_manage()?;
         let settings = checked(settings)?;
-        self.store
-            .workspaces
-            .put_settings(&caller.workspace, &settings)
+        self.change(caller, expected, |_| Ok(settings.clone()))
             .await
-            .at("storing the settings")?;
-        Ok(settings)
+    }
+
+    /// Changes the members `patch` names (JSON Merge Patch: `null` puts a
+    /// member back to its default, objects merge, lists are replaced);
+    /// owners and managers only. Two changes at once both land, each on
+    /// the other's result, unless the caller said which version it changes.
+    pub async fn patch(
+        &self,
+        caller: &Caller,
+        patch: serde_json::Map<String, serde_json::Value>,
+        expected: Expected,
+    ) -> Result<Versioned, ServiceError> {
+        caller.may_manage()?;
+        let patch = serde_json::Value::Object(patch);
+        self.change(caller, expected, |current| {
+            let merged = merged(current, &patch).map_err(invalid)?;
+            checked(merged)
+        })
+        .await
+    }
+
+    /// Stores what `change` makes of the settings stored now, on condition
+    /// that they are still the ones it changed: a change that comes in
+    /// between answers 412 when the caller expected a version, and is
+    /// otherwise read again and changed again.
+    async fn change(
+        &self,
+        caller: &Caller,
+        expected: Expected,
+        change: impl Fn(&Settings) -> Result<Settings, ServiceError>,
+    ) -> Result<Versioned, ServiceError> {
+        let ws = &caller.workspace;
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            let (current, version) = self
+                .store
+                .workspaces
+                .versioned_settings(ws)
+                .await
+                .at("reading the settings")?;
+            if let Expected::Version(v) = expected
+                && v != version
+            {
+                return Err(stale(v, version));
+            }
+            let settings = change(&current)?;
+            match self
+                .store
+                .workspaces
+                .put_settings(ws, &settings, version)
+                .await
+            {
+                Ok(version) => return Ok(Versioned { settings, version }),
+                Err(StoreError::Conflict) => {
+                    if let Expected::Version(v) = expected {
+                        return Err(stale(v, version + 1));
+                    }
+                    if !Retry::RACE.wait(tried).await {
+                        return Err(ServiceError::store(
+                            "storing the settings",
+                            StoreError::Busy,
+                        ));
+                    }
+                }
+                Err(e) => return Err(e).at("storing the settings"),
+            }
+        }
+    }
+}
+
+/// A value changed by a JSON Merge Patch (RFC 7396), read back into its type.
+pub(crate) fn merged<T: Serialize + DeserializeOwned>(
+    current: &T,
+    patch: &serde_json::Value,
+) -> Result<T, String> {
+    let mut doc = serde_json::to_value(current).map_err(|e| json_error_words(&e))?;
+    json_patch::merge(&mut doc, patch);
+    serde_json::from_value(doc).map_err(|e| json_error_words(&e))
+}
+
+fn stale(expected: u64, now: u64) -> ServiceError {
+    ServiceError::Stale {
+        code: "settings_changed",
+        message: format!(
+            "the settings changed since they were read (version \"{expected}\", now \"{now}\"); read them again and make the change on what they are now"
+        ),
     }
 }
 

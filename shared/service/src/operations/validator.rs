@@ -10,7 +10,7 @@ use contact_engine::limits::MAX_FILE_BYTES;
 use contact_engine::lookup::LOOKUP_BATCH;
 use contact_engine::reader::FileSource;
 use contact_engine::refusal::Refusal;
-use contact_engine::{Scan, ValidateError, Validation, scan};
+use contact_engine::{MappingReview, Scan, ValidateError, Validation, scan};
 
 use super::config::Config;
 use super::error::{AtStep, ServiceError};
@@ -177,6 +177,9 @@ impl Validator {
         let scanned = tokio::task::block_in_place(|| scan(&source, options, &workspace));
         let validation = match scanned {
             Ok(scanned) => self.classify(ws, scanned).await?,
+            Err(ValidateError::Mapping(found)) => {
+                return Ok(self.stop_for_mapping(record, *found).await?);
+            }
             Err(ValidateError::Refused(r)) => return Err(Failure::Refused(r.to_string())),
             Err(ValidateError::Options(o)) => return Err(Failure::Refused(o.to_string())),
             Err(e) => return Err(ServiceError::failed("reading the upload", e).into()),
@@ -216,8 +219,9 @@ impl Validator {
             headers: Some(summary.headers),
             mapping: Some(summary.mapping),
             review: Some(summary.review),
+            problems: Vec::new(),
             rows_total: summary.review.rows,
-            review_expires_at: Some(now() + self.config.review_ttl.as_secs() as i64),
+            review_expires_at: Some(self.review_deadline()),
             ..record.clone()
         };
         tracing::info!(
@@ -231,11 +235,48 @@ impl Validator {
             errors = summary.review.errors,
             "upload reviewed"
         );
-        match self.store.imports.finish_validation(&reviewed).await {
+        Ok(self.store_review(&reviewed).await?)
+    }
+
+    /// When a review stored now stops being confirmable.
+    fn review_deadline(&self) -> i64 {
+        now() + self.config.review_ttl.as_secs() as i64
+    }
+
+    async fn store_review(&self, reviewed: &ImportRecord) -> Result<(), ServiceError> {
+        match self.store.imports.finish_validation(reviewed).await {
             // A newer validation (new options) or a cancel overtook this one.
             Ok(()) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(ServiceError::store("storing the review", e).into()),
+            Err(e) => Err(ServiceError::store("storing the review", e)),
         }
+    }
+
+    /// A file whose headers do not fit the mapping stops in review, with
+    /// no counts: what was found, and what the mapping must change. A
+    /// `PATCH` of the options validates the same upload again; confirm
+    /// refuses until then.
+    async fn stop_for_mapping(
+        &self,
+        record: &ImportRecord,
+        found: MappingReview,
+    ) -> Result<(), ServiceError> {
+        tracing::info!(
+            workspace = %record.workspace,
+            import = %record.id,
+            generation = record.generation,
+            problems = found.problems.len(),
+            "upload reviewed: the mapping must change"
+        );
+        let reviewed = ImportRecord {
+            dialect: Some(found.dialect),
+            headers: Some(found.headers),
+            mapping: Some(found.mapping),
+            review: None,
+            problems: found.problems,
+            review_expires_at: Some(self.review_deadline()),
+            ..record.clone()
+        };
+        self.store_review(&reviewed).await
     }
 
     /// Asks the table which contacts hold each identifier a scan found,

@@ -3,7 +3,7 @@
 
 use contact_engine::dialect::Dialect;
 use contact_engine::options::{ImportOptions, MappingEntry};
-use contact_engine::validation::{ChunkSpan, Review};
+use contact_engine::validation::{ChunkSpan, MappingProblem, Review};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -79,6 +79,10 @@ pub struct ImportRecord {
     pub mapping: Option<Vec<MappingEntry>>,
     #[serde(default)]
     pub review: Option<Review>,
+    /// What keeps a review from being confirmed: the file's headers do not
+    /// fit the mapping (then `review` is `None`). Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<MappingProblem>,
     /// When the review stops being confirmable (the review item's TTL too).
     #[serde(default)]
     pub review_expires_at: Option<i64>,
@@ -147,6 +151,7 @@ impl ImportRecord {
             headers: None,
             mapping: None,
             review: None,
+            problems: Vec::new(),
             review_expires_at: None,
             upload_expires_at: Some(upload_expires_at),
             rows_total: 0,

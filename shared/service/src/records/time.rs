@@ -39,9 +39,9 @@ pub fn import_tag(unix_seconds: i64) -> String {
 /// A length of time in words, as messages say it: "1 hour", "90 minutes",
 /// "45 seconds" (whole hours, else whole minutes, else seconds).
 pub fn duration_words(seconds: u64) -> String {
-    let (count, unit) = if seconds >= 3600 && seconds % 3600 == 0 {
+    let (count, unit) = if seconds >= 3600 && seconds.is_multiple_of(3600) {
         (seconds / 3600, "hour")
-    } else if seconds >= 60 && seconds % 60 == 0 {
+    } else if seconds >= 60 && seconds.is_multiple_of(60) {
         (seconds / 60, "minute")
     } else {
         (seconds, "second")

@@ -126,7 +126,8 @@ impl ImportStore {
         from_item(update.send_alone(self.table.client()).await?)
     }
 
-    /// Ends a validation with its review: the import shows it, and the review
+    /// Ends a validation with its review (or with the mapping's problems
+    /// that keep it from being confirmed): the import shows it, and the review
     /// item, which DynamoDB's TTL removes after `expires_at`, makes it
     /// confirmable. Only the validation of the import's newest generation
     /// may end: `Conflict` when it is not (`Busy` for a conflicting
@@ -135,7 +136,8 @@ impl ImportStore {
         let ws = &record.workspace;
         let expires_at = record.review_expires_at.unwrap_or_default();
         let update = self
-            .update(&record.workspace, &record.id, "SET #status = :review, dialect = :dialect, headers = :headers, mapping = :mapping, review = :counts, review_expires_at = :expires, rows_total = :rows REMOVE validating_message")
+            .update(&record.workspace, &record.id, "SET #status = :review, dialect = :dialect, headers = :headers, mapping = :mapping, review = :counts, problems = :problems, review_expires_at = :expires, rows_total = :rows REMOVE validating_message")
+            .value(":problems", to_value(&record.problems)?)
             .value(":review", s("review"))
             .value(":dialect", to_value(&record.dialect)?)
             .value(":headers", to_value(&record.headers)?)
@@ -191,7 +193,7 @@ impl ImportStore {
         let ws = &record.workspace;
         let next = record.generation + 1;
         let update = self
-            .update(&record.workspace, &record.id, "SET #status = :validating, generation = :next, options = :options REMOVE validating_message, review_expires_at, review, mapping")
+            .update(&record.workspace, &record.id, "SET #status = :validating, generation = :next, options = :options REMOVE validating_message, review_expires_at, review, mapping, problems")
             .value(":validating", s("validating"))
             .value(":next", n(next))
             .value(":options", to_value(options)?)

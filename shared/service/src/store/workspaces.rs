@@ -7,7 +7,7 @@ use super::error::StoreError;
 use super::keys;
 use super::lock;
 use super::notifications;
-use super::table::{Item, Table, from_item, index, index_sort, key, to_item, without_keys};
+use super::table::{Item, Table, from_item, index, index_sort, key, n, to_item, without_keys};
 use crate::records::{Notification, ResetMode, Settings};
 
 #[derive(Debug, Clone)]
@@ -15,9 +15,25 @@ pub struct WorkspaceStore {
     table: Table,
 }
 
-/// Settings as stored: without the keys (settings refuse unknown fields).
+/// The attribute counting a workspace's settings changes; stored beside the
+/// settings, never part of them.
+const VERSION: &str = "version";
+
+/// Settings as stored: without the keys and the version (settings refuse
+/// unknown fields).
 pub(crate) fn settings_from(item: Item) -> Result<Settings, StoreError> {
-    from_item(without_keys(item))
+    Ok(versioned_from(item)?.0)
+}
+
+/// Settings as stored, and their version (0 for settings stored before
+/// versions were counted).
+fn versioned_from(item: Item) -> Result<(Settings, u64), StoreError> {
+    let mut item = without_keys(item);
+    let version = item
+        .remove(VERSION)
+        .and_then(|v| v.as_n().ok().and_then(|n| n.parse().ok()))
+        .unwrap_or(0);
+    Ok((from_item(item)?, version))
 }
 
 impl WorkspaceStore {
@@ -27,21 +43,51 @@ impl WorkspaceStore {
 
     /// The workspace's settings; the defaults when it never stored any.
     pub async fn settings(&self, ws: &str) -> Result<Settings, StoreError> {
+        Ok(self.versioned_settings(ws).await?.0)
+    }
+
+    /// The workspace's settings and their version: 0 until first stored,
+    /// one more at every change.
+    pub async fn versioned_settings(&self, ws: &str) -> Result<(Settings, u64), StoreError> {
         self.table
             .get(key(keys::workspace(ws), keys::SK_SETTINGS))
             .await?
-            .map_or(Ok(Settings::default()), settings_from)
+            .map_or(Ok((Settings::default(), 0)), versioned_from)
     }
 
-    /// Stores settings whole. A workspace whose monthly reset is on is also
-    /// listed in the resets index, which the month-end schedule reads.
-    pub async fn put_settings(&self, ws: &str, settings: &Settings) -> Result<(), StoreError> {
+    /// Stores settings whole as the version after `version`, only while the
+    /// stored settings are at `version` (`Conflict` when another change came
+    /// first). A workspace whose monthly reset is on is also listed in the
+    /// resets index, which the month-end schedule reads. Answers the new
+    /// version.
+    pub async fn put_settings(
+        &self,
+        ws: &str,
+        settings: &Settings,
+        version: u64,
+    ) -> Result<u64, StoreError> {
         let mut item = to_item(settings)?;
         item.extend(key(keys::workspace(ws), keys::SK_SETTINGS));
         if settings.monthly_reset.mode != ResetMode::Off {
             index(&mut item, keys::RESETS_INDEX, ws);
         }
-        self.table.put_item(item, None).await
+        let next = version + 1;
+        item.insert(VERSION.into(), n(next));
+        let put = self
+            .table
+            .client()
+            .put_item()
+            .table_name(self.table.name())
+            .set_item(Some(item))
+            .expression_attribute_names("#version", VERSION);
+        let put = if version == 0 {
+            put.condition_expression("attribute_not_exists(#version)")
+        } else {
+            put.condition_expression("#version = :version")
+                .expression_attribute_values(":version", n(version))
+        };
+        put.send().await?;
+        Ok(next)
     }
 
     /// The workspaces whose monthly reset is on, a page at a time, and the
