@@ -114,6 +114,7 @@ impl<'a> RowRules<'a> {
         match phone::normalize(value, self.default_country) {
             Ok(Some(p)) => Ok(Stored::Phone(p)),
             // Only fillers (e.g. "-"): no number, but not a phone number either.
+            Err(phone::PhoneError::NeedsCountry) => Err(ValueError::PhoneNeedsCountry),
             Ok(None) | Err(_) => Err(ValueError::Phone),
         }
     }

@@ -13,12 +13,13 @@ use contacts::client::{Answer, ApiClient};
 use contacts::stack::local::StackOptions;
 use end_to_end::{
     PIPELINE_TIMEOUT, assert_error, client, completed, confirmed, ec_phone, error_file, file,
-    generated_file, id_of, ok, own_stack, result_counts, result_file, reviewed, seed_contact,
-    shared, stored_notifications, validated,
+    generated_file, id_of, ok, own_stack, result_counts, result_file, review_counts, reviewed,
+    seed_contact, shared, stored_notifications, validated,
 };
 use serde_json::{Value, json};
 
 mod changes;
+mod countries;
 mod requests;
 mod uploads;
 

@@ -192,9 +192,11 @@ async fn query_parameters_are_bounded() {
             format!("/v1/contacts?tag={}", chars('t', tag)),
             format!("/v1/contacts?tag={}", chars('t', tag + 1)),
         ),
+        // A number with fillers up to the limit (a value that cannot be a
+        // number answers 400 whatever its length).
         (
-            format!("/v1/contacts?phone={}", chars('1', text)),
-            format!("/v1/contacts?phone={}", chars('1', text + 1)),
+            format!("/v1/contacts?phone=%2B593991234567{}", chars('-', text - 13)),
+            format!("/v1/contacts?phone=%2B593991234567{}", chars('-', text - 12)),
         ),
         (
             format!("/v1/contacts?email={}", query_value(&email_of(text, 'a'))),

@@ -32,6 +32,10 @@ pub fn fold(text: &str) -> String {
 pub enum ValueError {
     #[error("is not a phone number")]
     Phone,
+    #[error(
+        "is not a phone number without a country code: write it with one (+593…) or set a default country (default_country in the import's options or the workspace's settings)"
+    )]
+    PhoneNeedsCountry,
     #[error("is not an email address")]
     Email,
     #[error("is not a country (use an ISO code such as EC or a country name)")]

@@ -30,6 +30,12 @@ impl Phone {
 pub enum PhoneError {
     #[error("is not a phone number")]
     NotAPhoneNumber,
+    /// Digits without `+` that are no international number, read with no
+    /// default country: most likely a national number, which needs one.
+    #[error(
+        "is not a phone number without a country code: write it with one (+593…) or set a default country (default_country in the import's options or the workspace's settings)"
+    )]
+    NeedsCountry,
 }
 
 /// The characters people write inside numbers that carry no digits.
@@ -73,7 +79,10 @@ pub fn normalize(raw: &str, default_country: Option<&str>) -> Result<Option<Phon
     compact.insert(0, '+');
     possible(&compact, None)
         .map(Some)
-        .ok_or(PhoneError::NotAPhoneNumber)
+        .ok_or(match default_country {
+            Some(_) => PhoneError::NotAPhoneNumber,
+            None => PhoneError::NeedsCountry,
+        })
 }
 
 fn possible(digits: &str, region: Option<Region>) -> Option<Phone> {
@@ -159,6 +168,11 @@ mod tests {
                 "{bad}"
             );
         }
+        // Without a default country, a national number says what it needs.
+        assert_eq!(e164("0991234501", None), Err(PhoneError::NeedsCountry));
+        assert_eq!(e164("099 123 4501", None), Err(PhoneError::NeedsCountry));
+        assert_eq!(e164("abc", None), Err(PhoneError::NotAPhoneNumber));
+        assert_eq!(e164("+12", None), Err(PhoneError::NotAPhoneNumber));
         assert_eq!(e164("  ", Some("EC")), Ok(None));
         assert_eq!(e164("-", Some("EC")), Ok(None));
     }

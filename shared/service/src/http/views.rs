@@ -10,7 +10,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::records::time::rfc3339;
-use crate::records::{ImportRecord, ImportStatus, JobKind, JobRecord, JobStatus, Notification};
+use crate::records::{
+    CountryInForce, ImportRecord, ImportStatus, JobKind, JobRecord, JobStatus, Notification,
+};
 use crate::store::{Page, Presigned};
 
 /// An import as the API shows it.
@@ -22,6 +24,9 @@ pub struct ImportView {
     pub options: ImportOptions,
     pub dialect: Option<Dialect>,
     pub headers: Option<Vec<String>>,
+    /// The default country the review read numbers written without their
+    /// country code in, and where it came from (`null` until validated).
+    pub default_country: Option<CountryInForce>,
     pub mapping: Option<Vec<MappingEntry>>,
     /// The review's counts; `null` until validated, and while `problems`
     /// keep the mapping from working.
@@ -91,6 +96,7 @@ impl ImportView {
             options: record.options.clone(),
             dialect: record.dialect,
             headers: record.headers.clone(),
+            default_country: record.country_in_force.clone(),
             mapping: record.mapping.clone(),
             review: record.review,
             problems: record.problems.clone(),

@@ -16,7 +16,7 @@ use super::config::Config;
 use super::error::{AtStep, ServiceError};
 use super::settings::workspace_facts;
 use crate::records::time::now;
-use crate::records::{ImportRecord, ImportStatus, StagePlan};
+use crate::records::{CountryInForce, ImportRecord, ImportStatus, StagePlan};
 use crate::store::retry::Retry;
 use crate::store::{Store, StoreError};
 
@@ -178,7 +178,8 @@ impl Validator {
         let validation = match scanned {
             Ok(scanned) => self.classify(ws, scanned).await?,
             Err(ValidateError::Mapping(found)) => {
-                return Ok(self.stop_for_mapping(record, *found).await?);
+                let country = CountryInForce::of(options, &workspace);
+                return Ok(self.stop_for_mapping(record, *found, country).await?);
             }
             Err(ValidateError::Refused(r)) => return Err(Failure::Refused(r.to_string())),
             Err(ValidateError::Options(o)) => return Err(Failure::Refused(o.to_string())),
@@ -217,6 +218,7 @@ impl Validator {
         let reviewed = ImportRecord {
             dialect: Some(summary.dialect),
             headers: Some(summary.headers),
+            country_in_force: Some(CountryInForce::of(options, &workspace)),
             mapping: Some(summary.mapping),
             review: Some(summary.review),
             problems: Vec::new(),
@@ -259,6 +261,7 @@ impl Validator {
         &self,
         record: &ImportRecord,
         found: MappingReview,
+        country: CountryInForce,
     ) -> Result<(), ServiceError> {
         tracing::info!(
             workspace = %record.workspace,
@@ -270,6 +273,7 @@ impl Validator {
         let reviewed = ImportRecord {
             dialect: Some(found.dialect),
             headers: Some(found.headers),
+            country_in_force: Some(country),
             mapping: Some(found.mapping),
             review: None,
             problems: found.problems,

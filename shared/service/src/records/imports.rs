@@ -2,7 +2,7 @@
 //! leaves for confirm and the workers.
 
 use contact_engine::dialect::Dialect;
-use contact_engine::options::{ImportOptions, MappingEntry};
+use contact_engine::options::{ImportOptions, MappingEntry, Workspace};
 use contact_engine::validation::{ChunkSpan, MappingProblem, Review};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -40,6 +40,44 @@ impl ImportStatus {
     pub const OPEN: [Self; 3] = [Self::AwaitingUpload, Self::Validating, Self::Review];
 }
 
+/// The default country a validation read national phone numbers in, and
+/// where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CountryInForce {
+    /// ISO 3166-1 alpha-2; `null` when none is set: a number written
+    /// without its country code (+593…) is then an error.
+    pub code: Option<String>,
+    pub from: CountrySource,
+}
+
+/// Where the default country in force comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CountrySource {
+    /// The import's `options.default_country`.
+    Import,
+    /// The workspace's settings.
+    Workspace,
+    /// Neither sets one.
+    None,
+}
+
+impl CountryInForce {
+    /// The country in force for `options` in `workspace`: the import's,
+    /// else the workspace's.
+    pub fn of(options: &ImportOptions, workspace: &Workspace) -> Self {
+        let code = options.check(workspace).ok().flatten().map(str::to_string);
+        let from = if code.is_none() {
+            CountrySource::None
+        } else if options.default_country.is_some() {
+            CountrySource::Import
+        } else {
+            CountrySource::Workspace
+        };
+        Self { code, from }
+    }
+}
+
 /// Row outcome counts, as the result and progress count them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcomes {
@@ -75,6 +113,9 @@ pub struct ImportRecord {
     pub dialect: Option<Dialect>,
     #[serde(default)]
     pub headers: Option<Vec<String>>,
+    /// The default country the validation read numbers in.
+    #[serde(default)]
+    pub country_in_force: Option<CountryInForce>,
     #[serde(default)]
     pub mapping: Option<Vec<MappingEntry>>,
     #[serde(default)]
@@ -149,6 +190,7 @@ impl ImportRecord {
             validating_message: None,
             dialect: None,
             headers: None,
+            country_in_force: None,
             mapping: None,
             review: None,
             problems: Vec::new(),

@@ -14,7 +14,9 @@ pub mod settings;
 pub mod time;
 
 pub use contacts::Contact;
-pub use imports::{Grant, ImportRecord, ImportStatus, Outcomes, StagePlan};
+pub use imports::{
+    CountryInForce, CountrySource, Grant, ImportRecord, ImportStatus, Outcomes, StagePlan,
+};
 pub use jobs::{JobKind, JobRecord, JobStatus, Phase, ShardProgress, StepCounts};
 pub use messages::{ChunkJob, JobMessage, Revalidate};
 pub use notifications::Notification;

@@ -136,8 +136,9 @@ impl ImportStore {
         let ws = &record.workspace;
         let expires_at = record.review_expires_at.unwrap_or_default();
         let update = self
-            .update(&record.workspace, &record.id, "SET #status = :review, dialect = :dialect, headers = :headers, mapping = :mapping, review = :counts, problems = :problems, review_expires_at = :expires, rows_total = :rows REMOVE validating_message")
+            .update(&record.workspace, &record.id, "SET #status = :review, dialect = :dialect, headers = :headers, mapping = :mapping, review = :counts, problems = :problems, country_in_force = :country, review_expires_at = :expires, rows_total = :rows REMOVE validating_message")
             .value(":problems", to_value(&record.problems)?)
+            .value(":country", to_value(&record.country_in_force)?)
             .value(":review", s("review"))
             .value(":dialect", to_value(&record.dialect)?)
             .value(":headers", to_value(&record.headers)?)
@@ -193,7 +194,7 @@ impl ImportStore {
         let ws = &record.workspace;
         let next = record.generation + 1;
         let update = self
-            .update(&record.workspace, &record.id, "SET #status = :validating, generation = :next, options = :options REMOVE validating_message, review_expires_at, review, mapping, problems")
+            .update(&record.workspace, &record.id, "SET #status = :validating, generation = :next, options = :options REMOVE validating_message, review_expires_at, review, mapping, problems, country_in_force")
             .value(":validating", s("validating"))
             .value(":next", n(next))
             .value(":options", to_value(options)?)

@@ -121,10 +121,12 @@ impl Checker {
 
     /// A phone as imports store it; only fillers (e.g. "-") are no phone.
     pub(super) fn phone(&self, raw: &str) -> Result<Option<String>, ServiceError> {
-        match phone::normalize(raw, self.default_country) {
-            Ok(p) => Ok(p.map(|p| p.e164)),
-            Err(e) => Err(invalid("phone", e)),
-        }
+        self.phone_value(raw).map_err(|e| invalid("phone", e))
+    }
+
+    /// [`Self::phone`], with the number's own reason when it is none.
+    pub(super) fn phone_value(&self, raw: &str) -> Result<Option<String>, phone::PhoneError> {
+        phone::normalize(raw, self.default_country).map(|p| p.map(|p| p.e164))
     }
 
     /// `contact` with `patch` applied, every value normalised and checked;

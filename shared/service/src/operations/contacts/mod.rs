@@ -147,22 +147,37 @@ impl Contacts {
         email: Option<&str>,
     ) -> Result<ContactPage, ServiceError> {
         let ws = &caller.workspace;
-        let nobody = ContactPage {
-            items: Vec::new(),
-            cursor: None,
-        };
+        // A value that cannot be anyone's identifier is refused, saying why,
+        // rather than answered with no one: "no such contact" would hide a
+        // typing mistake or a missing default country.
+        let quoted = |raw: &str| raw.trim().chars().take(40).collect::<String>();
         let (identifier, value) = match (phone, email) {
             (Some(raw), None) => {
                 let (checker, _) = self.checker(ws).await?;
-                match checker.phone(raw.trim()) {
+                match checker.phone_value(raw.trim()) {
                     Ok(Some(p)) => (Identifier::Phone, p),
-                    // A number that cannot be anyone's finds no one.
-                    _ => return Ok(nobody),
+                    Ok(None) => {
+                        return Err(ServiceError::bad_request(
+                            "invalid_query",
+                            "phone= holds no digits: give the number to look up",
+                        ));
+                    }
+                    Err(why) => {
+                        return Err(ServiceError::bad_request(
+                            "invalid_query",
+                            format!("phone=\"{}\" {why}", quoted(raw)),
+                        ));
+                    }
                 }
             }
             (None, Some(raw)) => match normalize::email(raw.trim()) {
                 Ok(e) => (Identifier::Email, e),
-                Err(_) => return Ok(nobody),
+                Err(why) => {
+                    return Err(ServiceError::bad_request(
+                        "invalid_query",
+                        format!("email=\"{}\" {why}", quoted(raw)),
+                    ));
+                }
             },
             _ => {
                 return Err(ServiceError::bad_request(
