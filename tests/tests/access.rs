@@ -191,6 +191,7 @@ fn matrix() -> Vec<Route> {
             body: || Some(json!({})),
             ..route("POST", "/v1/exports", Managers, Nothing, 202)
         },
+        route("GET", "/v1/exports", Managers, Nothing, 200),
         route("GET", "/v1/exports/{id}", Managers, Export, 200),
         route("GET", "/v1/notifications", Everyone, Nothing, 200),
     ]

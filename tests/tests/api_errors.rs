@@ -231,6 +231,16 @@ async fn malformed_requests_answer_the_error_shape_and_the_document_declares_it(
             .declared_by("/v1/contacts", "get"),
         case("GET", "/v1/contacts?colour=red", 400, "invalid_query")
             .declared_by("/v1/contacts", "get"),
+        // A parameter the route does not declare is refused on every route
+        // alike, never ignored.
+        case("GET", "/v1/imports?limt=5", 400, "invalid_query").declared_by("/v1/imports", "get"),
+        case("GET", "/v1/health?verbose=1", 400, "invalid_query").declared_by("/v1/health", "get"),
+        case("GET", "/v1/settings?all=yes", 400, "invalid_query")
+            .declared_by("/v1/settings", "get"),
+        case("GET", "/v1/imports/imp_none?expand=1", 400, "invalid_query")
+            .declared_by("/v1/imports/{id}", "get"),
+        case("GET", "/v1/exports?status=done", 400, "invalid_query")
+            .declared_by("/v1/exports", "get"),
         case("GET", "/v1/contacts?cursor=%FF%FE", 400, "invalid_cursor")
             .declared_by("/v1/contacts", "get"),
         case(

@@ -195,8 +195,14 @@ async fn query_parameters_are_bounded() {
         // A number with fillers up to the limit (a value that cannot be a
         // number answers 400 whatever its length).
         (
-            format!("/v1/contacts?phone=%2B593991234567{}", chars('-', text - 13)),
-            format!("/v1/contacts?phone=%2B593991234567{}", chars('-', text - 12)),
+            format!(
+                "/v1/contacts?phone=%2B593991234567{}",
+                chars('-', text - 13)
+            ),
+            format!(
+                "/v1/contacts?phone=%2B593991234567{}",
+                chars('-', text - 12)
+            ),
         ),
         (
             format!("/v1/contacts?email={}", query_value(&email_of(text, 'a'))),

@@ -169,6 +169,32 @@ fn caller_from_claims(
     })
 }
 
+/// How long after its `exp` a token is still taken: the clocks of the
+/// issuer and of the function may differ by that much.
+pub const TOKEN_LEEWAY_SECS: u64 = 60;
+
+/// Why a token was refused, in plain words rather than the JWT library's.
+fn token_words(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::ExpiredSignature => format!(
+            "the token has expired (tokens are taken until {TOKEN_LEEWAY_SECS} s past their exp); ask for a new one"
+        ),
+        ErrorKind::ImmatureSignature => "the token is not valid yet".into(),
+        ErrorKind::InvalidSignature => {
+            "the token's signature does not match: it was not signed with this service's key".into()
+        }
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            "the token must be signed with HS256".into()
+        }
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no {claim} claim"),
+        ErrorKind::Json(_) => {
+            "the token's claims must be workspace_id, role (owner, manager or agent) and exp".into()
+        }
+        _ => "the token cannot be read: send the JSON Web Token this service issued, as Authorization: Bearer <token>".into(),
+    }
+}
+
 /// Signs and checks tokens with one shared key.
 #[derive(Clone)]
 pub struct Keys {
@@ -208,9 +234,10 @@ impl Keys {
                     .or_else(|| h.strip_prefix("bearer "))
             })
             .ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <token>".into()))?;
-        let validation = Validation::new(Algorithm::HS256);
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = TOKEN_LEEWAY_SECS;
         let claims = jsonwebtoken::decode::<Claims>(token.trim(), &self.decoding, &validation)
-            .map_err(|e| ApiError::Unauthorized(e.to_string()))?
+            .map_err(|e| ApiError::Unauthorized(token_words(&e)))?
             .claims;
         if !is_safe_id(&claims.workspace_id) {
             return Err(ApiError::Unauthorized(
@@ -241,6 +268,44 @@ mod tests {
         assert!(keys.verify(Some("Bearer nonsense")).is_err());
         let unsafe_ws = keys.sign("a#b", Role::Owner, 60);
         assert!(keys.verify(Some(&format!("Bearer {unsafe_ws}"))).is_err());
+    }
+
+    #[test]
+    fn refusals_say_why_in_plain_words() {
+        let keys = Keys::new(b"secret");
+        let words = |header: &str| keys.verify(Some(header)).unwrap_err().to_string();
+        let forged = Keys::new(b"other").sign("acme", Role::Owner, 60);
+        for (header, said) in [
+            ("Bearer nonsense".to_string(), "cannot be read"),
+            ("Bearer a.b.c".to_string(), "cannot be read"),
+            (
+                format!("Bearer {forged}"),
+                "not signed with this service's key",
+            ),
+        ] {
+            let message = words(&header);
+            assert!(message.contains(said), "{header}: {message}");
+            for internal in ["InvalidToken", "Base64", "InvalidSignature", "Error("] {
+                assert!(!message.contains(internal), "{header}: {message}");
+            }
+        }
+        // Past exp and past the leeway: expired, said so.
+        let claims = Claims {
+            workspace_id: "acme".into(),
+            role: Role::Owner,
+            exp: now() as u64 - TOKEN_LEEWAY_SECS - 5,
+        };
+        let old =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert!(words(&format!("Bearer {old}")).contains("has expired"));
+        // Within the leeway it is still taken.
+        let claims = Claims {
+            exp: now() as u64 - TOKEN_LEEWAY_SECS / 2,
+            ..claims
+        };
+        let late =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert!(keys.verify(Some(&format!("Bearer {late}"))).is_ok());
     }
 
     fn request_with_claims(claims: Option<&[(&str, &str)]>) -> axum::http::request::Parts {

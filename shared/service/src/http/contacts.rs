@@ -36,10 +36,10 @@ pub(super) fn routes() -> Router<Shared> {
         )
 }
 
-#[utoipa::path(post, path = "/v1/contacts", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/contacts", summary = "Create a contact", security(("bearer" = [])),
     request_body(content = NewContact, example = json!({"first_name": "Ana", "last_name": "Silva",
         "phone": "+5511987654321", "email": "ana@loja.com.br", "tags": ["vip"]})),
-    responses((status = 201, body = Contact), (status = 400, description = "invalid_body, or invalid_contact: a value is invalid"),
+    responses((status = 201, body = Contact), (status = 400, description = "invalid_body, or invalid_contact: a value is invalid; unknown_custom_field: a custom field the workspace does not define"),
         (status = 409, description = "identifier_taken: another contact has the phone or email; contact_limit_reached: the plan's monthly contact limit is used up")))]
 async fn create_contact(
     State(app): State<Shared>,
@@ -50,7 +50,7 @@ async fn create_contact(
     Ok((StatusCode::CREATED, axum::Json(contact)).into_response())
 }
 
-#[utoipa::path(get, path = "/v1/contacts/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/contacts/{id}", summary = "Read a contact", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Contact), (status = 404, description = "not_found, or another workspace's")))]
 async fn get_contact(
     State(app): State<Shared>,
@@ -62,7 +62,7 @@ async fn get_contact(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/contacts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/contacts", summary = "Look contacts up by phone or email, or list them", security(("bearer" = [])),
     params(
         ("phone" = Option<String>, Query, description = "look up the contacts holding this phone (normalised as imports do)"),
         ("email" = Option<String>, Query, description = "look up the contacts holding this email"),
@@ -70,7 +70,7 @@ async fn get_contact(
         ("cursor" = Option<String>, Query, min_length = 1, description = "the cursor of the previous page"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "page size, 1 to 100; 50 when not given")),
     responses((status = 200, body = ContactPage, description = "a look-up answers every holder and no cursor; a listing answers a page and the cursor of the next (null on the last)"),
-        (status = 400, description = "invalid_query: phone and email together, a look-up with listing parameters, a bad limit or an unknown parameter; invalid_cursor")))]
+        (status = 400, description = "invalid_query: phone and email together, a look-up with listing parameters, a value that cannot be a phone or an email, a bad limit or an unknown parameter; invalid_cursor")))]
 async fn find_contacts(
     State(app): State<Shared>,
     caller: Caller,
@@ -82,9 +82,9 @@ async fn find_contacts(
     ))
 }
 
-#[utoipa::path(patch, path = "/v1/contacts/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/v1/contacts/{id}", summary = "Change a contact's fields", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content = ContactPatch, example = json!({"last_name": "Souza", "language": "pt"})),
-    responses((status = 200, body = Contact), (status = 400, description = "invalid_body or invalid_contact: a value is invalid, or a key unknown"),
+    responses((status = 200, body = Contact), (status = 400, description = "invalid_body or invalid_contact: a value is invalid, or a key unknown; unknown_custom_field: a custom field the workspace does not define"),
         (status = 404, description = "not_found, or another workspace's"),
         (status = 409, description = "identifier_taken: another contact has the new phone or email; contact_changed: the contact kept changing meanwhile")))]
 async fn update_contact(
@@ -98,7 +98,7 @@ async fn update_contact(
     ))
 }
 
-#[utoipa::path(delete, path = "/v1/contacts/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/contacts/{id}", summary = "Delete a contact", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204, description = "deleted, its phone and email free again"),
         (status = 403, description = "forbidden: needs the owner or manager role"),
         (status = 404, description = "not_found, or another workspace's"),
@@ -112,7 +112,7 @@ async fn delete_contact(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/contacts/{id}/tags", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/contacts/{id}/tags", summary = "Add tags to a contact", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content = TagsChange, example = json!({"tags": ["vip", "feria"]})),
     responses((status = 200, body = Contact, description = "the contact with the tags added; a tag it has in another case is kept as it is"),
         (status = 400, description = "invalid_body or invalid_contact: a tag that cannot be kept, or over 50 tags"),
@@ -129,7 +129,7 @@ async fn add_tags(
     ))
 }
 
-#[utoipa::path(delete, path = "/v1/contacts/{id}/tags", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/contacts/{id}/tags", summary = "Remove tags from a contact", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content = TagsChange, example = json!({"tags": ["vip", "feria"]})),
     responses((status = 200, body = Contact, description = "the contact without the tags, compared case-insensitively"),
         (status = 400, description = "invalid_body or invalid_contact"),
@@ -149,7 +149,7 @@ async fn remove_tags(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/contacts/{id}/merge-suggestions", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/contacts/{id}/merge-suggestions", summary = "Other contacts sharing a contact's phone or email", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = ContactList, description = "the other contacts sharing its phone or email, by id"),
         (status = 404, description = "not_found, or another workspace's")))]

@@ -3,11 +3,14 @@
 //! path's id, a query string, an `If-Match` precondition.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 
 use super::app::Shared;
@@ -37,41 +40,86 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(declared) = request.headers().get(header::CONTENT_TYPE)
-            && !is_json(declared)
-        {
-            let declared: String = String::from_utf8_lossy(declared.as_bytes())
-                .chars()
-                .take(80)
-                .collect();
-            return Err(ApiError::NotJson(format!(
-                "the body must be JSON (Content-Type: application/json), not {declared}"
-            )));
-        }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| match e.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge(MAX_BODY_BYTES),
-                _ => ApiError::bad_request("invalid_body", e.body_text()),
-            })?;
-        // Every body the API takes is an object; serde would read a struct
-        // from an array too, field by field in order.
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(ApiError::bad_request(
-                "invalid_body",
-                "the body must be a JSON object",
-            ));
-        }
-        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
-            ApiError::bad_request(
-                "invalid_body",
-                format!(
-                    "the body is not the JSON expected: {}",
-                    json_error_words(&e)
-                ),
-            )
-        })
+        let bytes = json_bytes(request, state).await?;
+        parse_object(&bytes).map(Body)
     }
+}
+
+/// A JSON object body that may be left out: no body at all (or only
+/// whitespace) is `T::default()`; any other is read as [`Body`] reads it.
+pub struct BodyOrDefault<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for BodyOrDefault<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(BodyOrDefault(T::default()));
+        }
+        parse_object(&bytes).map(BodyOrDefault)
+    }
+}
+
+/// A request's body bytes, when declared as JSON (or not declared) and
+/// within [`MAX_BODY_BYTES`].
+async fn json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    if let Some(declared) = request.headers().get(header::CONTENT_TYPE)
+        && !is_json(declared)
+    {
+        let declared: String = String::from_utf8_lossy(declared.as_bytes())
+            .chars()
+            .take(80)
+            .collect();
+        return Err(ApiError::NotJson(format!(
+            "the body must be JSON (Content-Type: application/json), not {declared}"
+        )));
+    }
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge(MAX_BODY_BYTES),
+            _ => ApiError::bad_request("invalid_body", e.body_text()),
+        })
+}
+
+/// Reads a JSON object. Every body the API takes is an object; serde would
+/// read a struct from an array too, field by field in order.
+fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "the body must be a JSON object",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_body",
+            format!(
+                "the body is not the JSON expected: {}",
+                json_error_words(&e)
+            ),
+        )
+    })
+}
+
+/// A listing's `limit` query parameter: a number from 1 to `most`, or none.
+pub fn page_limit(params: &HashMap<String, String>, most: i32) -> Result<Option<i32>, ApiError> {
+    params
+        .get("limit")
+        .map(|l| {
+            l.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|l| (1..=most).contains(l))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!("limit must be a number from 1 to {most}"),
+                    )
+                })
+        })
+        .transpose()
 }
 
 /// A path's `{id}`; one that cannot be read (bad percent-encoding, not
@@ -137,4 +185,60 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 /// The ETag of settings at `version`.
 pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
+}
+
+/// The query parameters each operation declares in the OpenAPI document,
+/// by method and path template.
+static DECLARED_QUERY: LazyLock<HashMap<(String, String), Vec<String>>> = LazyLock::new(|| {
+    let doc = super::openapi::served_doc();
+    let mut declared = HashMap::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let names = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str().map(str::to_string))
+                .collect();
+            declared.insert((method.to_uppercase(), path.clone()), names);
+        }
+    }
+    declared
+});
+
+/// Refuses, on every route alike, a query parameter the route does not
+/// declare in the document (400 `invalid_query`): a misspelt `limt=` or a
+/// filter the route does not have would otherwise be ignored without a
+/// word. A query string that cannot be read is left to the route.
+pub(super) async fn declared_query_only(
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let (Some(matched), Some(_)) = (matched, request.uri().query()) else {
+        return Ok(next.run(request).await);
+    };
+    let key = (
+        request.method().as_str().to_string(),
+        matched.as_str().to_string(),
+    );
+    let Some(declared) = DECLARED_QUERY.get(&key) else {
+        return Ok(next.run(request).await);
+    };
+    if let Ok(Query(given)) = Query::<Vec<(String, String)>>::try_from_uri(request.uri())
+        && let Some((name, _)) = given.iter().find(|(name, _)| !declared.contains(name))
+    {
+        let name: String = name.chars().take(40).collect();
+        let takes = match declared.as_slice() {
+            [] => "this route takes none".to_string(),
+            [one] => format!("this route takes {one}"),
+            [rest @ .., last] => format!("use {} or {last}", rest.join(", ")),
+        };
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("unknown query parameter \"{name}\": {takes}"),
+        ));
+    }
+    Ok(next.run(request).await)
 }

@@ -13,7 +13,7 @@ pub(super) fn routes() -> Router<Shared> {
     Router::new().route("/v1/health", get(health))
 }
 
-#[utoipa::path(get, path = "/v1/health", responses(
+#[utoipa::path(get, path = "/v1/health", summary = "Whether the API reaches its table, bucket and queues", responses(
     (status = 200, body = Health, description = "table, bucket and queues answer"),
     (status = 503, description = "service_unavailable: one of them does not")))]
 pub(super) async fn health(State(app): State<Shared>) -> Result<axum::Json<Health>, ApiError> {

@@ -11,7 +11,7 @@ use utoipa::OpenApi;
 
 use super::app::Shared;
 use super::errors::ApiError;
-use super::extract::{Body, Id, Params};
+use super::extract::{Body, Id, Params, page_limit};
 use super::views::{FileLink, ImportPage, ImportView, redirect};
 use crate::operations::Caller;
 use crate::operations::imports::{CreateImport, HISTORY_PAGE, PatchImport};
@@ -29,7 +29,7 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/v1/imports/{id}/result", get(result_file))
 }
 
-#[utoipa::path(post, path = "/v1/imports", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/imports", summary = "Start an import: the upload URL for its file", security(("bearer" = [])),
     request_body(content = CreateImport,
         example = json!({"file_name": "clientes.csv", "size_bytes": 745, "options": {"default_country": "EC"}})),
     responses(
@@ -52,7 +52,7 @@ async fn create_import(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/v1/imports", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/imports", summary = "The workspace's imports, newest first", security(("bearer" = [])),
     params(
         ("limit" = Option<i32>, Query, minimum = 1, maximum = 100, description = "page size, 1 to 100; 20 when not given"),
         ("cursor" = Option<String>, Query, min_length = 1, description = "the cursor of the previous page")),
@@ -64,21 +64,7 @@ async fn list_imports(
     caller: Caller,
     Params(query): Params,
 ) -> Result<axum::Json<ImportPage>, ApiError> {
-    let limit = query
-        .get("limit")
-        .map(|l| {
-            l.trim()
-                .parse::<i32>()
-                .ok()
-                .filter(|l| (1..=HISTORY_PAGE.1).contains(l))
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_query",
-                        format!("limit must be a number from 1 to {}", HISTORY_PAGE.1),
-                    )
-                })
-        })
-        .transpose()?;
+    let limit = page_limit(&query, HISTORY_PAGE.1)?;
     let page = app
         .service
         .imports
@@ -91,7 +77,7 @@ async fn list_imports(
     Ok(axum::Json(ImportPage::new(page)))
 }
 
-#[utoipa::path(get, path = "/v1/imports/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/imports/{id}", summary = "Read an import: its review, progress and result", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ImportView),
         (status = 403, description = "forbidden: needs the owner or manager role"),
         (status = 404, description = "not_found, or another workspace's")))]
@@ -127,7 +113,7 @@ async fn patch_import(
     Ok(axum::Json(ImportView::new(&record, None)))
 }
 
-#[utoipa::path(delete, path = "/v1/imports/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/imports/{id}", summary = "Cancel an import that is not importing", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ImportView, description = "cancelled"),
         (status = 403, description = "forbidden: needs the owner or manager role"),
         (status = 404, description = "not_found, or another workspace's"),
@@ -141,7 +127,7 @@ async fn cancel_import(
     Ok(axum::Json(ImportView::new(&record, None)))
 }
 
-#[utoipa::path(post, path = "/v1/imports/{id}/upload", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/imports/{id}/upload", summary = "A new upload URL for an import still waiting for its file", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ImportView, description = "a new presigned upload, and a new `expires_at`"),
         (status = 403, description = "forbidden: needs the owner or manager role"),
         (status = 404, description = "not_found, or another workspace's"),
@@ -156,11 +142,11 @@ async fn fresh_upload(
     Ok(axum::Json(ImportView::new(&record, Some(upload))))
 }
 
-#[utoipa::path(post, path = "/v1/imports/{id}/confirm", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/imports/{id}/confirm", summary = "Confirm a review: the rows are imported", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ImportView, description = "importing"),
         (status = 403, description = "forbidden: needs the owner or manager role"),
         (status = 404, description = "not_found, or another workspace's"),
-        (status = 409, description = "not_in_review, or import_in_progress: another import is importing"),
+        (status = 409, description = "not_in_review; mapping_problems: the mapping must change first (PATCH); import_in_progress: another import is importing"),
         (status = 410, description = "session_expired")))]
 async fn confirm_import(
     State(app): State<Shared>,
@@ -171,7 +157,7 @@ async fn confirm_import(
     Ok(axum::Json(ImportView::new(&record, None)))
 }
 
-#[utoipa::path(get, path = "/v1/imports/{id}/errors", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/imports/{id}/errors", summary = "The review's error file", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 302, body = FileLink, description = "to a presigned URL of the error file",
             headers(("Location" = String, description = "the same URL"))),
         (status = 403, description = "forbidden: needs the owner or manager role"),
@@ -186,7 +172,7 @@ async fn errors_file(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/imports/{id}/result", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/imports/{id}/result", summary = "The import's result file", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 302, body = FileLink, description = "to a presigned URL of the result file",
             headers(("Location" = String, description = "the same URL"))),
         (status = 403, description = "forbidden: needs the owner or manager role"),

@@ -19,7 +19,7 @@ pub(super) fn routes() -> Router<Shared> {
     Router::new().route("/v1/openapi.json", get(openapi))
 }
 
-#[utoipa::path(get, path = "/v1/openapi.json", responses(
+#[utoipa::path(get, path = "/v1/openapi.json", summary = "This document", responses(
     (status = 200, body = Object, description = "this document (OpenAPI 3.1)")))]
 async fn openapi() -> axum::Json<serde_json::Value> {
     axum::Json(served_doc())
@@ -75,7 +75,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Contact import API", version = "1",
-        description = "The contact-import domain (file reading, mapping, normalisation, classification, files) and the service around it: DynamoDB, S3 and SQS adapters, the HTTP router and the Lambda handlers."),
+        description = "Contacts for messaging inboxes, and their import from spreadsheet exports: create an import, PUT the file to the presigned URL it gives, read the review, change the options with PATCH, confirm, and download the result file.\n\nErrors are `{\"error\": {\"code\", \"message\"}}`, the code stable for programs, the message in plain words. Query parameters a route does not declare answer 400 `invalid_query`. Tokens are HS256 JSON Web Tokens (`workspace_id`, `role`, `exp`) sent as `Authorization: Bearer`; a token is still taken up to 60 seconds past its `exp`, for clocks that differ. Listing cursors are opaque and URL-safe: pass them back as given."),
     paths(health, openapi),
     components(schemas(Health, ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth)
@@ -155,19 +155,16 @@ impl utoipa::Modify for SharedAnswers {
             for operation in operations.into_iter().flatten() {
                 let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
                 let takes_body = operation.request_body.is_some();
-                let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let responses = &mut operation.responses.responses;
                 let mut declare = |status: &str, description: &str| {
                     responses.entry(status.to_string()).or_insert_with(|| {
                         RefOr::T(ResponseBuilder::new().description(description).build())
                     });
                 };
-                if takes_body || has_params {
-                    declare(
-                        "400",
-                        "invalid_body, invalid_path or invalid_query: the request cannot be read",
-                    );
-                }
+                declare(
+                    "400",
+                    "invalid_body, invalid_path or invalid_query: the request cannot be read (a query parameter the route does not declare, say)",
+                );
                 if secured {
                     declare(
                         "401",
@@ -178,6 +175,10 @@ impl utoipa::Modify for SharedAnswers {
                         "service_unavailable: the store did not answer; try again",
                     );
                 }
+                declare(
+                    "405",
+                    "method_not_allowed: the path does not take the method (Allow lists those it takes)",
+                );
                 if takes_body {
                     declare("413", "body_too_large: the body is over 1 MiB");
                     declare(
@@ -192,6 +193,17 @@ impl utoipa::Modify for SharedAnswers {
                         answer
                             .content
                             .insert("application/json".to_string(), error_content());
+                    }
+                    if status == "405" {
+                        answer
+                            .headers
+                            .entry("Allow".to_string())
+                            .or_insert_with(|| {
+                                HeaderBuilder::new()
+                                    .schema(ObjectBuilder::new().schema_type(Type::String))
+                                    .description(Some("the methods the path takes"))
+                                    .build()
+                            });
                     }
                     if status == "401" {
                         answer
@@ -245,6 +257,14 @@ mod tests {
             }
         }
         assert!(operations >= 22, "{operations} operations");
+        let about = doc["info"]["description"].as_str().unwrap();
+        assert!(
+            about.contains(&format!(
+                "{} seconds past its `exp`",
+                super::super::auth::TOKEN_LEEWAY_SECS
+            )),
+            "the token leeway is stated: {about}"
+        );
         let error = &doc["components"]["schemas"]["Error"];
         assert_eq!(error["required"], serde_json::json!(["error"]));
         // Links name operations that exist.

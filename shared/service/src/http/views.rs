@@ -181,11 +181,18 @@ impl ExportView {
     }
 }
 
+/// A page of the workspace's exports and reset backups.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExportPage {
+    pub items: Vec<ExportView>,
+    pub cursor: Option<String>,
+}
+
 /// A notification as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NotificationView {
     pub id: String,
-    /// `import_completed`, `export_ready` or `reset_completed`.
+    #[schema(value_type = NotificationKind)]
     pub kind: String,
     pub message: String,
     pub created_at: String,
@@ -194,6 +201,34 @@ pub struct NotificationView {
     pub export: Option<String>,
     /// A fresh presigned link to that export's file while it is kept.
     pub url: Option<String>,
+    /// The API's routes for what it concerns.
+    pub links: NotificationLinks,
+}
+
+/// What a notification says happened.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum NotificationKind {
+    ImportCompleted,
+    ImportFailed,
+    ExportReady,
+    ExportFailed,
+    ResetCompleted,
+    ResetFailed,
+}
+
+/// Paths of the API (relative to its base URL) for what a notification
+/// concerns: the import and, once it completed, its result file; the export
+/// or reset backup.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct NotificationLinks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -203,6 +238,15 @@ pub struct NotificationPage {
 
 impl NotificationView {
     pub fn new(note: Notification, url: Option<String>) -> Self {
+        let links = NotificationLinks {
+            import: note.import.as_ref().map(|id| format!("/v1/imports/{id}")),
+            result: note
+                .import
+                .as_ref()
+                .filter(|_| note.kind == "import_completed")
+                .map(|id| format!("/v1/imports/{id}/result")),
+            export: note.job.as_ref().map(|id| format!("/v1/exports/{id}")),
+        };
         Self {
             id: note.id,
             kind: note.kind,
@@ -211,6 +255,7 @@ impl NotificationView {
             import: note.import,
             export: note.job,
             url,
+            links,
         }
     }
 }

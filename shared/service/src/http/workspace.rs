@@ -4,15 +4,17 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use utoipa::OpenApi;
 
 use super::app::Shared;
 use super::errors::ApiError;
-use super::extract::{Body, Id, IfMatch, etag};
-use super::views::{ExportView, NotificationPage, NotificationView};
+use super::extract::{Body, BodyOrDefault, Id, IfMatch, Params, etag, page_limit};
+use super::views::{
+    ExportPage, ExportView, NotificationKind, NotificationLinks, NotificationPage, NotificationView,
+};
 use crate::operations::Caller;
-use crate::operations::exports::ExportRequest;
+use crate::operations::exports::{EXPORTS_PAGE, ExportRequest};
 use crate::operations::settings::Versioned;
 use crate::records::{MonthlyReset, ResetMode, Settings};
 
@@ -22,7 +24,7 @@ pub(super) fn routes() -> Router<Shared> {
             "/v1/settings",
             get(get_settings).put(put_settings).patch(patch_settings),
         )
-        .route("/v1/exports", post(create_export))
+        .route("/v1/exports", get(list_exports).post(create_export))
         .route("/v1/exports/{id}", get(get_export))
         .route("/v1/notifications", get(notifications))
 }
@@ -92,14 +94,16 @@ fn with_etag(versioned: Versioned) -> Response {
     response
 }
 
-#[utoipa::path(post, path = "/v1/exports", security(("bearer" = [])), request_body(content = ExportRequest, example = json!({"columns": ["first_name", "phone"], "tag": "vip"})),
+#[utoipa::path(post, path = "/v1/exports", summary = "Start an export of the workspace's contacts", security(("bearer" = [])),
+    description = "The body may be left out: every column, every contact.",
+    request_body(content = Option<ExportRequest>, example = json!({"columns": ["first_name", "phone"], "tag": "vip"})),
     responses((status = 202, body = ExportView, description = "running"),
         (status = 400, description = "invalid_body, or invalid_export: an unknown or repeated column, or a bad tag"),
         (status = 403, description = "forbidden: needs the owner or manager role")))]
 async fn create_export(
     State(app): State<Shared>,
     caller: Caller,
-    Body(request): Body<ExportRequest>,
+    BodyOrDefault(request): BodyOrDefault<ExportRequest>,
 ) -> Result<Response, ApiError> {
     let record = app.service.exports.create(&caller, request).await?;
     Ok((
@@ -109,7 +113,35 @@ async fn create_export(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/v1/exports/{id}", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/exports", summary = "The workspace's exports and reset backups, newest first", security(("bearer" = [])),
+    params(
+        ("limit" = Option<i32>, Query, minimum = 1, maximum = 100, description = "page size, 1 to 100; 20 when not given"),
+        ("cursor" = Option<String>, Query, min_length = 1, description = "the cursor of the previous page")),
+    responses((status = 200, body = ExportPage, description = "newest first, each with a fresh link once its file is ready"),
+        (status = 400, description = "invalid_query: a bad limit; invalid_cursor"),
+        (status = 403, description = "forbidden: needs the owner or manager role")))]
+async fn list_exports(
+    State(app): State<Shared>,
+    caller: Caller,
+    Params(query): Params,
+) -> Result<axum::Json<ExportPage>, ApiError> {
+    let limit = page_limit(&query, EXPORTS_PAGE.1)?;
+    let page = app
+        .service
+        .exports
+        .list(&caller, limit, query.get("cursor").map(String::as_str))
+        .await?;
+    Ok(axum::Json(ExportPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|(record, url)| ExportView::new(&record, url))
+            .collect(),
+        cursor: page.cursor,
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/exports/{id}", summary = "Read an export, with the link to its file", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ExportView),
         (status = 403, description = "forbidden: needs the owner or manager role"),
         (status = 404, description = "not_found, or another workspace's")))]
@@ -122,7 +154,7 @@ async fn get_export(
     Ok(axum::Json(ExportView::new(&record, url)))
 }
 
-#[utoipa::path(get, path = "/v1/notifications", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/notifications", summary = "The workspace's notifications, newest first", security(("bearer" = [])),
     responses((status = 200, body = NotificationPage, description = "newest first")))]
 async fn notifications(
     State(app): State<Shared>,
@@ -143,6 +175,7 @@ async fn notifications(
         put_settings,
         patch_settings,
         create_export,
+        list_exports,
         get_export,
         notifications
     ),
@@ -152,7 +185,10 @@ async fn notifications(
         ResetMode,
         ExportRequest,
         ExportView,
+        ExportPage,
         NotificationView,
+        NotificationKind,
+        NotificationLinks,
         NotificationPage
     ))
 )]

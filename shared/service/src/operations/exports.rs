@@ -12,8 +12,13 @@ use super::jobs::{Jobs, all_columns};
 use crate::records::ids::{is_safe_id, new_id};
 use crate::records::time::now;
 use crate::records::{JobKind, JobRecord, Phase};
+use crate::store::{Page, StoreError};
 
-/// `POST /v1/exports`.
+/// Exports per page unless `limit` says otherwise, and at most.
+pub const EXPORTS_PAGE: (i32, i32) = (20, 100);
+
+/// `POST /v1/exports`; the body may be left out (every column, every
+/// contact).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExportRequest {
@@ -99,6 +104,44 @@ impl Exports {
             return Err(e);
         }
         Ok(record)
+    }
+
+    /// The workspace's exports and reset backups, newest first, a page at a
+    /// time, each with a fresh link once its file is ready.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        limit: Option<i32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<(JobRecord, Option<String>)>, ServiceError> {
+        caller.may_manage()?;
+        let (default, most) = EXPORTS_PAGE;
+        let limit = limit.unwrap_or(default).clamp(1, most);
+        let page = match self
+            .jobs
+            .store
+            .jobs
+            .list(&caller.workspace, limit, cursor)
+            .await
+        {
+            Ok(page) => page,
+            Err(StoreError::BadCursor) => {
+                return Err(ServiceError::bad_request(
+                    "invalid_cursor",
+                    "the cursor is not one this listing gave; list again without it",
+                ));
+            }
+            Err(e) => return Err(e).at("listing the exports"),
+        };
+        let mut items = Vec::with_capacity(page.items.len());
+        for record in page.items {
+            let url = self.jobs.file_link(&record).await?;
+            items.push((record, url));
+        }
+        Ok(Page {
+            items,
+            cursor: page.cursor,
+        })
     }
 
     /// An export or a reset's backup, with a fresh link once it is ready.

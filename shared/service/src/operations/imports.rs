@@ -500,7 +500,7 @@ impl Imports {
             }
             Err(StoreError::BadCursor) => Err(ServiceError::bad_request(
                 "invalid_cursor",
-                "the cursor is not one this API gave",
+                "the cursor is not one this listing gave; list again without it",
             )),
             Err(e) => Err(e).at("listing the imports"),
         }

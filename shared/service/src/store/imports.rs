@@ -12,21 +12,13 @@ use super::keys;
 use super::lock;
 use super::notifications::{self, Subject};
 use super::table::{
-    Item, NotWritten, Table, UpdateBuilder, from_item, index, index_sort, key, n, partition_key, s,
-    to_item, to_value,
+    Item, NotWritten, Page, Table, UpdateBuilder, from_item, index, key, n, s, to_item, to_value,
 };
 use crate::records::{ImportRecord, ImportStatus};
 
 #[derive(Debug, Clone)]
 pub struct ImportStore {
     table: Table,
-}
-
-/// A page of a listing and where the next one starts.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub cursor: Option<String>,
 }
 
 /// Why a confirm did not happen.
@@ -80,7 +72,7 @@ impl ImportStore {
         index(
             &mut item,
             keys::imports_index(&record.workspace),
-            keys::imports_index_sk(record.created_at, &record.id),
+            keys::creation_sk(record.created_at, &record.id),
         );
         self.table
             .put_item(item, Some("attribute_not_exists(pk)"))
@@ -425,28 +417,10 @@ impl ImportStore {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<Page<ImportRecord>, StoreError> {
-        let mut query = self
-            .table
-            .index_query(keys::imports_index(ws))
-            .scan_index_forward(false)
-            .limit(limit);
-        if let Some(cursor) = cursor {
-            let (sk, id) = keys::parse_imports_cursor(cursor).ok_or(StoreError::BadCursor)?;
-            let mut start = import_key(ws, id);
-            index(&mut start, keys::imports_index(ws), sk);
-            query = query.set_exclusive_start_key(Some(start));
-        }
-        let out = query.send().await?;
-        let cursor = out.last_evaluated_key.as_ref().and_then(|k| {
-            let id = partition_key(k)?.rsplit('#').next()?;
-            Some(keys::imports_cursor(index_sort(k)?, id))
-        });
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        Ok(Page { items, cursor })
+        self.table
+            .by_creation(keys::imports_index(ws), limit, cursor, |id| {
+                import_key(ws, id)
+            })
+            .await
     }
 }

@@ -11,7 +11,7 @@ use super::keys;
 use super::lock;
 use super::notifications::{self, Subject};
 use super::table::{
-    Item, NotWritten, Table, UpdateBuilder, from_item, key, n, s, sort_key, to_item,
+    Item, NotWritten, Page, Table, UpdateBuilder, from_item, index, key, n, s, sort_key, to_item,
 };
 use crate::records::{JobKind, JobRecord, Phase, ShardProgress, StepCounts};
 
@@ -31,9 +31,19 @@ pub enum StartResetError {
     Store(StoreError),
 }
 
+fn job_key(ws: &str, id: &str) -> Item {
+    key(keys::job(ws, id), keys::SK_JOB)
+}
+
+/// A job as stored: in the workspace's listing of exports and resets.
 fn job_item(record: &JobRecord) -> Result<Item, StoreError> {
     let mut item = to_item(record)?;
-    item.extend(key(keys::job(&record.workspace, &record.id), keys::SK_JOB));
+    item.extend(job_key(&record.workspace, &record.id));
+    index(
+        &mut item,
+        keys::jobs_index(&record.workspace),
+        keys::creation_sk(record.created_at, &record.id),
+    );
     Ok(item)
 }
 
@@ -76,6 +86,19 @@ impl JobStore {
             Err(NotWritten::Cancelled(r)) if r.failed_at(1) => Err(StartResetError::Locked),
             Err(e) => Err(StartResetError::Store(e.into())),
         }
+    }
+
+    /// A workspace's exports and resets, newest first, `limit` a page,
+    /// after the page that gave `cursor`.
+    pub async fn list(
+        &self,
+        ws: &str,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<JobRecord>, StoreError> {
+        self.table
+            .by_creation(keys::jobs_index(ws), limit, cursor, |id| job_key(ws, id))
+            .await
     }
 
     pub async fn job(&self, ws: &str, id: &str) -> Result<Option<JobRecord>, StoreError> {

@@ -54,27 +54,33 @@ pub fn imports_index(ws: &str) -> String {
     format!("W#{ws}#IMPORTS")
 }
 
-/// An import's place in its listing: by creation, then id.
-pub fn imports_index_sk(created_at: i64, id: &str) -> String {
+/// The GSI partition that lists a workspace's exports and resets, newest
+/// first.
+pub fn jobs_index(ws: &str) -> String {
+    format!("W#{ws}#JOBS")
+}
+
+/// A record's place in a listing by creation: by creation, then id.
+pub fn creation_sk(created_at: i64, id: &str) -> String {
     format!("{created_at:012}#{id}")
 }
 
-/// The cursor of the import history: where the last page stopped,
-/// `{created_at:012}#{id}/{id}`.
-pub fn imports_cursor(index_sk: &str, id: &str) -> String {
-    format!("{index_sk}/{id}")
+/// The cursor of a listing by creation (imports, exports): where the last
+/// page stopped, `{created_at:012}.{id}` — characters a URL carries as
+/// they are, so a cursor pasted into a query string needs no encoding.
+pub fn creation_cursor(index_sk: &str) -> Option<String> {
+    let (at, id) = index_sk.split_once('#')?;
+    Some(format!("{at}.{id}"))
 }
 
-/// Reads an import history cursor back into (index sort key, id); only the
-/// shape [`imports_cursor`] writes (any other start key, an empty part
-/// say, DynamoDB refuses).
-pub fn parse_imports_cursor(cursor: &str) -> Option<(&str, &str)> {
-    cursor.split_once('/').filter(|(sk, id)| {
-        ids::is_safe_id(id)
-            && sk.split_once('#').is_some_and(|(at, sk_id)| {
-                at.len() == 12 && at.bytes().all(|b| b.is_ascii_digit()) && sk_id == *id
-            })
-    })
+/// Reads a listing cursor back into (index sort key, id); only the shape
+/// [`creation_cursor`] writes (any other start key, an empty part say,
+/// DynamoDB refuses).
+pub fn parse_creation_cursor(cursor: &str) -> Option<(String, &str)> {
+    let (at, id) = cursor.split_once('.')?;
+    let well_formed =
+        at.len() == 12 && at.bytes().all(|b| b.is_ascii_digit()) && ids::is_safe_id(id);
+    well_formed.then(|| (format!("{at}#{id}"), id))
 }
 
 pub fn contact(ws: &str, id: &str) -> String {
@@ -207,17 +213,26 @@ mod tests {
     use crate::records::ids::{RANDOM_BITS, new_id, random_token};
 
     #[test]
-    fn import_cursors_read_back_and_nothing_else_does() {
-        let sk = imports_index_sk(1_795_356_300, "imp_01");
-        let cursor = imports_cursor(&sk, "imp_01");
-        assert_eq!(parse_imports_cursor(&cursor), Some((sk.as_str(), "imp_01")));
+    fn listing_cursors_read_back_and_nothing_else_does() {
+        let sk = creation_sk(1_795_356_300, "imp_01");
+        let cursor = creation_cursor(&sk).unwrap();
+        assert_eq!(cursor, "001795356300.imp_01");
+        assert!(
+            cursor
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+            "URL-safe: {cursor}"
+        );
+        assert_eq!(parse_creation_cursor(&cursor), Some((sk, "imp_01")));
         for bad in [
             "",
-            "x/y",
-            "001795356300#imp_02/imp_01",
-            "1795356300#imp_01/imp_01",
+            "x.y",
+            "001795356300#imp_01",
+            "001795356300.imp#01",
+            "1795356300.imp_01",
+            "001795356300.",
         ] {
-            assert_eq!(parse_imports_cursor(bad), None, "{bad}");
+            assert_eq!(parse_creation_cursor(bad), None, "{bad}");
         }
     }
 

@@ -35,10 +35,11 @@ pub use clients::Clients;
 pub use contacts::{ContactShardRead, ContactStore, Creation, Edit, RowWrite};
 pub use error::{BoxError, StoreError};
 pub use files::FileStore;
-pub use imports::{ConfirmError, ImportStore, Page};
+pub use imports::{ConfirmError, ImportStore};
 pub use jobs::{JobStore, StartResetError};
 pub use keys::CONTACT_SHARDS;
 pub use queues::Queues;
+pub use table::Page;
 pub use workspaces::WorkspaceStore;
 
 use queue::Queue;

@@ -21,6 +21,13 @@ use super::retry::Retry;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
+/// A page of a listing and where the next one starts.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub cursor: Option<String>,
+}
+
 /// Most items one `TransactWriteItems` call takes.
 pub(crate) const TRANSACTION_ITEMS: usize = 100;
 
@@ -370,6 +377,41 @@ impl Table {
             .index_name(keys::GSI)
             .key_condition_expression("gsi1pk = :pk")
             .expression_attribute_values(":pk", s(partition))
+    }
+
+    /// One page of a listing by creation (the index partition `partition`,
+    /// whose items carry [`keys::creation_sk`]), newest first, after the
+    /// page that gave `cursor` (`BadCursor` for a cursor no page gave).
+    /// `key_of` makes an item's table key from its id.
+    pub(crate) async fn by_creation<T: DeserializeOwned>(
+        &self,
+        partition: String,
+        limit: i32,
+        cursor: Option<&str>,
+        key_of: impl Fn(&str) -> Item,
+    ) -> Result<Page<T>, StoreError> {
+        let mut query = self
+            .index_query(partition.clone())
+            .scan_index_forward(false)
+            .limit(limit);
+        if let Some(cursor) = cursor {
+            let (sk, id) = keys::parse_creation_cursor(cursor).ok_or(StoreError::BadCursor)?;
+            let mut start = key_of(id);
+            index(&mut start, partition, sk);
+            query = query.set_exclusive_start_key(Some(start));
+        }
+        let out = query.send().await?;
+        let cursor = out
+            .last_evaluated_key
+            .as_ref()
+            .and_then(|k| keys::creation_cursor(index_sort(k)?));
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, cursor })
     }
 
     /// A query of one partition of the table, newest (highest `sk`) first.
