@@ -63,7 +63,7 @@ fn prints_the_review_shaped_like_the_api_and_writes_the_files() {
     assert!(lines[1].starts_with("María José;Cevallos;0991234501;"));
     assert!(
         lines[1].ends_with(
-            ";\"Row 2: Celular: +593991234501 is on 2 rows of the file; keep it on one\""
+            ";\"Row 2: Celular: +593991234501 is on 2 rows of the file (also row 10); keep it on one\""
         ),
         "{}",
         lines[1]

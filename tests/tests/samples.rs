@@ -43,11 +43,15 @@ fn ecuador_windows_1252_semicolons_national_numbers() {
             "Empresa"
         ]
     );
-    let repeated = "Celular: +593991234501 is on 2 rows of the file; keep it on one";
+    let repeated = |other: u32| {
+        format!(
+            "Celular: +593991234501 is on 2 rows of the file (also row {other}); keep it on one"
+        )
+    };
     assert_eq!(
         outcomes(&rows),
         [
-            ("María José", "Error", repeated),
+            ("María José", "Error", repeated(10).as_str()),
             ("Raúl", "Imported", ""),
             ("Inés", "Imported", ""),
             ("Óscar", "Imported", ""),
@@ -63,7 +67,7 @@ fn ecuador_windows_1252_semicolons_national_numbers() {
                 "Error",
                 "Correo: \"diana@@correo\" is not an email address"
             ),
-            ("Jorge", "Error", repeated),
+            ("Jorge", "Error", repeated(2).as_str()),
             (
                 "Lucía",
                 "Error",
@@ -138,7 +142,10 @@ fn ecuador_against_a_workspace_that_has_some_of_them() {
     assert_eq!(rows[3].status, "Imported");
     assert_eq!(
         (rows[4].status.as_str(), rows[4].errors.as_str()),
-        ("Error", "plan contact limit reached")
+        (
+            "Error",
+            "plan contact limit reached: no new contact can be added this month"
+        )
     );
 }
 
@@ -191,15 +198,19 @@ fn brazil_utf8_bom_portuguese_headers_13_digit_numbers() {
             None
         ]
     );
-    let repeated = "Telefone: +5511987650101 is on 2 rows of the file; keep it on one";
+    let repeated = |other: u32| {
+        format!(
+            "Telefone: +5511987650101 is on 2 rows of the file (also row {other}); keep it on one"
+        )
+    };
     assert_eq!(
         outcomes(&rows),
         [
-            ("Ana Paula", "Error", repeated),
+            ("Ana Paula", "Error", repeated(6).as_str()),
             ("João", "Imported", ""),
             ("Conceição", "Imported", ""),
             ("Thiago", "Imported", ""),
-            ("Fernanda", "Error", repeated),
+            ("Fernanda", "Error", repeated(2).as_str()),
             ("Luíza", "Error", "Telefone: \"5599\" is not a phone number"),
         ]
     );

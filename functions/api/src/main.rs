@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use contact_service::http::{App, auth::Auth, router};
+use contact_service::http::{App, auth::Auth, cors::Cors, router};
 use contact_service::operations::Service;
 
 #[tokio::main]
@@ -11,6 +11,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let app = App {
         service: Service::from_env().await?,
         auth: Auth::from_env()?,
+        cors: Cors::from_env()?,
     };
     lambda_http::run(router(Arc::new(app))).await
 }

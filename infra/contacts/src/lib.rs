@@ -38,8 +38,10 @@ enum Command {
     Validate(ValidateArgs),
     /// Starts the local stack in the foreground (moto's server, the
     /// template's resources, the API on 127.0.0.1:$PORT, the pollers);
-    /// Ctrl-C stops it all. PORT (default 3000), REVIEW_TTL_SECONDS (default
-    /// 3600) and JWT_SECRET are read from the environment.
+    /// Ctrl-C stops it all. PORT (default 3000), REVIEW_TTL_SECONDS
+    /// (default 3600), JWT_SECRET and CORS_ALLOWED_ORIGINS (comma-separated
+    /// browser origins; the template's AllowedOrigins default otherwise) are
+    /// read from the environment.
     Run,
     /// Prints a token the local stack accepts (signed with JWT_SECRET, or the
     /// local stack's default key).
@@ -237,6 +239,10 @@ fn run_stack(out: &mut dyn Write) -> Result<(), Failure> {
         port: env_number("PORT", 3000)?,
         review_ttl: std::time::Duration::from_secs(env_number("REVIEW_TTL_SECONDS", 3600)?),
         jwt_secret: jwt_secret(),
+        allowed_origins: std::env::var("CORS_ALLOWED_ORIGINS")
+            .ok()
+            .filter(|o| !o.trim().is_empty())
+            .map(|o| o.split(',').map(|s| s.trim().to_string()).collect()),
         ..Default::default()
     };
     runtime()?.block_on(async {
@@ -246,7 +252,7 @@ fn run_stack(out: &mut dyn Write) -> Result<(), Failure> {
         let token = stack.token("demo", Role::Owner);
         let _ = writeln!(
             out,
-            "API:   {}/v1  (moto at {})\ntoken: {token}\n       (workspace demo, owner; others: make token WORKSPACE=w ROLE=r)\nCtrl-C stops everything.",
+            "API:   {}  (routes under /v1, e.g. /v1/health; moto at {})\ntoken: {token}\n       (workspace demo, owner; others: make token WORKSPACE=w ROLE=r)\nCtrl-C stops everything.",
             stack.api_url,
             stack.moto_endpoint()
         );
@@ -278,11 +284,52 @@ async fn run_reset(out: &mut dyn Write) -> Result<(), Failure> {
     if !status.is_success() {
         return Err(failure(format!("{url}: {status} {body}")));
     }
-    writeln!(
-        out,
-        "month-end reset asked: {body}\neach workspace's backup and counts: GET /v1/notifications"
-    )
-    .map_err(|e| failure(e.to_string()))
+    let report: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| failure(format!("{url}: {e}: {body}")))?;
+    writeln!(out, "{}", reset_words(&report)).map_err(|e| failure(e.to_string()))
+}
+
+/// What a month-end run did, in words true to it: the resets it started,
+/// those that had already run this month (and so did nothing again), or
+/// that no workspace has its reset on.
+fn reset_words(report: &serde_json::Value) -> String {
+    let month = report["month"].as_str().unwrap_or("this month");
+    let names = |key: &str, field: Option<&str>| -> Vec<String> {
+        report[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| match field {
+                Some(f) => format!(
+                    "{} ({})",
+                    v["workspace"].as_str().unwrap_or("?"),
+                    v[f].as_str().unwrap_or("?")
+                ),
+                None => v.as_str().unwrap_or("?").to_string(),
+            })
+            .collect()
+    };
+    let started = names("started", None);
+    let already = names("already_this_month", Some("status"));
+    let mut lines = Vec::new();
+    if started.is_empty() && already.is_empty() {
+        lines.push(
+            "no workspace has its monthly reset on: nothing was reset (turn it on with PATCH /v1/settings {\"monthly_reset\": {\"mode\": \"all\"}})".to_string(),
+        );
+    }
+    if !started.is_empty() {
+        lines.push(format!(
+            "month-end reset for {month} started: {}; each workspace's backup and counts come as a notification (GET /v1/notifications)",
+            started.join(", ")
+        ));
+    }
+    if !already.is_empty() {
+        lines.push(format!(
+            "already reset in {month}, nothing done again (a workspace resets once a month): {}",
+            already.join(", ")
+        ));
+    }
+    lines.join("\n")
 }
 
 fn run_validate(args: ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
@@ -377,5 +424,34 @@ impl Drop for Staged {
         if self.writer.is_some() {
             let _ = fs::remove_file(&self.temporary);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reset_words;
+    use serde_json::json;
+
+    #[test]
+    fn make_reset_says_what_it_did_and_what_it_did_not() {
+        let first = reset_words(
+            &json!({"month": "2026-12", "started": ["demo"], "already_this_month": []}),
+        );
+        assert!(
+            first.starts_with("month-end reset for 2026-12 started: demo"),
+            "{first}"
+        );
+        let again = reset_words(&json!({"month": "2026-12", "started": [],
+            "already_this_month": [{"workspace": "demo", "status": "completed"}]}));
+        assert_eq!(
+            again,
+            "already reset in 2026-12, nothing done again (a workspace resets once a month): demo (completed)"
+        );
+        let none =
+            reset_words(&json!({"month": "2026-12", "started": [], "already_this_month": []}));
+        assert!(
+            none.starts_with("no workspace has its monthly reset on"),
+            "{none}"
+        );
     }
 }

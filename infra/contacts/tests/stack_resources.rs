@@ -33,6 +33,19 @@ async fn created_resources_match_the_template_until_changed() {
         drift(&template, "local", &clients).await.unwrap(),
         Vec::<String>::new()
     );
+    // The bucket lets the template's default origin PUT and GET.
+    let cors = clients
+        .s3
+        .get_bucket_cors()
+        .bucket(&resources.names.bucket)
+        .send()
+        .await
+        .unwrap();
+    let [rule] = cors.cors_rules() else {
+        panic!("one CORS rule: {cors:?}");
+    };
+    assert_eq!(rule.allowed_origins(), ["http://localhost:5173"]);
+    assert_eq!(rule.allowed_methods(), ["PUT", "GET"]);
 
     clients
         .sqs
@@ -100,6 +113,7 @@ async fn overrides_shorten_visibility_and_show_as_drift() {
     let (_moto, clients, template) = stack().await;
     let overrides = Overrides {
         visibility_timeout: Some(2),
+        allowed_origins: None,
     };
     create(&template, "short", &clients, &overrides)
         .await

@@ -45,10 +45,10 @@ pub const MAX_PAGE: usize = 100;
 pub const MAX_CURSOR_CHARS: usize = 400;
 
 /// File name endings the product takes: delimited text only.
-pub const FILE_EXTENSIONS: [&str; 2] = ["csv", "txt"];
+pub const FILE_EXTENSIONS: [&str; 3] = ["csv", "tsv", "txt"];
 
-/// Whether a declared file name is of a type the product takes (`.csv` or
-/// `.txt`, in any case); the content is checked when it is read.
+/// Whether a declared file name is of a type the product takes (`.csv`,
+/// `.tsv` or `.txt`, in any case); the content is checked when it is read.
 pub fn is_delimited_text_name(file_name: &str) -> bool {
     std::path::Path::new(file_name.trim())
         .extension()
@@ -61,8 +61,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_csv_and_txt_names() {
-        for ok in ["clientes.csv", "CONTATOS.TXT", "a.b.csv", " x.csv "] {
+    fn only_delimited_text_names() {
+        for ok in [
+            "clientes.csv",
+            "CONTATOS.TXT",
+            "a.b.csv",
+            " x.csv ",
+            "lista.tsv",
+        ] {
             assert!(is_delimited_text_name(ok), "{ok}");
         }
         for no in ["contacts.xlsx", "contacts", "csv", "report.pdf", ".csv.exe"] {

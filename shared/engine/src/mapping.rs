@@ -195,11 +195,17 @@ fn automatic_fields(headers: &[String], workspace: &Workspace) -> Vec<Option<(Fi
             if folded.is_empty() {
                 return None;
             }
+            // `custom:<key>`, as exports name a custom field's column.
+            let named = header.trim().strip_prefix("custom:");
             let custom = || {
                 workspace
                     .custom_fields
                     .iter()
-                    .find(|c| fold(&c.key) == folded || fold(&c.label) == folded)
+                    .find(|c| {
+                        named == Some(c.key.as_str())
+                            || fold(&c.key) == folded
+                            || fold(&c.label) == folded
+                    })
                     .map(|c| FieldRef::Custom(c.key.clone()))
             };
             let field = ContactField::ALL
@@ -262,6 +268,10 @@ mod tests {
         let got = mapped(&p);
         assert_eq!(got[..7], want.map(|s| Some(s.to_string())));
         assert_eq!(got[7], None);
+        // An export's column for a custom field maps back to it.
+        let h = headers(&["Phone", "custom:empresa"]);
+        let p = plan(&h, &ImportOptions::default(), &ws).unwrap();
+        assert_eq!(mapped(&p)[1].as_deref(), Some("custom:empresa"));
         let h = headers(&["Nome", "Telefone", "E-mail", "Cidade"]);
         assert_eq!(
             mapped(&plan(&h, &ImportOptions::default(), &Workspace::default()).unwrap()),

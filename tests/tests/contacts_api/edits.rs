@@ -165,8 +165,18 @@ pub(crate) async fn patch_moves_a_phone_and_email_or_changes_nothing() {
         json!({"email": "bea@example.com"}),
         json!({"phone": ec_phone(4), "email": "bea@example.com"}),
     ] {
-        let answer = call(&api, "PATCH", &path, Some(body)).await;
+        let answer = call(&api, "PATCH", &path, Some(body.clone())).await;
         assert_error(&answer, 409, "identifier_taken");
+        // Saying which value, and whose.
+        let message = answer.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("contact {} already has the ", id(&bea))),
+            "{message}"
+        );
+        let value = body["email"]
+            .as_str()
+            .map_or_else(|| ec_phone(2), str::to_string);
+        assert!(message.ends_with(&value), "{body}: {message}");
     }
     assert_eq!(get_contact(&api, &id(&ana)).await.body, before);
     assert_eq!(id(&one_by_phone(&api, &ec_phone(2)).await), id(&bea));

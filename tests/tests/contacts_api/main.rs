@@ -282,6 +282,15 @@ async fn creating_counts_toward_the_months_contact_limit() {
     )
     .await;
     assert_error(&taken, 409, "identifier_taken");
+    // It says which phone, and which contact has it.
+    assert_eq!(
+        taken.body["error"]["message"],
+        format!(
+            "contact {} already has the phone {}",
+            id(&first),
+            ec_phone(1)
+        )
+    );
     seed_contact(&api, json!({"first_name": "Dos", "phone": ec_phone(2)})).await;
 
     let third = call(
@@ -292,7 +301,14 @@ async fn creating_counts_toward_the_months_contact_limit() {
     )
     .await;
     assert_error(&third, 409, "contact_limit_reached");
-    assert_eq!(third.body["error"]["message"], "plan contact limit reached");
+    // It says what the limit is.
+    let message = third.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "plan contact limit reached: the workspace may add 2 new contacts a month"
+        ),
+        "{message}"
+    );
     assert!(
         by_phone(&api, &ec_phone(3)).await.is_empty(),
         "nothing half-written"

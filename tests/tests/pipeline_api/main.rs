@@ -70,7 +70,7 @@ async fn files_that_break_the_rules_are_refused_when_declared() {
     }
     assert_error(&create("vacio.csv", 0).await, 400, "empty_file");
     // At the limits, and a .txt file, it is taken.
-    for (name, size) in [("justo.csv", mib20), ("texto.TXT", 10)] {
+    for (name, size) in [("justo.csv", mib20), ("texto.TXT", 10), ("lista.tsv", 10)] {
         let created = create(name, size).await;
         assert_eq!(created.status, 201, "{name}: {}", created.body);
         assert_eq!(created.body["status"], "awaiting_upload");
@@ -269,6 +269,14 @@ async fn one_import_at_a_time_per_workspace() {
     );
     assert_error(&another, 409, "import_in_progress");
     assert_error(&confirm_b, 409, "import_in_progress");
+    // Both say which import holds the workspace.
+    for refused in [&another, &confirm_b] {
+        let message = refused.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("import {a} is importing")),
+            "{message}"
+        );
+    }
     assert_eq!(status(&api, b.clone()).await, "review", "B is untouched");
     // An import that is importing cannot be cancelled.
     let cancel = ok(api.call("DELETE", &format!("/v1/imports/{a}"), None).await);

@@ -163,3 +163,31 @@ async fn an_import_waits_for_its_upload_a_session_long_and_a_fresh_url_restarts_
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_separated_tsv_file_is_taken() {
+    let api = shared().owner("api-upload-tsv");
+    let bytes = format!(
+        "Nombre\tCelular\nAna\t{}\nLuis\t{}\n",
+        ec_phone(61),
+        ec_phone(62)
+    )
+    .into_bytes();
+    let import = reviewed(&api, "contactos.tsv", &bytes, None).await;
+    assert_eq!(import["dialect"]["delimiter"], "\t", "{import}");
+    assert_eq!(import["review"]["to_add"], 2, "{import}");
+    // Refused types say how to make a file that is taken.
+    let refused = ok(api
+        .call(
+            "POST",
+            "/v1/imports",
+            Some(&json!({"file_name": "contactos.xlsx", "size_bytes": 10})),
+        )
+        .await);
+    assert_error(&refused, 415, "unsupported_file_type");
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(".tsv") && message.contains("CSV UTF-8"),
+        "{message}"
+    );
+}

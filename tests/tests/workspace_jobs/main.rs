@@ -235,13 +235,17 @@ async fn exports_write_every_matching_contact_with_formulas_escaped() {
     let csv = fetch_csv(done["url"].as_str().unwrap()).await;
     assert_eq!(csv.rows.len(), 45);
     assert_eq!(csv.headers[..4], ["id", "first_name", "last_name", "phone"]);
-    assert_eq!(csv.headers.last().map(String::as_str), Some("empresa"));
+    // A custom field's column has the name a mapping gives it.
+    assert_eq!(
+        csv.headers.last().map(String::as_str),
+        Some("custom:empresa")
+    );
     let ids: BTreeSet<&str> = csv.values("id").into_iter().collect();
     assert_eq!(ids.len(), 45, "every contact exactly once");
     // A cell a spreadsheet would run is escaped; an E.164 phone is not.
     assert!(csv.values("first_name").contains(&"'=HYPERLINK(\"x\")"));
     assert!(
-        csv.values("empresa")
+        csv.values("custom:empresa")
             .iter()
             .all(|v| v.starts_with("'@empresa"))
     );
@@ -278,6 +282,7 @@ async fn exports_write_every_matching_contact_with_formulas_escaped() {
     // Refusals: bad columns, agents, another workspace.
     for bad in [
         json!({"columns": ["nickname"]}),
+        json!({"columns": ["empresa"]}),
         json!({"columns": []}),
         json!({"tag": ""}),
         json!({"columns": ["id", "id"]}),

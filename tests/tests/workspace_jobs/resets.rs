@@ -297,17 +297,25 @@ pub(crate) async fn the_month_end_schedule_resets_only_workspaces_that_asked() {
         }
     }
     // What `make reset` does: the schedule's handler, through the stack.
-    let answer = reqwest::Client::new()
-        .post(format!(
-            "{}{}",
-            stack.api_url,
-            contacts::stack::local::MONTH_END_PATH
-        ))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = answer.json().await.unwrap();
-    assert_eq!(body["resets"], 2, "{body}");
+    let month_end = || async {
+        let answer = reqwest::Client::new()
+            .post(format!(
+                "{}{}",
+                stack.api_url,
+                contacts::stack::local::MONTH_END_PATH
+            ))
+            .send()
+            .await
+            .unwrap();
+        answer.json::<Value>().await.unwrap()
+    };
+    let body = month_end().await;
+    assert_eq!(
+        body["started"],
+        json!(["ws_m_all", "ws_m_tagged"]),
+        "{body}"
+    );
+    assert_eq!(body["already_this_month"], json!([]), "{body}");
     for (ws, api, left) in [("ws_m_all", &all, 0), ("ws_m_tagged", &tagged, 4)] {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         while !notifications(api)
@@ -326,5 +334,18 @@ pub(crate) async fn the_month_end_schedule_resets_only_workspaces_that_asked() {
         "off deletes nothing"
     );
     assert!(notifications(&off).await.is_empty());
+
+    // Asked again in the same month: nothing starts, and the answer says so.
+    let again = month_end().await;
+    assert_eq!(again["started"], json!([]), "{again}");
+    assert_eq!(
+        again["already_this_month"],
+        json!([
+            {"workspace": "ws_m_all", "status": "completed"},
+            {"workspace": "ws_m_tagged", "status": "completed"}
+        ]),
+        "{again}"
+    );
+    assert_eq!(all_contacts(&stack.service, "ws_m_tagged").await.len(), 4);
     stack.stop().await;
 }

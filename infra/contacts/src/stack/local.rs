@@ -19,6 +19,7 @@ use aws_sdk_sqs::types::{
     MessageSystemAttributeName, QueueAttributeName,
 };
 use contact_service::http::auth::Auth;
+use contact_service::http::cors::Cors;
 use contact_service::http::{App, router};
 use contact_service::lambda;
 use contact_service::operations::{Config, Role, Service};
@@ -54,7 +55,13 @@ pub struct StackOptions {
     pub random_faults: Option<RandomFaults>,
     /// Copies, shuffled batches and killed handlers, on every queue.
     pub delivery_faults: Option<DeliveryFaults>,
+    /// The browser origins the API and the bucket allow (CORS); `None`
+    /// takes the template's `AllowedOrigins` default.
+    pub allowed_origins: Option<Vec<String>>,
 }
+
+/// The template parameter naming the browser origins allowed.
+pub const ALLOWED_ORIGINS: &str = "AllowedOrigins";
 
 /// What the pollers do to messages and handlers besides handing each
 /// message to its handler once, drawn at random from `seed`.
@@ -91,6 +98,7 @@ impl Default for StackOptions {
             deliver_twice: false,
             random_faults: None,
             delivery_faults: None,
+            allowed_origins: None,
         }
     }
 }
@@ -151,7 +159,15 @@ impl Stack {
         let template = Template::load(std::path::Path::new(TEMPLATE_PATH))?;
         let overrides = Overrides {
             visibility_timeout: options.visibility_timeout,
+            allowed_origins: options.allowed_origins.clone(),
         };
+        // The API allows the origins the bucket does: the template's
+        // `AllowedOrigins`, unless the stack was started with others.
+        let origins = match &options.allowed_origins {
+            Some(origins) => origins.clone(),
+            None => template.list_parameter_default(ALLOWED_ORIGINS)?,
+        };
+        let cors = Cors::new(&origins).map_err(StackError::Template)?;
         let resources = resources::create(&template, STACK_NAME, &setup, &overrides).await?;
         let clients = Clients::local(&moto.endpoint, &[calls.interceptor()]);
         let actions = ActionLog::new(resources.queues_by_url());
@@ -200,6 +216,7 @@ impl Stack {
         let app = App {
             service: (*service).clone(),
             auth: auth.clone(),
+            cors,
         };
         let app = router(Arc::new(app)).merge(local_routes(schedule));
         let mut api_stop = stopped.clone();
@@ -324,11 +341,40 @@ fn local_routes(service: Arc<Service>) -> axum::Router {
             MONTH_END_PATH,
             axum::routing::post(
                 |axum::extract::State(service): axum::extract::State<Arc<Service>>| async move {
-                    match lambda::schedule(&service, &serde_json::Value::Null).await {
-                        Ok(started) => (
-                            axum::http::StatusCode::OK,
-                            axum::Json(serde_json::json!({ "resets": started })),
-                        ),
+                    // What each workspace's reset was before asking: a
+                    // workspace resets once a month, and the answer says
+                    // which ones this call starts and which already ran.
+                    let asked = async {
+                        let report = service
+                            .resets
+                            .month_report(contact_service::records::time::now())
+                            .await?;
+                        lambda::schedule(&service, &serde_json::Value::Null).await?;
+                        Ok::<_, contact_service::operations::ServiceError>(report)
+                    };
+                    match asked.await {
+                        Ok((month, report)) => {
+                            let started: Vec<&str> = report
+                                .iter()
+                                .filter(|(_, status)| status.is_none())
+                                .map(|(ws, _)| ws.as_str())
+                                .collect();
+                            let already: Vec<serde_json::Value> = report
+                                .iter()
+                                .filter_map(|(ws, status)| {
+                                    status
+                                        .map(|s| serde_json::json!({"workspace": ws, "status": s}))
+                                })
+                                .collect();
+                            (
+                                axum::http::StatusCode::OK,
+                                axum::Json(serde_json::json!({
+                                    "month": month,
+                                    "started": started,
+                                    "already_this_month": already,
+                                })),
+                            )
+                        }
                         Err(e) => (
                             axum::http::StatusCode::SERVICE_UNAVAILABLE,
                             axum::Json(serde_json::json!({ "error": e.to_string() })),

@@ -95,6 +95,10 @@ impl Moto {
             });
         }
         let child = command
+            // moto's server otherwise answers every request, from any
+            // origin, with CORS headers; without them S3 answers by the
+            // bucket's own CORS rules, as on AWS.
+            .env("MOTO_DISABLE_GLOBAL_CORS", "true")
             .arg(LAUNCHER)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())

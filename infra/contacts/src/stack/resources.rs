@@ -15,7 +15,7 @@ use contact_service::store::Clients;
 
 use super::StackError;
 use super::specs::{
-    BucketSpec, KeyElement, LifecycleRuleSpec, QueueSpec, ResourceNames, TableSpec,
+    BucketSpec, CorsRuleSpec, KeyElement, LifecycleRuleSpec, QueueSpec, ResourceNames, TableSpec,
 };
 use super::template::Template;
 
@@ -25,6 +25,9 @@ pub struct Overrides {
     /// Every queue's `VisibilityTimeout`, in seconds: tests shorten it so
     /// that redeliveries come fast. `drift` then reports it, as it should.
     pub visibility_timeout: Option<i32>,
+    /// The browser origins allowed instead of the `AllowedOrigins`
+    /// parameter's default.
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 /// What `create` made.
@@ -83,7 +86,16 @@ pub async fn create(
     }
     let live = create_queues(&queues, clients).await?;
 
-    let bucket = template.bucket(stack_name)?;
+    let mut bucket = template.bucket(stack_name)?;
+    if let Some(origins) = &overrides.allowed_origins {
+        for rule in bucket
+            .cors_rules
+            .iter_mut()
+            .filter(|r| r.origins_from_parameter)
+        {
+            rule.origins = origins.clone();
+        }
+    }
     create_bucket(&bucket, &live, clients).await?;
 
     let url = |name: &str| -> Result<String, StackError> {
@@ -396,6 +408,36 @@ async fn create_bucket(
             .map_err(aws(format_args!(
                 "PutBucketNotificationConfiguration {name}"
             )))?;
+    }
+
+    let cors_rules: Vec<&CorsRuleSpec> = bucket
+        .cors_rules
+        .iter()
+        .filter(|r| !r.origins.is_empty())
+        .collect();
+    if !cors_rules.is_empty() {
+        let mut configuration = s3::CorsConfiguration::builder();
+        for rule in cors_rules {
+            configuration = configuration.cors_rules(
+                s3::CorsRule::builder()
+                    .set_id(rule.id.clone())
+                    .set_allowed_methods(Some(rule.methods.clone()))
+                    .set_allowed_origins(Some(rule.origins.clone()))
+                    .set_allowed_headers(Some(rule.headers.clone()))
+                    .set_expose_headers(Some(rule.exposed.clone()))
+                    .set_max_age_seconds(rule.max_age)
+                    .build()
+                    .map_err(built)?,
+            );
+        }
+        clients
+            .s3
+            .put_bucket_cors()
+            .bucket(name)
+            .cors_configuration(configuration.build().map_err(built)?)
+            .send()
+            .await
+            .map_err(aws(format_args!("PutBucketCors {name}")))?;
     }
 
     if !bucket.lifecycle_rules.is_empty() {

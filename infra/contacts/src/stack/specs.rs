@@ -92,6 +92,21 @@ pub struct BucketSpec {
     pub public_access_block: Option<PublicAccessBlock>,
     pub queue_notifications: Vec<QueueNotification>,
     pub lifecycle_rules: Vec<LifecycleRuleSpec>,
+    pub cors_rules: Vec<CorsRuleSpec>,
+}
+
+/// A bucket CORS rule. Origins given as the template's `AllowedOrigins`
+/// parameter take its default unless the stack is started with others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsRuleSpec {
+    pub id: Option<String>,
+    pub methods: Vec<String>,
+    pub origins: Vec<String>,
+    /// Whether `origins` came from the `AllowedOrigins` parameter.
+    pub origins_from_parameter: bool,
+    pub headers: Vec<String>,
+    pub exposed: Vec<String>,
+    pub max_age: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,8 +13,9 @@ use serde_yaml_ng::Value;
 use super::StackError;
 use super::cfn::{Node, Pseudo, reject_tags};
 use super::specs::{
-    BucketSpec, IndexSpec, KeyElement, LifecycleRuleSpec, PollerSpec, PublicAccessBlock,
-    QueueNotification, QueueSpec, RedriveSpec, ResourceNames, TableSpec, TtlSpec,
+    BucketSpec, CorsRuleSpec, IndexSpec, KeyElement, LifecycleRuleSpec, PollerSpec,
+    PublicAccessBlock, QueueNotification, QueueSpec, RedriveSpec, ResourceNames, TableSpec,
+    TtlSpec,
 };
 
 /// The template, beside this crate.
@@ -223,6 +224,7 @@ impl Template {
             "PublicAccessBlockConfiguration",
             "NotificationConfiguration",
             "LifecycleConfiguration",
+            "CorsConfiguration",
             "Tags",
         ])?;
         let encryption = match props.opt("BucketEncryption") {
@@ -322,7 +324,49 @@ impl Template {
                 });
             }
         }
+        let mut cors_rules = Vec::new();
+        if let Some(c) = props.opt("CorsConfiguration") {
+            c.only(&["CorsRules"])?;
+            for rule in c.req("CorsRules")?.list()? {
+                rule.only(&[
+                    "Id",
+                    "AllowedMethods",
+                    "AllowedOrigins",
+                    "AllowedHeaders",
+                    "ExposedHeaders",
+                    "MaxAge",
+                ])?;
+                let strings = |key: &str| -> Result<Vec<String>, StackError> {
+                    match rule.opt(key) {
+                        Some(list) => list
+                            .list()?
+                            .iter()
+                            .map(|n| n.str().map(str::to_string))
+                            .collect(),
+                        None => Ok(Vec::new()),
+                    }
+                };
+                let origins_node = rule.req("AllowedOrigins")?;
+                let (origins, origins_from_parameter) = match origins_node.only_key("Ref") {
+                    Some(name) => (self.list_parameter_default(name.str()?)?, true),
+                    None => (strings("AllowedOrigins")?, false),
+                };
+                cors_rules.push(CorsRuleSpec {
+                    id: rule
+                        .opt("Id")
+                        .map(|i| i.str().map(str::to_string))
+                        .transpose()?,
+                    methods: strings("AllowedMethods")?,
+                    origins,
+                    origins_from_parameter,
+                    headers: strings("AllowedHeaders")?,
+                    exposed: strings("ExposedHeaders")?,
+                    max_age: rule.opt("MaxAge").map(|m| m.int32()).transpose()?,
+                });
+            }
+        }
         Ok(BucketSpec {
+            cors_rules,
             name: props.req("BucketName")?.text(&pseudo)?,
             encryption,
             public_access_block,
@@ -399,6 +443,28 @@ impl Template {
             return Err(resource.err(format_args!("expected a {kind}, found a {found}")));
         }
         Ok(resource)
+    }
+
+    /// The default of a `CommaDelimitedList` parameter, split.
+    pub fn list_parameter_default(&self, name: &str) -> Result<Vec<String>, StackError> {
+        let root = Node {
+            value: &self.root,
+            path: String::new(),
+        };
+        let parameter = root.req("Parameters")?.req(name)?;
+        let kind = parameter.req("Type")?.str()?;
+        if kind != "CommaDelimitedList" {
+            return Err(parameter.err(format_args!("{name} is a {kind}, not a CommaDelimitedList")));
+        }
+        Ok(parameter
+            .opt("Default")
+            .map(|d| d.str().map(str::to_string))
+            .transpose()?
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+            .collect())
     }
 
     fn properties(&self, logical_id: &str, kind: &str) -> Result<Node<'_>, StackError> {

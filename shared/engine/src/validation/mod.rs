@@ -323,7 +323,7 @@ impl Validation {
                 if to_errors.is_none() && preview.is_none() {
                     continue;
                 }
-                let message = self.describe(row, *verdict, &record);
+                let message = self.describe(row, *verdict, &record, place.row);
                 if let Some(w) = to_errors {
                     self.write_error_row(w, place, &record, &message)?;
                 }
@@ -345,14 +345,24 @@ impl Validation {
 
     /// Why a row ends as it does, in plain words naming the columns; empty
     /// for rows imported or updated.
-    fn describe(&self, row: &ScannedRow, verdict: Verdict, record: &StringRecord) -> String {
+    fn describe(
+        &self,
+        row: &ScannedRow,
+        verdict: Verdict,
+        record: &StringRecord,
+        row_number: u64,
+    ) -> String {
         let header = |c: usize| self.headers.get(c).map_or("", String::as_str);
-        let id_value = row
+        let identifier = row
             .identifier
-            .and_then(|i| self.identifiers.get_index(i as usize))
-            .map_or("", |(k, _)| &**k);
+            .and_then(|i| self.identifiers.get_index(i as usize));
+        let id_value = identifier.map_or("", |(k, _)| &**k);
         match verdict.reason {
             None => String::new(),
+            Some(Reason::RepeatedInFile { rows }) => {
+                let other = identifier.and_then(|(_, used)| used.other_row(row_number));
+                self.wording().repeated(rows, id_value, other)
+            }
             Some(Reason::InvalidValues) => row
                 .problems
                 .iter()
@@ -441,7 +451,7 @@ impl Validation {
                     rules.draft(&record).ok()
                 };
                 let message = (verdict.status == Status::Error)
-                    .then(|| self.describe(row, *verdict, &record));
+                    .then(|| self.describe(row, *verdict, &record, place.row));
                 if let (Some(w), Some(message)) = (errors.as_mut(), &message) {
                     self.write_error_row(w, place, &record, message)?;
                 }

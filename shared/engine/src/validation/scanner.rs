@@ -35,6 +35,18 @@ pub(super) struct ScannedRow {
 pub(super) struct IdentifierUse {
     pub(super) rows: u32,
     pub(super) holders: u32,
+    /// The spreadsheet rows of its first two rows, so that a repeated value
+    /// can say where else it is.
+    pub(super) first_rows: [u64; 2],
+}
+
+impl IdentifierUse {
+    /// Another row holding the value than `row`, when there is one.
+    pub(super) fn other_row(&self, row: u64) -> Option<u64> {
+        let [first, second] = self.first_rows;
+        let other = if first == row { second } else { first };
+        (self.rows > 1 && other != 0).then_some(other)
+    }
 }
 
 /// Checks every row of a file by the mapping's rules.
@@ -190,11 +202,15 @@ impl Merged {
         let mut emptied = Vec::new();
         while let Some(mut batch) = self.waiting.remove(&self.next) {
             self.next += 1;
-            for (row, key) in batch.checked.drain(..) {
+            for ((row, key), place) in batch.checked.drain(..).zip(&batch.places) {
                 let identifier = key.map(|key| {
                     let entry = self.identifiers.entry(key.into_boxed_str());
                     let index = entry.index();
-                    entry.or_default().rows += 1;
+                    let used = entry.or_default();
+                    if let Some(slot) = used.first_rows.get_mut(used.rows as usize) {
+                        *slot = place.row;
+                    }
+                    used.rows += 1;
                     index as u32
                 });
                 self.rows.push(ScannedRow { identifier, ..row });

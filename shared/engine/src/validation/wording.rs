@@ -41,9 +41,7 @@ impl Wording {
                     self.id_words
                 )
             }
-            Reason::RepeatedInFile { rows } => {
-                format!("{id_column}: {id_value} is on {rows} rows of the file; keep it on one")
-            }
+            Reason::RepeatedInFile { rows } => self.repeated(rows, id_value, None),
             Reason::SharedByContacts { contacts } => {
                 format!("{id_column}: {id_value} belongs to {contacts} contacts; merge them first")
             }
@@ -55,7 +53,23 @@ impl Wording {
                 Some(c) => format!("{c}: empty, but a new contact needs a first name"),
                 None => "no column is mapped to first name, which a new contact needs".to_string(),
             },
-            Reason::QuotaReached => "plan contact limit reached".to_string(),
+            Reason::QuotaReached => {
+                "plan contact limit reached: no new contact can be added this month".to_string()
+            }
+        }
+    }
+
+    /// Why a row whose identifier is on `rows` rows of the file is an error,
+    /// naming another of them when known.
+    pub fn repeated(&self, rows: u32, id_value: &str, other_row: Option<u64>) -> String {
+        let id_column = &self.id_column;
+        match other_row {
+            Some(other) => format!(
+                "{id_column}: {id_value} is on {rows} rows of the file (also row {other}); keep it on one"
+            ),
+            None => {
+                format!("{id_column}: {id_value} is on {rows} rows of the file; keep it on one")
+            }
         }
     }
 }

@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use super::auth::Auth;
+use super::cors::Cors;
 use crate::operations::Service;
 
 #[derive(Debug)]
 pub struct App {
     pub service: Service,
     pub auth: Auth,
+    /// The browser origins allowed to call the API.
+    pub cors: Cors,
 }
 
 /// The router's state: one [`App`], shared by every request.

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod auth;
 mod contacts;
+pub mod cors;
 pub mod errors;
 pub mod extract;
 mod health;
@@ -23,7 +24,8 @@ pub use extract::MAX_BODY_BYTES;
 
 /// The service's routes.
 pub fn router(app: Shared) -> Router {
-    Router::new()
+    let cors = app.cors.layer();
+    let router = Router::new()
         .merge(health::routes())
         .merge(openapi::routes())
         .merge(imports::routes())
@@ -40,5 +42,12 @@ pub fn router(app: Shared) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(errors::json_errors))
-        .with_state(app)
+        .with_state(app);
+    // Outermost: a preflight is answered before any route sees it, and
+    // every answer, refusals included, carries the headers a page needs to
+    // read it.
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }

@@ -22,8 +22,9 @@ pub const EXPORTS_PAGE: (i32, i32) = (20, 100);
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExportRequest {
-    /// Contact field keys and custom field keys, in the file's order;
-    /// every column when absent.
+    /// Contact field keys (and `id`, `tags`, `groups`, `blocked`,
+    /// `created_at`, `updated_at`) and `custom:<key>` for a custom field, as
+    /// a mapping names them, in the file's order; every column when absent.
     #[schema(min_items = 1)]
     pub columns: Option<Vec<String>>,
     /// Only contacts carrying this tag.
@@ -69,7 +70,7 @@ impl Exports {
                         return Err(ServiceError::bad_request(
                             "invalid_export",
                             format!(
-                                "\"{column}\" is neither a contact field nor one of the workspace's custom fields"
+                                "\"{column}\" is neither a contact field nor one of the workspace's custom fields (named custom:<key>)"
                             ),
                         ));
                     }

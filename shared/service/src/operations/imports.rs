@@ -28,11 +28,11 @@ pub const HISTORY_PAGE: (i32, i32) = (20, 100);
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateImport {
-    /// A `.csv` or `.txt` name (any case); any other answers 415.
+    /// A `.csv`, `.tsv` or `.txt` name (any case); any other answers 415.
     #[schema(
         min_length = 1,
         max_length = 255,
-        pattern = r"[^/\\]\.([cC][sS][vV]|[tT][xX][tT])\s*$"
+        pattern = r"[^/\\]\.([cC][sS][vV]|[tT][sS][vV]|[tT][xX][tT])\s*$"
     )]
     pub file_name: String,
     /// 1 byte to 20 MiB; more answers 413.
@@ -84,7 +84,7 @@ impl Imports {
         }
         if !limits::is_delimited_text_name(name) {
             return Err(ServiceError::UnsupportedType(format!(
-                "{name} is not delimited text: upload a .csv or .txt file"
+                "{name} is not delimited text: upload a .csv, .tsv or .txt file (from Excel: Save As, CSV UTF-8)"
             )));
         }
         if request.size_bytes > MAX_FILE_BYTES {
@@ -101,8 +101,8 @@ impl Imports {
         let workspace = workspace_facts(&self.store, ws).await?;
         options.check(&workspace).map_err(invalid_options)?;
         let holder = self.store.workspaces.lock_holder(ws).await;
-        if holder.at("reading the import lock")?.is_some() {
-            return Err(in_progress());
+        if let Some(holder) = holder.at("reading the import lock")? {
+            return Err(in_progress(Some(&holder)));
         }
         let created_at = now();
         let record = ImportRecord::awaiting_upload(
@@ -375,7 +375,10 @@ impl Imports {
             .await;
         match confirmed {
             Ok(()) => {}
-            Err(ConfirmError::Locked) => return Err(in_progress()),
+            Err(ConfirmError::Locked) => {
+                let holder = self.store.workspaces.lock_holder(&caller.workspace).await;
+                return Err(in_progress(holder.ok().flatten().as_deref()));
+            }
             Err(ConfirmError::Expired) => {
                 self.expire_if_due(record).await?;
                 return Err(self.expired());
@@ -633,11 +636,18 @@ fn invalid_options(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::bad_request("invalid_options", e.to_string())
 }
 
-fn in_progress() -> ServiceError {
-    ServiceError::conflict(
-        "import_in_progress",
-        "an import is already in progress in this workspace",
-    )
+/// The refusal while the workspace's import lock is held, naming its
+/// holder: an import, or the month-end reset.
+fn in_progress(holder: Option<&str>) -> ServiceError {
+    let message = match holder {
+        Some(id) if id.starts_with("imp_") => format!(
+            "import {id} is importing in this workspace; one import runs at a time: try again when it ends"
+        ),
+        Some(_) => "the month-end reset is deleting this workspace's contacts; import when it ends"
+            .to_string(),
+        None => "an import is already in progress in this workspace".to_string(),
+    };
+    ServiceError::conflict("import_in_progress", message)
 }
 
 fn not_in_review(message: impl Into<String>) -> ServiceError {

@@ -15,7 +15,7 @@
 //! choose.
 
 use contact_engine::dialect::Delimiter;
-use contact_engine::fields::ContactField;
+use contact_engine::fields::{ContactField, FieldRef};
 use contact_engine::files::{self, FileKind};
 use contact_engine::normalize;
 
@@ -39,14 +39,20 @@ pub const EXPORT_DAYS: i64 = 7;
 const OTHER_COLUMNS: [&str; 5] = ["tags", "groups", "blocked", "created_at", "updated_at"];
 
 /// Every column a workspace's export may have: the contact's id, its own
-/// values, the rest of it, then its custom fields'.
+/// values, the rest of it, then its custom fields', named `custom:<key>` as
+/// a mapping names them (and as an import maps them back).
 pub(crate) fn all_columns(settings: &Settings) -> Vec<String> {
     let own = ContactField::own_values().map(ContactField::key);
     std::iter::once("id")
         .chain(own)
         .chain(OTHER_COLUMNS)
         .map(str::to_string)
-        .chain(settings.custom_fields.iter().map(|f| f.key.clone()))
+        .chain(
+            settings
+                .custom_fields
+                .iter()
+                .map(|f| FieldRef::Custom(f.key.clone()).to_string()),
+        )
         .collect()
 }
 
@@ -64,7 +70,12 @@ fn cell(contact: &Contact, column: &str) -> String {
         "blocked" => contact.blocked.to_string(),
         "created_at" => contact.created_at.clone(),
         "updated_at" => contact.updated_at.clone(),
-        custom => match contact.custom_fields.get(custom) {
+        // Exports started before custom columns were named `custom:<key>`
+        // name them by the bare key.
+        column => match contact
+            .custom_fields
+            .get(column.strip_prefix("custom:").unwrap_or(column))
+        {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(serde_json::Value::Null) | None => String::new(),
             Some(other) => other.to_string(),

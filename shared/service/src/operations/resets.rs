@@ -7,7 +7,7 @@ use super::error::{AtStep, ServiceError};
 use super::jobs::{Jobs, all_columns};
 use crate::records::ids::{is_safe_id, reset_id};
 use crate::records::time::month;
-use crate::records::{JobKind, JobMessage, JobRecord, Phase, ResetMode};
+use crate::records::{JobKind, JobMessage, JobRecord, JobStatus, Phase, ResetMode};
 use crate::store::{StartResetError, StoreError};
 
 #[derive(Debug, Clone)]
@@ -18,6 +18,39 @@ pub struct Resets {
 impl Resets {
     pub(crate) fn new(jobs: Jobs) -> Self {
         Self { jobs }
+    }
+
+    /// Where each workspace whose reset is on stands for the month of `at`:
+    /// its reset's status when one already ran (or runs) this month — a
+    /// workspace resets once a month, so asking again changes nothing — or
+    /// `None` when the schedule would start one.
+    pub async fn month_report(
+        &self,
+        at: i64,
+    ) -> Result<(String, Vec<(String, Option<JobStatus>)>), ServiceError> {
+        let month = month(at);
+        let store = &self.jobs.store;
+        let mut report = Vec::new();
+        let mut after = None;
+        loop {
+            let (workspaces, next) = store
+                .workspaces
+                .reset_workspaces(after.as_deref())
+                .await
+                .at("listing the workspaces that reset")?;
+            for ws in workspaces {
+                let existing = store
+                    .jobs
+                    .job(&ws, &reset_id(&month))
+                    .await
+                    .at("reading the reset")?;
+                report.push((ws, existing.map(|r| r.status)));
+            }
+            match next {
+                Some(ws) => after = Some(ws),
+                None => return Ok((month, report)),
+            }
+        }
     }
 
     /// The month-end schedule at `at` (Unix seconds): one reset message for

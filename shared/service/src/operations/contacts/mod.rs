@@ -38,15 +38,14 @@ const TAG_READ: i32 = 100;
 /// more on the contact as it then is.
 const EDIT_TRIES: usize = 2;
 
-fn identifier_taken() -> ServiceError {
-    ServiceError::conflict(
-        "identifier_taken",
-        "another contact already has this phone or email",
-    )
-}
-
-fn contact_limit_reached() -> ServiceError {
-    ServiceError::conflict("contact_limit_reached", "plan contact limit reached")
+fn contact_limit_reached(limit: Option<u64>) -> ServiceError {
+    let message = match limit {
+        Some(limit) => format!(
+            "plan contact limit reached: the workspace may add {limit} new contacts a month, and this month's are used up; existing contacts can still be edited"
+        ),
+        None => "plan contact limit reached".to_string(),
+    };
+    ServiceError::conflict("contact_limit_reached", message)
 }
 
 fn contact_changed() -> ServiceError {
@@ -101,9 +100,40 @@ impl Contacts {
                 tracing::info!(workspace = %ws, contact = %contact.id, "contact created");
                 Ok(contact)
             }
-            Creation::IdentifierTaken => Err(identifier_taken()),
-            Creation::LimitReached => Err(contact_limit_reached()),
+            Creation::IdentifierTaken => Err(self.identifier_taken(ws, &contact).await),
+            Creation::LimitReached => Err(contact_limit_reached(limit)),
         }
+    }
+
+    /// The refusal of a write whose phone or email another contact holds,
+    /// naming the value and the contact (an extra read, on this path only).
+    async fn identifier_taken(&self, ws: &str, contact: &Contact) -> ServiceError {
+        let wanted = [
+            (Identifier::Phone, "phone", &contact.phone),
+            (Identifier::Email, "email", &contact.email),
+        ];
+        for (identifier, words, value) in wanted {
+            let Some(value) = value else { continue };
+            let holders = self
+                .store
+                .contacts
+                .holders(ws, identifier, &[value.as_str()])
+                .await;
+            let other = holders
+                .ok()
+                .and_then(|mut found| found.pop())
+                .and_then(|ids| ids.into_iter().find(|id| *id != contact.id));
+            if let Some(other) = other {
+                return ServiceError::conflict(
+                    "identifier_taken",
+                    format!("contact {other} already has the {words} {value}"),
+                );
+            }
+        }
+        ServiceError::conflict(
+            "identifier_taken",
+            "another contact already has this phone or email",
+        )
     }
 
     /// `GET /v1/contacts/{id}`.
@@ -426,7 +456,7 @@ impl Contacts {
                     return Ok(after);
                 }
                 Edit::Changed => continue,
-                Edit::IdentifierTaken => return Err(identifier_taken()),
+                Edit::IdentifierTaken => return Err(self.identifier_taken(ws, &after).await),
             }
         }
         Err(contact_changed())
