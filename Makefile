@@ -21,12 +21,14 @@ demo: moto
 # Every test (the same command CI runs): unit, rule, property, sample,
 # command, local-stack, end-to-end and fault-suite tests; then the SAM
 # template through cfn-lint, the API against its OpenAPI document with
-# schemathesis, and a one-minute fuzzing smoke of the engine. Installs moto,
-# cfn-lint, schemathesis and cargo-fuzz when missing.
+# schemathesis, the README's first import by hand (curl and jq) as written,
+# and a one-minute fuzzing smoke of the engine. Installs moto, cfn-lint,
+# schemathesis and cargo-fuzz when missing.
 test: moto
 	$(CARGO) test --workspace --locked
 	$(MAKE) -s lint-template
 	CONTACTS=$${CARGO_TARGET_DIR:-target}/debug/contacts bash infra/scripts/schemathesis.sh
+	CONTACTS=$${CARGO_TARGET_DIR:-target}/debug/contacts bash infra/scripts/first-import.sh
 	bash tests/fuzz/smoke.sh
 
 # The local stack in the foreground; prints the API URL and a token.
