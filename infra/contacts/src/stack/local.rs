@@ -218,7 +218,7 @@ impl Stack {
             auth: auth.clone(),
             cors,
         };
-        let app = router(Arc::new(app)).merge(local_routes(schedule));
+        let app = router(Arc::new(app)).merge(local_routes(schedule, service.clone()));
         let mut api_stop = stopped.clone();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -335,21 +335,25 @@ async fn visibility_timeout(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Resul
 /// in AWS, EventBridge calls the reset function.
 pub const MONTH_END_PATH: &str = "/local/month-end";
 
-fn local_routes(service: Arc<Service>) -> axum::Router {
+/// `schedule` runs what the reset function runs on AWS; `reader` (the API
+/// function's clients, which may read what the report reads) says what each
+/// workspace's reset was before, which only this local route tells.
+fn local_routes(schedule: Arc<Service>, reader: Arc<Service>) -> axum::Router {
+    type Both = (Arc<Service>, Arc<Service>);
     axum::Router::new()
         .route(
             MONTH_END_PATH,
             axum::routing::post(
-                |axum::extract::State(service): axum::extract::State<Arc<Service>>| async move {
+                |axum::extract::State((schedule, reader)): axum::extract::State<Both>| async move {
                     // What each workspace's reset was before asking: a
                     // workspace resets once a month, and the answer says
                     // which ones this call starts and which already ran.
                     let asked = async {
-                        let report = service
+                        let report = reader
                             .resets
                             .month_report(contact_service::records::time::now())
                             .await?;
-                        lambda::schedule(&service, &serde_json::Value::Null).await?;
+                        lambda::schedule(&schedule, &serde_json::Value::Null).await?;
                         Ok::<_, contact_service::operations::ServiceError>(report)
                     };
                     match asked.await {
@@ -383,7 +387,7 @@ fn local_routes(service: Arc<Service>) -> axum::Router {
                 },
             ),
         )
-        .with_state(service)
+        .with_state((schedule, reader))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
