@@ -20,6 +20,27 @@ impl Resets {
         Self { jobs }
     }
 
+    /// Every workspace whose monthly reset is on (the resets index, read a
+    /// page at a time).
+    async fn resetting_workspaces(&self) -> Result<Vec<String>, ServiceError> {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let (workspaces, next) = self
+                .jobs
+                .store
+                .workspaces
+                .reset_workspaces(after.as_deref())
+                .await
+                .at("listing the workspaces that reset")?;
+            all.extend(workspaces);
+            match next {
+                Some(ws) => after = Some(ws),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// Where each workspace whose reset is on stands for the month of `at`:
     /// its reset's status when one already ran (or runs) this month — a
     /// workspace resets once a month, so asking again changes nothing — or
@@ -29,28 +50,18 @@ impl Resets {
         at: i64,
     ) -> Result<(String, Vec<(String, Option<JobStatus>)>), ServiceError> {
         let month = month(at);
-        let store = &self.jobs.store;
         let mut report = Vec::new();
-        let mut after = None;
-        loop {
-            let (workspaces, next) = store
-                .workspaces
-                .reset_workspaces(after.as_deref())
+        for ws in self.resetting_workspaces().await? {
+            let existing = self
+                .jobs
+                .store
+                .jobs
+                .job(&ws, &reset_id(&month))
                 .await
-                .at("listing the workspaces that reset")?;
-            for ws in workspaces {
-                let existing = store
-                    .jobs
-                    .job(&ws, &reset_id(&month))
-                    .await
-                    .at("reading the reset")?;
-                report.push((ws, existing.map(|r| r.status)));
-            }
-            match next {
-                Some(ws) => after = Some(ws),
-                None => return Ok((month, report)),
-            }
+                .at("reading the reset")?;
+            report.push((ws, existing.map(|r| r.status)));
         }
+        Ok((month, report))
     }
 
     /// The month-end schedule at `at` (Unix seconds): one reset message for
@@ -58,33 +69,22 @@ impl Resets {
     /// reset.
     pub async fn start_all(&self, at: i64) -> Result<usize, ServiceError> {
         let month = month(at);
-        let store = &self.jobs.store;
-        let mut after = None;
-        let mut count = 0;
-        loop {
-            let (workspaces, next) = store
-                .workspaces
-                .reset_workspaces(after.as_deref())
-                .await
-                .at("listing the workspaces that reset")?;
-            let messages: Vec<JobMessage> = workspaces
-                .into_iter()
-                .map(|workspace| JobMessage::StartReset {
-                    workspace,
-                    month: month.clone(),
-                })
-                .collect();
-            count += messages.len();
-            store
-                .queues
-                .jobs(&messages)
-                .await
-                .at("asking the workspaces to reset")?;
-            match next {
-                Some(ws) => after = Some(ws),
-                None => return Ok(count),
-            }
-        }
+        let messages: Vec<JobMessage> = self
+            .resetting_workspaces()
+            .await?
+            .into_iter()
+            .map(|workspace| JobMessage::StartReset {
+                workspace,
+                month: month.clone(),
+            })
+            .collect();
+        self.jobs
+            .store
+            .queues
+            .jobs(&messages)
+            .await
+            .at("asking the workspaces to reset")?;
+        Ok(messages.len())
     }
 
     /// Starts (or, on a repeated message, resumes) one workspace's reset for
