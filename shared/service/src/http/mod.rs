@@ -12,6 +12,7 @@ pub mod extract;
 mod health;
 mod imports;
 pub mod openapi;
+mod query;
 pub mod views;
 mod workspace;
 
@@ -31,7 +32,7 @@ pub fn router(app: Shared) -> Router {
         .merge(imports::routes())
         .merge(contacts::routes())
         .merge(workspace::routes())
-        .route_layer(axum::middleware::from_fn(extract::declared_query_only))
+        .route_layer(axum::middleware::from_fn(query::declared_query_only))
         .fallback(|| async { errors::error(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             errors::error(
