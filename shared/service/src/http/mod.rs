@@ -18,7 +18,9 @@ mod workspace;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{Method, StatusCode, header};
+use tower::ServiceExt;
 
 pub use app::{App, Shared};
 pub use extract::MAX_BODY_BYTES;
@@ -46,9 +48,21 @@ pub fn router(app: Shared) -> Router {
         .with_state(app);
     // Outermost: a preflight is answered before any route sees it, and
     // every answer, refusals included, carries the headers a page needs to
-    // read it.
-    match cors {
-        Some(cors) => router.layer(cors),
-        None => router,
-    }
+    // read it. An `OPTIONS` that is no preflight (no
+    // `Access-Control-Request-Method`) is a method no route takes: 405, as
+    // without CORS.
+    let Some(cors) = cors else {
+        return router;
+    };
+    let plain = router.clone();
+    let marked = router.layer(cors);
+    Router::new().fallback_service(tower::service_fn(move |request: Request| {
+        let preflight = request.method() == Method::OPTIONS
+            && request
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        let plain_options = request.method() == Method::OPTIONS && !preflight;
+        let to = if plain_options { plain.clone() } else { marked.clone() };
+        to.oneshot(request)
+    }))
 }
