@@ -139,6 +139,20 @@ fn matrix() -> Vec<Route> {
             FreshReview,
             200,
         ),
+        Route {
+            query: |_| "?status=error".into(),
+            ..route("GET", "/v1/imports/{id}/rows", Managers, Review, 200)
+        },
+        Route {
+            body: || Some(json!({"drop": [3]})),
+            ..route(
+                "POST",
+                "/v1/imports/{id}/corrections",
+                Managers,
+                FreshReview,
+                200,
+            )
+        },
         route("GET", "/v1/imports/{id}/errors", Managers, Review, 302),
         route("GET", "/v1/imports/{id}/result", Managers, Completed, 302),
         Route {

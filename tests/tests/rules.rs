@@ -5,7 +5,7 @@ use contact_engine::fields::{CustomField, CustomType};
 use contact_engine::lookup::EmptyWorkspace;
 use contact_engine::options::{ImportOptions, OptionsError, Purpose, Workspace};
 use contact_engine::refusal::Refusal;
-use contact_engine::{ValidateError, Validation, validate};
+use contact_engine::{StageOut, ValidateError, Validation, validate};
 use end_to_end::row_outcomes;
 use proptest::prelude::*;
 
@@ -392,10 +392,14 @@ fn the_stage_file_is_cut_into_chunks_and_written_with_the_error_file_in_one_read
             &options,
             &ec(),
             4,
-            &mut stage,
-            Some(&mut errors),
+            StageOut {
+                stage: &mut stage,
+                errors: Some(&mut errors),
+                rows: None,
+            },
         )
-        .unwrap();
+        .unwrap()
+        .chunks;
 
     // The same error file as the review's own writer gives.
     let mut expected = Vec::new();

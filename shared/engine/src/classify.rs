@@ -29,12 +29,18 @@ impl Status {
 pub enum Reason {
     InvalidValues,
     IdentifierEmpty,
-    RepeatedInFile { rows: u32 },
-    SharedByContacts { contacts: u32 },
+    RepeatedInFile {
+        rows: u32,
+    },
+    SharedByContacts {
+        contacts: u32,
+    },
     AlreadyExists,
     NotFound,
     NoFirstName,
     QuotaReached,
+    /// Removed from the import in the review.
+    Dropped,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +55,10 @@ impl Verdict {
             status,
             reason: None,
         }
+    }
+    /// A row removed in the review: whatever it holds, it ends `Skipped`.
+    pub fn dropped() -> Self {
+        Self::because(Status::Skipped, Reason::Dropped)
     }
     fn because(status: Status, reason: Reason) -> Self {
         Self {

@@ -5,6 +5,7 @@
 //! and no I/O but the file being read and the writers it is handed.
 
 pub mod classify;
+pub mod corrections;
 pub mod dialect;
 pub mod fields;
 pub mod files;
@@ -22,6 +23,7 @@ pub mod row;
 pub mod validation;
 
 pub use validation::{
-    ChunkSpan, MappingProblem, MappingReview, Questions, Review, Scan, StagedRow, ValidateError,
-    Validation, ValidationSummary, Wording, scan, validate,
+    ChunkSpan, MappingProblem, MappingReview, Questions, Review, ReviewRow, ReviewRowsOut,
+    RowIssue, Scan, StageOut, Staged, StagedRow, ValidateError, Validation, ValidationSummary,
+    Wording, scan, scan_corrected, validate,
 };

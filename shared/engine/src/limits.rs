@@ -56,6 +56,13 @@ pub fn is_delimited_text_name(file_name: &str) -> bool {
         .is_some_and(|e| FILE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
+/// Rows a review may correct or drop: beyond that, the file wants fixing
+/// where it came from.
+pub const MAX_CORRECTED_ROWS: usize = 1_000;
+/// Sample values shown per column, and the most of each sample's characters.
+pub const SAMPLES_PER_COLUMN: usize = 3;
+pub const SAMPLE_CHARS: usize = 40;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use csv::StringRecord;
 
+use crate::corrections::Corrections;
 use crate::dialect::{self, Detected, Dialect, DialectOptions, Encoding, SNIFF_BYTES};
 use crate::limits::{MAX_COLUMNS, MAX_DATA_ROWS, MAX_FILE_BYTES};
 use crate::refusal::Refusal;
@@ -288,6 +289,8 @@ pub struct RowPlace {
     pub line: u64,
     /// Non-empty values past the header's last column.
     pub extra_values: usize,
+    /// Removed from the import in the review (see [`Corrections`]).
+    pub dropped: bool,
 }
 
 /// The records of one file, read in one pass.
@@ -302,6 +305,8 @@ pub struct Records<'a> {
     /// so they end a line of the file but not a row of a spreadsheet.
     breaks_in_values: u64,
     data_rows: u64,
+    /// The review's corrections, given to each record as it is read.
+    corrections: Corrections,
 }
 
 impl<'a> Records<'a> {
@@ -340,6 +345,7 @@ impl<'a> Records<'a> {
             line: 0,
             breaks_in_values: 0,
             data_rows: 0,
+            corrections: Corrections::default(),
         };
         let mut header = StringRecord::new();
         if !records.next_nonblank(&mut header)? {
@@ -367,6 +373,7 @@ impl<'a> Records<'a> {
         if columns >= 2 && self.swallowed_rows(record) {
             return Err(Refusal::UnclosedQuote { line }.into());
         }
+        let dropped = self.corrections.apply(self.row, record);
         let extra_values = record
             .iter()
             .skip(columns)
@@ -376,7 +383,13 @@ impl<'a> Records<'a> {
             row: self.row,
             line,
             extra_values,
+            dropped,
         }))
+    }
+
+    /// Reads every following record with the review's corrections made.
+    pub fn correct(&mut self, corrections: &Corrections) {
+        self.corrections = corrections.clone();
     }
 
     /// Skips records whose values are all blank: spreadsheets leave them

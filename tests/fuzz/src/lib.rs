@@ -37,7 +37,7 @@ use contact_engine::options::{
 use contact_engine::reader;
 use contact_engine::refusal::Refusal;
 use contact_engine::validation::MappingReview;
-use contact_engine::{Review, StagedRow, ValidateError, validate};
+use contact_engine::{Review, ReviewRowsOut, StageOut, StagedRow, ValidateError, validate};
 
 /// Rows per stage chunk: small, so that small inputs span several chunks.
 const STAGE_CHUNK_ROWS: usize = 3;
@@ -169,16 +169,39 @@ pub fn run(
         .expect("the review's files are written");
     let mut stage_file = Vec::new();
     let mut stage_errors_file = Vec::new();
+    let mut row_files: [Vec<u8>; 4] = Default::default();
+    let [imported, updated, skipped, error] = &mut row_files;
     let chunks = validation
         .write_stage(
             data,
             options,
             workspace,
             STAGE_CHUNK_ROWS,
-            &mut stage_file,
-            Some(&mut stage_errors_file),
+            StageOut {
+                stage: &mut stage_file,
+                errors: Some(&mut stage_errors_file),
+                rows: Some(ReviewRowsOut {
+                    imported,
+                    updated,
+                    skipped,
+                    error,
+                }),
+            },
         )
-        .expect("the stage file is written");
+        .expect("the stage file is written")
+        .chunks;
+    // The review's rows: one line per row, in the file of its status.
+    let lines = |file: &[u8]| file.iter().filter(|b| **b == b'\n').count() as u64;
+    assert_eq!(
+        row_files.each_ref().map(|f| lines(f)),
+        [
+            review.to_add,
+            review.to_update,
+            review.to_skip,
+            review.errors
+        ],
+        "the review's rows disagree with its counts"
+    );
     assert!(
         stage_errors_file == errors_file,
         "the two error files differ"

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 mod changes;
 mod countries;
 mod requests;
+mod review_rows;
 mod uploads;
 
 /// Decodes `%XX` escapes.

@@ -20,6 +20,8 @@ use crate::options::{ImportOptions, MappingEntry, OptionsError, Workspace};
 use crate::reader::{ReadError, Records};
 use crate::row::RowRules;
 
+use super::review_rows::Samples;
+
 /// Rows read to find the columns that could hold the identifier.
 const SAMPLE_ROWS: usize = 200;
 
@@ -31,6 +33,8 @@ pub struct MappingReview {
     /// One entry per header: what could be mapped.
     pub mapping: Vec<MappingEntry>,
     pub problems: Vec<MappingProblem>,
+    /// A few values of each column, in header order.
+    pub samples: Vec<Vec<String>>,
 }
 
 impl std::fmt::Display for MappingReview {
@@ -63,6 +67,15 @@ pub(super) fn mapping_review(
 ) -> Result<MappingReview, ReadError> {
     let headers = records.headers.clone();
     let mapping = mapping::draft(&headers, options, workspace);
+    let mut first_rows = Vec::new();
+    let mut record = StringRecord::new();
+    while first_rows.len() < SAMPLE_ROWS && records.next(&mut record)?.is_some() {
+        first_rows.push(record.clone());
+    }
+    let mut samples = Samples::new(headers.len());
+    for row in &first_rows {
+        samples.take(row.iter());
+    }
     let unmapped: Vec<usize> = (0..headers.len())
         .filter(|&c| mapping[c].field.is_none() && !headers[c].trim().is_empty())
         .collect();
@@ -74,7 +87,7 @@ pub(super) fn mapping_review(
                     workspace,
                     default_country,
                 };
-                rules.holding(records, identifier.field(), unmapped)?
+                rules.holding(&first_rows, identifier.field(), unmapped)
             }
             None => unmapped,
         },
@@ -89,6 +102,7 @@ pub(super) fn mapping_review(
         }],
         headers,
         mapping,
+        samples: samples.into_columns(),
     })
 }
 
@@ -102,10 +116,10 @@ impl SampleRules<'_> {
     /// accepts; those that hold none are left out, unless none holds any.
     fn holding(
         &self,
-        records: &mut Records<'_>,
+        first_rows: &[StringRecord],
         field: ContactField,
         columns: Vec<usize>,
-    ) -> Result<Vec<usize>, ReadError> {
+    ) -> Vec<usize> {
         let plan = Plan {
             entries: Vec::new(),
             columns: Vec::new(),
@@ -118,10 +132,7 @@ impl SampleRules<'_> {
             default_country: self.default_country,
         };
         let mut hits = vec![0usize; columns.len()];
-        let mut record = StringRecord::new();
-        let mut read = 0;
-        while read < SAMPLE_ROWS && records.next(&mut record)?.is_some() {
-            read += 1;
+        for record in first_rows {
             for (i, &column) in columns.iter().enumerate() {
                 let value = record.get(column).unwrap_or("").trim();
                 if !value.is_empty() && rules.value(Target::Field(field), value).is_ok() {
@@ -136,10 +147,10 @@ impl SampleRules<'_> {
             .map(|(c, h)| (*c, *h))
             .collect();
         if found.is_empty() {
-            return Ok(columns);
+            return columns;
         }
         // Most values first; file order among equals.
         found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(found.into_iter().map(|(c, _)| c).collect())
+        found.into_iter().map(|(c, _)| c).collect()
     }
 }

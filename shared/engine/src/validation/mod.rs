@@ -8,6 +8,7 @@
 //! the rows' text is never kept.
 
 mod mapping_review;
+mod review_rows;
 mod scanner;
 mod stage;
 mod wording;
@@ -18,6 +19,7 @@ use csv::StringRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{IdentifierFacts, Quota, Reason, RowFacts, Status, Verdict, classify};
+use crate::corrections::Corrections;
 use crate::dialect::{Dialect, DialectOptions};
 use crate::files::{self, FileKind};
 use crate::lookup::{ContactLookup, LOOKUP_BATCH, LookupError};
@@ -29,6 +31,8 @@ use crate::row::RowRules;
 
 use self::mapping_review::mapping_review;
 pub use self::mapping_review::{MappingProblem, MappingReview};
+use self::review_rows::Samples;
+pub use self::review_rows::{ReviewRow, ReviewRowsOut, RowIssue};
 use self::scanner::{Identifiers, Problem, ScannedRow, Scanner};
 use self::stage::CountingWriter;
 pub use self::stage::{ChunkSpan, StagedRow};
@@ -97,6 +101,26 @@ pub struct Validation {
     rows: Vec<ScannedRow>,
     verdicts: Vec<Verdict>,
     identifiers: Identifiers,
+    corrections: Corrections,
+}
+
+/// Where [`Validation::write_stage`] writes: the stage file, and the error
+/// file and the review's rows when wanted.
+pub struct StageOut<'w> {
+    pub stage: &'w mut (dyn Write + 'w),
+    pub errors: Option<&'w mut (dyn Write + 'w)>,
+    pub rows: Option<ReviewRowsOut<'w>>,
+}
+
+/// What writing the stage learnt of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staged {
+    /// Each chunk's byte range in the stage file.
+    pub chunks: Vec<ChunkSpan>,
+    /// A few values of each column, for choosing the mapping.
+    pub samples: Vec<Vec<String>>,
+    /// The last data row's number: the rows a correction may name end there.
+    pub last_row: u64,
 }
 
 /// The shape of an import's validation the API and the command line show.
@@ -124,6 +148,7 @@ pub struct Scan {
     remaining_quota: Option<u64>,
     rows: Vec<ScannedRow>,
     identifiers: Identifiers,
+    corrections: Corrections,
 }
 
 /// What the workspace must be asked: which of its contacts hold each value
@@ -143,9 +168,20 @@ pub fn scan(
     options: &ImportOptions,
     workspace: &Workspace,
 ) -> Result<Scan, ValidateError> {
+    scan_corrected(source, options, workspace, &Corrections::default())
+}
+
+/// [`scan`], of the file as the review's `corrections` make it.
+pub fn scan_corrected(
+    source: &(impl Source + ?Sized),
+    options: &ImportOptions,
+    workspace: &Workspace,
+    corrections: &Corrections,
+) -> Result<Scan, ValidateError> {
     let default_country = options.check(workspace)?;
     let overrides = options.dialect.unwrap_or_default();
     with_records(source, overrides, |records| {
+        records.correct(corrections);
         let plan = match mapping::plan(&records.headers, options, workspace) {
             Ok(plan) => plan,
             Err(e) if e.is_mapping_problem() => {
@@ -169,6 +205,7 @@ pub fn scan(
             remaining_quota: workspace.remaining_quota,
             rows,
             identifiers,
+            corrections: corrections.clone(),
         }))
     })?
 }
@@ -229,7 +266,11 @@ impl Scan {
                     },
                     has_first_name: row.has_first_name,
                 };
-                let verdict = classify(self.purpose, facts, &mut quota);
+                let verdict = if row.dropped {
+                    Verdict::dropped()
+                } else {
+                    classify(self.purpose, facts, &mut quota)
+                };
                 review.count(verdict.status);
                 verdict
             })
@@ -243,6 +284,7 @@ impl Scan {
             rows: self.rows,
             verdicts,
             identifiers: self.identifiers,
+            corrections: self.corrections,
         })
     }
 }
@@ -314,6 +356,7 @@ impl Validation {
             .map(|w| files::writer(w, delimiter, &self.headers, FileKind::Preview))
             .transpose()?;
         with_records(source, overrides, |records| {
+            records.correct(&self.corrections);
             let mut record = StringRecord::new();
             let mut index = 0;
             while let Some(place) = records.next(&mut record)? {
@@ -352,36 +395,69 @@ impl Validation {
         record: &StringRecord,
         row_number: u64,
     ) -> String {
+        let issues = self.issues(row, verdict, record, row_number);
+        let messages: Vec<&str> = issues.iter().map(|i| i.message.as_str()).collect();
+        messages.join("; ")
+    }
+
+    /// Each reason a row ends as it does, beside the column it names.
+    fn issues(
+        &self,
+        row: &ScannedRow,
+        verdict: Verdict,
+        record: &StringRecord,
+        row_number: u64,
+    ) -> Vec<RowIssue> {
         let header = |c: usize| self.headers.get(c).map_or("", String::as_str);
         let identifier = row
             .identifier
             .and_then(|i| self.identifiers.get_index(i as usize));
         let id_value = identifier.map_or("", |(k, _)| &**k);
+        let id_column = self.plan.identifier_column;
         match verdict.reason {
-            None => String::new(),
+            None => Vec::new(),
             Some(Reason::RepeatedInFile { rows }) => {
                 let other = identifier.and_then(|(_, used)| used.other_row(row_number));
-                self.wording().repeated(rows, id_value, other)
+                vec![RowIssue {
+                    column: id_column,
+                    message: self.wording().repeated(rows, id_value, other),
+                }]
             }
             Some(Reason::InvalidValues) => row
                 .problems
                 .iter()
                 .flatten()
                 .map(|p| match p {
-                    Problem::Value { column, error } => {
-                        format!(
+                    Problem::Value { column, error } => RowIssue {
+                        column: Some(*column),
+                        message: format!(
                             "{}: \"{}\" {error}",
                             header(*column),
                             quote(record.get(*column).unwrap_or("").trim())
-                        )
-                    }
-                    Problem::ExtraValues { count } => {
-                        format!("the row has {count} more values than the header has columns")
-                    }
+                        ),
+                    },
+                    Problem::ExtraValues { count } => RowIssue {
+                        column: None,
+                        message: format!(
+                            "the row has {count} more values than the header has columns"
+                        ),
+                    },
                 })
-                .collect::<Vec<_>>()
-                .join("; "),
-            Some(reason) => self.wording().reason(reason, id_value),
+                .collect(),
+            Some(reason) => {
+                let column = match reason {
+                    Reason::IdentifierEmpty
+                    | Reason::SharedByContacts { .. }
+                    | Reason::AlreadyExists
+                    | Reason::NotFound => id_column,
+                    Reason::NoFirstName => self.plan.first_name_column,
+                    _ => None,
+                };
+                vec![RowIssue {
+                    column,
+                    message: self.wording().reason(reason, id_value),
+                }]
+            }
         }
     }
 
@@ -391,20 +467,25 @@ impl Validation {
     }
 
     /// Reads the file again and writes every row, in file order, as one JSON
-    /// line of [`StagedRow`] for the import's workers: the original cells,
-    /// the error when it holds whatever the workspace becomes, else the
-    /// normalised identifier and contact. Rows are cut into chunks of
-    /// `chunk_rows`; answers each chunk's byte range in what was written.
-    /// The error file, when wanted, is written in the same reading.
+    /// line of [`StagedRow`] for the import's workers: the cells (as the
+    /// review corrected them), the outcome when it holds whatever the
+    /// workspace becomes, else the normalised identifier and contact. Rows
+    /// are cut into chunks of `chunk_rows`; answers each chunk's byte range
+    /// in what was written. The error file and the review's rows, when
+    /// wanted, are written in the same reading.
     pub fn write_stage(
         &self,
         source: &(impl Source + ?Sized),
         options: &ImportOptions,
         workspace: &Workspace,
         chunk_rows: usize,
-        out: &mut (dyn Write + '_),
-        errors: Option<&mut (dyn Write + '_)>,
-    ) -> Result<Vec<ChunkSpan>, ValidateError> {
+        out: StageOut<'_>,
+    ) -> Result<Staged, ValidateError> {
+        let StageOut {
+            stage,
+            errors,
+            mut rows,
+        } = out;
         let mut errors = errors
             .map(|w| files::writer(w, self.dialect.delimiter, &self.headers, FileKind::Errors))
             .transpose()?;
@@ -416,11 +497,14 @@ impl Validation {
         };
         let overrides = self.dialect_in_force();
         let mut out = CountingWriter {
-            inner: out,
+            inner: stage,
             written: 0,
         };
         let mut chunks: Vec<ChunkSpan> = Vec::new();
+        let mut samples = Samples::new(self.headers.len());
+        let mut last_row = 0;
         with_records(source, overrides, |records| {
+            records.correct(&self.corrections);
             let mut record = StringRecord::new();
             let mut line = Vec::new();
             let mut index = 0usize;
@@ -437,12 +521,19 @@ impl Validation {
                     });
                 }
                 index += 1;
+                last_row = place.row;
+                if !place.dropped {
+                    samples.take(record.iter());
+                }
+                // Outcomes no workspace can change: the workers write them
+                // as they are.
                 let fixed = matches!(
                     verdict.reason,
                     Some(
                         Reason::InvalidValues
                             | Reason::IdentifierEmpty
                             | Reason::RepeatedInFile { .. }
+                            | Reason::Dropped
                     )
                 );
                 let draft = if fixed {
@@ -450,22 +541,38 @@ impl Validation {
                 } else {
                     rules.draft(&record).ok()
                 };
-                let message = (verdict.status == Status::Error)
-                    .then(|| self.describe(row, *verdict, &record, place.row));
-                if let (Some(w), Some(message)) = (errors.as_mut(), &message) {
+                let issues = if verdict.reason.is_some() {
+                    self.issues(row, *verdict, &record, place.row)
+                } else {
+                    Vec::new()
+                };
+                let message = (!issues.is_empty()).then(|| {
+                    let messages: Vec<&str> = issues.iter().map(|i| i.message.as_str()).collect();
+                    messages.join("; ")
+                });
+                if verdict.status == Status::Error
+                    && let (Some(w), Some(message)) = (errors.as_mut(), &message)
+                {
                     self.write_error_row(w, place, &record, message)?;
                 }
+                // Values past the header's last column only ever make an
+                // error, and no file shows them: a row of a million empty
+                // values must not become a million strings.
+                let cells: Vec<String> = record
+                    .iter()
+                    .take(self.headers.len())
+                    .map(str::to_string)
+                    .collect();
+                let (error, skipped) = match (fixed, verdict.status) {
+                    (false, _) => (None, None),
+                    (true, Status::Skipped) => (None, message),
+                    (true, _) => (message, None),
+                };
                 let staged = StagedRow {
                     row: place.row,
-                    // Values past the header's last column only ever make an
-                    // error, and no file shows them: a row of a million empty
-                    // values must not become a million strings.
-                    cells: record
-                        .iter()
-                        .take(self.headers.len())
-                        .map(str::to_string)
-                        .collect(),
-                    error: message.filter(|_| fixed),
+                    cells,
+                    error,
+                    skipped,
                     key: row
                         .identifier
                         .and_then(|i| self.identifiers.get_index(i as usize))
@@ -482,6 +589,22 @@ impl Validation {
                 if verdict.status == Status::Imported {
                     chunk.adds += 1;
                 }
+                if let Some(rows) = rows.as_mut() {
+                    let corrected = self
+                        .corrections
+                        .of_row(place.row)
+                        .map(|c| c.cells.iter().map(|c| c.column).collect())
+                        .unwrap_or_default();
+                    let shown = ReviewRow {
+                        row: place.row,
+                        status: verdict.status,
+                        cells: staged.cells,
+                        issues,
+                        corrected,
+                        dropped: place.dropped,
+                    };
+                    rows.write(&shown, &mut line)?;
+                }
             }
             Ok(())
         })?;
@@ -489,7 +612,14 @@ impl Validation {
         if let Some(w) = errors.as_mut() {
             w.flush()?;
         }
-        Ok(chunks)
+        if let Some(rows) = rows.as_mut() {
+            rows.flush()?;
+        }
+        Ok(Staged {
+            chunks,
+            samples: samples.into_columns(),
+            last_row,
+        })
     }
 
     /// The first reading's row and verdict at `index` of the second.

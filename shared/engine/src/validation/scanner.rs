@@ -28,6 +28,8 @@ pub(super) struct ScannedRow {
     pub(super) identifier: Option<u32>,
     pub(super) problems: Option<Box<[Problem]>>,
     pub(super) has_first_name: bool,
+    /// Removed in the review: neither checked nor counted.
+    pub(super) dropped: bool,
 }
 
 /// A distinct identifier of the file.
@@ -132,6 +134,17 @@ impl Scanner<'_> {
     /// Checks every mapped value of one row; answers the row and its
     /// normalised identifier.
     fn scan_row(&self, record: &StringRecord, place: RowPlace) -> (ScannedRow, Option<String>) {
+        if place.dropped {
+            // Its identifier is no one's: dropping one of two rows that
+            // repeat a phone is how the other gets imported.
+            let row = ScannedRow {
+                identifier: None,
+                problems: None,
+                has_first_name: false,
+                dropped: true,
+            };
+            return (row, None);
+        }
         let mut problems = Vec::new();
         let mut key = None;
         if place.extra_values > 0 {
@@ -160,6 +173,7 @@ impl Scanner<'_> {
             identifier: None,
             problems: (!problems.is_empty()).then(|| problems.into_boxed_slice()),
             has_first_name,
+            dropped: false,
         };
         (row, key)
     }

@@ -17,6 +17,10 @@ pub struct StagedRow {
     /// Why the row is an error whatever the workspace holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the row is skipped whatever the workspace holds (removed in the
+    /// review).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// The normalised identifier (E.164 phone, lower-case email, contact id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,

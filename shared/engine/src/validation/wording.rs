@@ -53,6 +53,7 @@ impl Wording {
                 Some(c) => format!("{c}: empty, but a new contact needs a first name"),
                 None => "no column is mapped to first name, which a new contact needs".to_string(),
             },
+            Reason::Dropped => "removed from the import in the review".to_string(),
             Reason::QuotaReached => {
                 "plan contact limit reached: no new contact can be added this month".to_string()
             }

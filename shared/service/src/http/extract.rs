@@ -149,6 +149,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
+/// Whether a file route should answer its link as JSON rather than
+/// redirect: the caller's `Accept` names `application/json`.
+pub struct LinkAsJson(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for LinkAsJson {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let accept = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        Ok(LinkAsJson(accept.contains("application/json")))
+    }
+}
+
 /// The settings version a change expects, from `If-Match`: none or `*`
 /// changes whatever is stored; `"3"` (or `W/"3"`), the ETag a read gave,
 /// changes version 3 only. Any other value can match no version: 412.

@@ -11,10 +11,13 @@ use utoipa::OpenApi;
 
 use super::app::Shared;
 use super::errors::ApiError;
-use super::extract::{Body, Id, Params, page_limit};
-use super::views::{FileLink, ImportPage, ImportView, redirect};
+use super::extract::{Body, Id, LinkAsJson, Params, page_limit};
+use super::views::{FileLink, ImportPage, ImportView, file_link};
 use crate::operations::Caller;
 use crate::operations::imports::{CreateImport, HISTORY_PAGE, PatchImport};
+use crate::operations::review::{CellChange, CorrectRows, RowsPage, RowsQuery};
+use contact_engine::classify::Status;
+use contact_engine::limits::MAX_PAGE;
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
@@ -25,6 +28,8 @@ pub(super) fn routes() -> Router<Shared> {
         )
         .route("/v1/imports/{id}/upload", post(fresh_upload))
         .route("/v1/imports/{id}/confirm", post(confirm_import))
+        .route("/v1/imports/{id}/rows", get(review_rows))
+        .route("/v1/imports/{id}/corrections", post(correct_rows))
         .route("/v1/imports/{id}/errors", get(errors_file))
         .route("/v1/imports/{id}/result", get(result_file))
 }
@@ -157,24 +162,91 @@ async fn confirm_import(
     Ok(axum::Json(ImportView::new(&record, None)))
 }
 
+#[utoipa::path(get, path = "/v1/imports/{id}/rows", summary = "The review's rows, paged, with their cells, predicted status and reasons by column", security(("bearer" = [])),
+    params(("id" = String, Path),
+        ("status" = Option<String>, Query, description = "only the rows predicted `imported`, `updated`, `skipped` or `error`; every row when absent"),
+        ("limit" = Option<i32>, Query, minimum = 1, maximum = 100, description = "rows per page, 1 to 100; 50 when not given"),
+        ("cursor" = Option<String>, Query, min_length = 1, description = "the `cursor` of the previous page")),
+    responses((status = 200, body = RowsPage, description = "in file order"),
+        (status = 400, description = "invalid_query: a bad status or limit; invalid_cursor: not one this listing gave, or from an earlier review of the import"),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's"),
+        (status = 409, description = "not_in_review: not in review, or the mapping must change first"),
+        (status = 410, description = "session_expired")))]
+async fn review_rows(
+    State(app): State<Shared>,
+    caller: Caller,
+    Id(id): Id,
+    Params(query): Params,
+) -> Result<axum::Json<RowsPage>, ApiError> {
+    let status = match query.get("status").map(|s| s.trim()) {
+        None => None,
+        Some("imported") => Some(Status::Imported),
+        Some("updated") => Some(Status::Updated),
+        Some("skipped") => Some(Status::Skipped),
+        Some("error") => Some(Status::Error),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "status must be imported, updated, skipped or error",
+            ));
+        }
+    };
+    let limit = page_limit(&query, MAX_PAGE as i32)?.map(|l| l as usize);
+    let request = RowsQuery {
+        status,
+        cursor: query.get("cursor").cloned(),
+        limit,
+    };
+    let page = app
+        .service
+        .imports
+        .review_rows(&caller, &id, request)
+        .await?;
+    Ok(axum::Json(page))
+}
+
+#[utoipa::path(post, path = "/v1/imports/{id}/corrections", summary = "Correct cells and drop or restore rows of a review; it validates again", security(("bearer" = [])), params(("id" = String, Path)),
+    description = "Every change is checked first and one bad change refuses them all, changing nothing. The corrections add to those made before (the import's `corrections`); the upload itself never changes. A dropped row ends `Skipped`, saying it was removed in the review. A change of the dialect (PATCH) drops every correction, since the cells themselves change.",
+    request_body(content = CorrectRows, example = json!({"cells": [{"row": 4, "column": 2, "value": "+593 99 123 4567"}], "drop": [7]})),
+    responses((status = 200, body = ImportView, description = "validating again"),
+        (status = 400, description = "invalid_body; invalid_corrections: no change, a row or column not in the file, a value over 255 characters, more than 1,000 rows corrected"),
+        (status = 403, description = "forbidden: needs the owner or manager role"),
+        (status = 404, description = "not_found, or another workspace's"),
+        (status = 409, description = "not_in_review: not in review, or the mapping must change first"),
+        (status = 410, description = "session_expired")))]
+async fn correct_rows(
+    State(app): State<Shared>,
+    caller: Caller,
+    Id(id): Id,
+    Body(body): Body<CorrectRows>,
+) -> Result<axum::Json<ImportView>, ApiError> {
+    let record = app.service.imports.correct(&caller, &id, body).await?;
+    Ok(axum::Json(ImportView::new(&record, None)))
+}
+
 #[utoipa::path(get, path = "/v1/imports/{id}/errors", summary = "The review's error file", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 302, body = FileLink, description = "to a presigned URL of the error file",
             headers(("Location" = String, description = "the same URL"))),
+        (status = 200, body = FileLink, description = "with `Accept: application/json`: the link itself, for a page's script, which cannot read a redirect"),
         (status = 403, description = "forbidden: needs the owner or manager role"),
         (status = 404, description = "not_found: no such import, or no review yet")))]
 async fn errors_file(
     State(app): State<Shared>,
     caller: Caller,
     Id(id): Id,
+    LinkAsJson(as_json): LinkAsJson,
 ) -> Result<Response, ApiError> {
-    Ok(redirect(
+    Ok(file_link(
         app.service.imports.errors_link(&caller, &id).await?,
+        as_json,
     ))
 }
 
 #[utoipa::path(get, path = "/v1/imports/{id}/result", summary = "The import's result file", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 302, body = FileLink, description = "to a presigned URL of the result file",
             headers(("Location" = String, description = "the same URL"))),
+        (status = 200, body = FileLink, description = "with `Accept: application/json`: the link itself, for a page's script, which cannot read a redirect"),
         (status = 403, description = "forbidden: needs the owner or manager role"),
         (status = 404, description = "not_found, or another workspace's"),
         (status = 409, description = "result_not_ready: not completed"),
@@ -183,9 +255,11 @@ async fn result_file(
     State(app): State<Shared>,
     caller: Caller,
     Id(id): Id,
+    LinkAsJson(as_json): LinkAsJson,
 ) -> Result<Response, ApiError> {
-    Ok(redirect(
+    Ok(file_link(
         app.service.imports.result_link(&caller, &id).await?,
+        as_json,
     ))
 }
 
@@ -199,9 +273,20 @@ async fn result_file(
         cancel_import,
         fresh_upload,
         confirm_import,
+        review_rows,
+        correct_rows,
         errors_file,
         result_file
     ),
-    components(schemas(ImportView, CreateImport, PatchImport, ImportPage, FileLink))
+    components(schemas(
+        ImportView,
+        CreateImport,
+        PatchImport,
+        ImportPage,
+        FileLink,
+        RowsPage,
+        CorrectRows,
+        CellChange
+    ))
 )]
 pub(super) struct ImportsApi;

@@ -62,7 +62,11 @@ pub fn router(app: Shared) -> Router {
                 .headers()
                 .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
         let plain_options = request.method() == Method::OPTIONS && !preflight;
-        let to = if plain_options { plain.clone() } else { marked.clone() };
+        let to = if plain_options {
+            plain.clone()
+        } else {
+            marked.clone()
+        };
         to.oneshot(request)
     }))
 }

@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use contact_engine::corrections::RowCorrection;
 use contact_engine::dialect::Dialect;
 use contact_engine::options::{ImportOptions, MappingEntry};
 use contact_engine::validation::{MappingProblem, Review};
@@ -35,6 +36,13 @@ pub struct ImportView {
     /// (the file's headers do not fit it), each with the headers that could
     /// fix it. Empty when there is nothing to change.
     pub problems: Vec<MappingProblem>,
+    /// A few values of each column, in `headers` order, for choosing the
+    /// mapping (up to 3 per column, each cut to 40 characters); empty
+    /// until validated.
+    pub samples: Vec<Vec<String>>,
+    /// The cells corrected and rows dropped in the review, by row
+    /// (`POST /v1/imports/{id}/corrections`).
+    pub corrections: Vec<RowCorrection>,
     pub progress: Progress,
     pub result: ResultView,
     pub error: Option<String>,
@@ -100,6 +108,8 @@ impl ImportView {
             mapping: record.mapping.clone(),
             review: record.review,
             problems: record.problems.clone(),
+            samples: record.samples.clone(),
+            corrections: record.corrections.rows().to_vec(),
             progress: Progress {
                 rows_done: record.rows_done,
                 rows_total: record.rows_total,
@@ -264,6 +274,16 @@ impl NotificationView {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct FileLink {
     pub url: String,
+}
+
+/// A file's link: a redirect to it, or with `as_json` (the caller's
+/// `Accept: application/json`) the link itself, since a page's script
+/// cannot read where a redirect points.
+pub fn file_link(url: String, as_json: bool) -> Response {
+    if as_json {
+        return axum::Json(FileLink { url }).into_response();
+    }
+    redirect(url)
 }
 
 pub fn redirect(url: String) -> Response {

@@ -1,6 +1,7 @@
 //! The API's import operations: create, read, change, confirm, cancel,
 //! list, and the links to the error and result files.
 
+use contact_engine::corrections::Corrections;
 use contact_engine::limits::{self, MAX_FILE_BYTES};
 use contact_engine::mapping;
 use contact_engine::options::{ImportOptions, MappingEntry};
@@ -55,8 +56,8 @@ pub struct PatchImport {
 
 #[derive(Debug, Clone)]
 pub struct Imports {
-    store: Store,
-    config: Config,
+    pub(super) store: Store,
+    pub(super) config: Config,
 }
 
 impl Imports {
@@ -153,7 +154,7 @@ impl Imports {
         self.config.review_ttl.as_secs() as i64
     }
 
-    async fn load(&self, ws: &str, id: &str) -> Result<ImportRecord, ServiceError> {
+    pub(super) async fn load(&self, ws: &str, id: &str) -> Result<ImportRecord, ServiceError> {
         if !is_safe_id(id) {
             return Err(ServiceError::NotFound("import"));
         }
@@ -284,22 +285,47 @@ impl Imports {
         patch: serde_json::Map<String, serde_json::Value>,
     ) -> Result<ImportRecord, ServiceError> {
         let record = self.import(caller, id).await?;
-        match record.status {
-            ImportStatus::Review => {}
-            ImportStatus::Expired => return Err(self.expired()),
-            status => {
-                return Err(not_in_review(format!(
-                    "options change only in review; the import is {}",
-                    status.as_str()
-                )));
-            }
-        }
+        self.must_be_in_review(&record, "options change")?;
         let options = patched_options(&record, patch)?;
         let workspace = workspace_facts(&self.store, &caller.workspace).await?;
         options.check(&workspace).map_err(invalid_options)?;
         if let Some(headers) = &record.headers {
             mapping::plan(headers, &options, &workspace).map_err(invalid_options)?;
         }
+        // Another dialect cuts the file into other cells: corrections
+        // made to the old ones would land on strangers.
+        let corrections = if options.dialect == record.options.dialect {
+            record.corrections.clone()
+        } else {
+            Corrections::default()
+        };
+        self.revalidate(&record, options, corrections).await
+    }
+
+    /// Refuses anything but an import in review: `what` is what was asked.
+    pub(super) fn must_be_in_review(
+        &self,
+        record: &ImportRecord,
+        what: &str,
+    ) -> Result<(), ServiceError> {
+        match record.status {
+            ImportStatus::Review => Ok(()),
+            ImportStatus::Expired => Err(self.expired()),
+            status => Err(not_in_review(format!(
+                "{what} only in review; the import is {}",
+                status.as_str()
+            ))),
+        }
+    }
+
+    /// Validates `record`'s upload again, with `options` and `corrections`:
+    /// the import goes back to `validating` under the next generation.
+    pub(super) async fn revalidate(
+        &self,
+        record: &ImportRecord,
+        options: ImportOptions,
+        corrections: Corrections,
+    ) -> Result<ImportRecord, ServiceError> {
         // The message goes first: a validator that meets it before the
         // change is stored asks for it again later, while a change stored
         // without its message would wait for ever.
@@ -313,24 +339,28 @@ impl Imports {
             .revalidate(&message)
             .await
             .at("asking for the validation again")?;
-        match self.store.imports.revalidate(&record, &options).await {
+        let stored = self
+            .store
+            .imports
+            .revalidate(record, &options, &corrections)
+            .await;
+        match stored {
             Ok(_) => {}
             Err(StoreError::Conflict) => {
                 // A retried write may find its own first attempt done.
-                let now_stored = self.load(&caller.workspace, id).await?;
-                let ours =
-                    now_stored.generation == record.generation + 1 && now_stored.options == options;
+                let now_stored = self.load(&record.workspace, &record.id).await?;
+                let ours = now_stored.generation == record.generation + 1
+                    && now_stored.options == options
+                    && now_stored.corrections == corrections;
                 if !ours {
                     return Err(changed_meanwhile());
                 }
             }
             Err(e) => return Err(e).at("storing the new options"),
         }
-        self.load(&caller.workspace, id).await
+        self.load(&record.workspace, &record.id).await
     }
 
-    /// Confirms a review: the import takes the workspace's lock and its
-    /// chunks go to the workers.
     pub async fn confirm(&self, caller: &Caller, id: &str) -> Result<ImportRecord, ServiceError> {
         let record = self.import(caller, id).await?;
         match record.status {
@@ -650,7 +680,7 @@ fn in_progress(holder: Option<&str>) -> ServiceError {
     ServiceError::conflict("import_in_progress", message)
 }
 
-fn not_in_review(message: impl Into<String>) -> ServiceError {
+pub(super) fn not_in_review(message: impl Into<String>) -> ServiceError {
     ServiceError::conflict("not_in_review", message)
 }
 

@@ -17,6 +17,7 @@ pub mod imports;
 pub mod jobs;
 pub mod notifications;
 pub mod resets;
+pub mod review;
 pub mod rows;
 pub mod service;
 pub mod settings;

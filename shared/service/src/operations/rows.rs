@@ -61,8 +61,13 @@ pub(crate) async fn write_rows(
     let mut ends: Vec<Option<RowEnd>> = rows
         .iter()
         .map(|r| {
-            r.error.as_ref().map(|message| RowEnd {
-                status: Status::Error,
+            let fixed = match (&r.error, &r.skipped) {
+                (Some(message), _) => Some((Status::Error, message)),
+                (None, Some(message)) => Some((Status::Skipped, message)),
+                (None, None) => None,
+            };
+            fixed.map(|(status, message)| RowEnd {
+                status,
                 message: message.clone(),
                 contact: None,
             })

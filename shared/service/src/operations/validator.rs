@@ -1,22 +1,27 @@
 //! The validator: an import's upload (its S3 event), or a re-validation
 //! after new options, becomes a review. The file is read once to check
 //! every row, the table is asked who holds the file's identifiers, the rows
-//! are classified, and one more reading writes the error file and the
-//! stage file the workers read. A repeated event changes nothing; a
+//! are classified, and one more reading writes the error file, the
+//! stage file the workers read and the review's rows (one file per
+//! predicted status). Every reading sees the upload as the review's
+//! corrections make it. A repeated event changes nothing; a
 //! redelivery of the message whose function died runs the validation
 //! again, and only the newest generation's review is ever stored.
 
+use contact_engine::classify::Status;
 use contact_engine::limits::MAX_FILE_BYTES;
 use contact_engine::lookup::LOOKUP_BATCH;
 use contact_engine::reader::FileSource;
 use contact_engine::refusal::Refusal;
-use contact_engine::{MappingReview, Scan, ValidateError, Validation, scan};
+use contact_engine::{
+    MappingReview, ReviewRowsOut, Scan, StageOut, ValidateError, Validation, scan_corrected,
+};
 
 use super::config::Config;
 use super::error::{AtStep, ServiceError};
 use super::settings::workspace_facts;
 use crate::records::time::now;
-use crate::records::{CountryInForce, ImportRecord, ImportStatus, StagePlan};
+use crate::records::{CountryInForce, ImportRecord, ImportStatus, RowFiles, StagePlan};
 use crate::store::retry::Retry;
 use crate::store::{Store, StoreError};
 
@@ -174,7 +179,10 @@ impl Validator {
         // Reading and checking is CPU work on every core: kept off the async
         // workers' backs. Then the table is asked about the identifiers,
         // and the rows are classified.
-        let scanned = tokio::task::block_in_place(|| scan(&source, options, &workspace));
+        let corrections = &record.corrections;
+        let scanned = tokio::task::block_in_place(|| {
+            scan_corrected(&source, options, &workspace, corrections)
+        });
         let validation = match scanned {
             Ok(scanned) => self.classify(ws, scanned).await?,
             Err(ValidateError::Mapping(found)) => {
@@ -187,28 +195,67 @@ impl Validator {
         };
         let errors_path = folder.path().join("errors.csv");
         let stage_path = folder.path().join("stage.jsonl");
-        // One more reading writes both the error file and the stage file.
-        let chunks = tokio::task::block_in_place(|| -> Result<_, ValidateError> {
-            let mut errors = std::io::BufWriter::new(std::fs::File::create(&errors_path)?);
-            let mut stage = std::io::BufWriter::new(std::fs::File::create(&stage_path)?);
+        let rows_paths = RowFiles::STATUSES.map(|status| {
+            let name = format!("rows-{}.jsonl", status.as_str().to_ascii_lowercase());
+            (status, folder.path().join(name))
+        });
+        // One more reading writes the error file, the stage file and the
+        // review's rows.
+        let staged = tokio::task::block_in_place(|| -> Result<_, ValidateError> {
+            let create = |path: &std::path::Path| -> std::io::Result<_> {
+                Ok(std::io::BufWriter::new(std::fs::File::create(path)?))
+            };
+            let mut errors = create(&errors_path)?;
+            let mut stage = create(&stage_path)?;
+            let mut writers = Vec::with_capacity(rows_paths.len());
+            for (_, path) in &rows_paths {
+                writers.push(create(path)?);
+            }
+            let [imported, updated, skipped, error] = writers.as_mut_slice() else {
+                unreachable!("one writer per status");
+            };
+            let rows = ReviewRowsOut {
+                imported,
+                updated,
+                skipped,
+                error,
+            };
             validation.write_stage(
                 &source,
                 options,
                 &workspace,
                 CHUNK_ROWS,
-                &mut stage,
-                Some(&mut errors),
+                StageOut {
+                    stage: &mut stage,
+                    errors: Some(&mut errors),
+                    rows: Some(rows),
+                },
             )
         })
-        .at("writing the error and stage files")?;
+        .at("writing the error, stage and review rows files")?;
         let g = record.generation;
         files
             .put_review_files(ws, &record.id, g, &errors_path, &stage_path)
             .await
             .at("storing the error and stage files")?;
+        let rows_files: Vec<(Status, &std::path::Path)> = rows_paths
+            .iter()
+            .map(|(status, path)| (*status, path.as_path()))
+            .collect();
+        files
+            .put_review_rows(ws, &record.id, g, &rows_files)
+            .await
+            .at("storing the review's rows")?;
+        let size = |i: usize| std::fs::metadata(&rows_paths[i].1).map(|m| m.len());
+        let row_files = RowFiles {
+            imported: size(0).at("measuring the review's rows")?,
+            updated: size(1).at("measuring the review's rows")?,
+            skipped: size(2).at("measuring the review's rows")?,
+            error: size(3).at("measuring the review's rows")?,
+        };
         let plan = StagePlan {
             generation: g,
-            chunks,
+            chunks: staged.chunks,
         };
         files
             .put_plan(ws, &record.id, &plan)
@@ -223,6 +270,9 @@ impl Validator {
             review: Some(summary.review),
             problems: Vec::new(),
             rows_total: summary.review.rows,
+            samples: staged.samples,
+            last_row: Some(staged.last_row),
+            row_files: Some(row_files),
             review_expires_at: Some(self.review_deadline()),
             ..record.clone()
         };
@@ -277,6 +327,7 @@ impl Validator {
             mapping: Some(found.mapping),
             review: None,
             problems: found.problems,
+            samples: found.samples,
             review_expires_at: Some(self.review_deadline()),
             ..record.clone()
         };

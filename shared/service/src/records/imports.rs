@@ -1,6 +1,8 @@
 //! An import as the table keeps it, its counts, and what the validator
 //! leaves for confirm and the workers.
 
+use contact_engine::classify::Status;
+use contact_engine::corrections::Corrections;
 use contact_engine::dialect::Dialect;
 use contact_engine::options::{ImportOptions, MappingEntry, Workspace};
 use contact_engine::validation::{ChunkSpan, MappingProblem, Review};
@@ -124,6 +126,20 @@ pub struct ImportRecord {
     /// fit the mapping (then `review` is `None`). Empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<MappingProblem>,
+    /// Cells corrected and rows dropped in the review: every validation
+    /// reads the upload as they make it.
+    #[serde(default, skip_serializing_if = "Corrections::is_empty")]
+    pub corrections: Corrections,
+    /// A few values of each column, in header order, for the mapping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<Vec<String>>,
+    /// The last data row's number, once validated: corrections name rows
+    /// up to it.
+    #[serde(default)]
+    pub last_row: Option<u64>,
+    /// The sizes of the review's row files, one per predicted status.
+    #[serde(default)]
+    pub row_files: Option<RowFiles>,
     /// When the review stops being confirmable (the review item's TTL too).
     #[serde(default)]
     pub review_expires_at: Option<i64>,
@@ -194,6 +210,10 @@ impl ImportRecord {
             mapping: None,
             review: None,
             problems: Vec::new(),
+            corrections: Corrections::default(),
+            samples: Vec::new(),
+            last_row: None,
+            row_files: None,
             review_expires_at: None,
             upload_expires_at: Some(upload_expires_at),
             rows_total: 0,
@@ -238,4 +258,33 @@ pub struct StagePlan {
 pub struct Grant {
     pub granted: u64,
     pub month: String,
+}
+
+/// The byte sizes of a review's four row files, one per predicted status:
+/// a page of rows reads byte ranges of them, never further than their end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowFiles {
+    pub imported: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub error: u64,
+}
+
+impl RowFiles {
+    /// The statuses in the order a cursor lists their offsets.
+    pub const STATUSES: [Status; 4] = [
+        Status::Imported,
+        Status::Updated,
+        Status::Skipped,
+        Status::Error,
+    ];
+
+    pub fn size(&self, status: Status) -> u64 {
+        match status {
+            Status::Imported => self.imported,
+            Status::Updated => self.updated,
+            Status::Skipped => self.skipped,
+            Status::Error => self.error,
+        }
+    }
 }

@@ -15,7 +15,7 @@ pub mod time;
 
 pub use contacts::Contact;
 pub use imports::{
-    CountryInForce, CountrySource, Grant, ImportRecord, ImportStatus, Outcomes, StagePlan,
+    CountryInForce, CountrySource, Grant, ImportRecord, ImportStatus, Outcomes, RowFiles, StagePlan,
 };
 pub use jobs::{JobKind, JobRecord, JobStatus, Phase, ShardProgress, StepCounts};
 pub use messages::{ChunkJob, JobMessage, Revalidate};

@@ -7,7 +7,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use contact_engine::validation::StagedRow;
+use contact_engine::classify::Status;
+use contact_engine::validation::{ReviewRow, StagedRow};
 use serde::de::DeserializeOwned;
 
 use super::bucket::{Bucket, Presigned};
@@ -17,6 +18,10 @@ use crate::records::{ChunkJob, Contact, JobRecord, StagePlan};
 
 const CSV: &str = "text/csv; charset=utf-8";
 const JSON_LINES: &str = "application/x-ndjson";
+
+/// The first byte range a page of review rows reads; doubled while it
+/// holds no whole row (a row is at most the file's size).
+const ROWS_WINDOW: u64 = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct FileStore {
@@ -106,6 +111,69 @@ impl FileStore {
         self.bucket.put_file(&key, errors, CSV).await?;
         let key = keys::stage_object(ws, import, generation);
         self.bucket.put_file(&key, stage, JSON_LINES).await
+    }
+
+    /// Stores the review's row files of `generation`, one per status.
+    pub async fn put_review_rows(
+        &self,
+        ws: &str,
+        import: &str,
+        generation: u32,
+        files: &[(Status, &Path)],
+    ) -> Result<(), StoreError> {
+        for (status, path) in files {
+            let key = keys::review_rows_object(ws, import, generation, *status);
+            self.bucket.put_file(&key, path, JSON_LINES).await?;
+        }
+        Ok(())
+    }
+
+    /// Up to `limit` review rows of `status`, from byte `from` of their
+    /// file (whose size is `size`), each with the byte its successor
+    /// starts at; `None` when no row starts at `from`. Reads a byte range,
+    /// never the whole file.
+    pub async fn review_rows(
+        &self,
+        review: (&str, &str, u32),
+        status: Status,
+        from: u64,
+        size: u64,
+        limit: usize,
+    ) -> Result<Option<Vec<(ReviewRow, u64)>>, StoreError> {
+        let (ws, import, generation) = review;
+        let key = keys::review_rows_object(ws, import, generation, status);
+        if from > size {
+            return Ok(None);
+        }
+        // The byte before a row is the line end of the one before it.
+        let start = from.saturating_sub(1);
+        let mut window = ROWS_WINDOW;
+        loop {
+            let end = from.saturating_add(window).min(size);
+            if end <= from {
+                return Ok(Some(Vec::new()));
+            }
+            let bytes = self.bucket.get(&key, Some((start, end))).await?;
+            let mut at = usize::try_from(from - start).unwrap_or(0);
+            if at == 1 && bytes.first() != Some(&b'\n') {
+                return Ok(None);
+            }
+            let mut rows = Vec::new();
+            while rows.len() < limit {
+                let Some(newline) = bytes[at..].iter().position(|b| *b == b'\n') else {
+                    break;
+                };
+                let line = &bytes[at..at + newline];
+                let row: ReviewRow = serde_json::from_slice(line)
+                    .map_err(|e| StoreError::corrupt("review rows", e))?;
+                at += newline + 1;
+                rows.push((row, start + at as u64));
+            }
+            if !rows.is_empty() || end == size {
+                return Ok(Some(rows));
+            }
+            window = window.saturating_mul(2);
+        }
     }
 
     pub async fn put_plan(

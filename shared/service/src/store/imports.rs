@@ -5,6 +5,7 @@
 //! the record moved on and changes nothing.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use contact_engine::corrections::Corrections;
 use contact_engine::options::ImportOptions;
 
 use super::error::StoreError;
@@ -128,7 +129,10 @@ impl ImportStore {
         let ws = &record.workspace;
         let expires_at = record.review_expires_at.unwrap_or_default();
         let update = self
-            .update(&record.workspace, &record.id, "SET #status = :review, dialect = :dialect, headers = :headers, mapping = :mapping, review = :counts, problems = :problems, country_in_force = :country, review_expires_at = :expires, rows_total = :rows REMOVE validating_message")
+            .update(&record.workspace, &record.id, "SET #status = :review, dialect = :dialect, headers = :headers, mapping = :mapping, review = :counts, problems = :problems, country_in_force = :country, review_expires_at = :expires, rows_total = :rows, samples = :samples, last_row = :last_row, row_files = :row_files REMOVE validating_message")
+            .value(":samples", to_value(&record.samples)?)
+            .value(":last_row", to_value(&record.last_row)?)
+            .value(":row_files", to_value(&record.row_files)?)
             .value(":problems", to_value(&record.problems)?)
             .value(":country", to_value(&record.country_in_force)?)
             .value(":review", s("review"))
@@ -182,14 +186,16 @@ impl ImportStore {
         &self,
         record: &ImportRecord,
         options: &ImportOptions,
+        corrections: &Corrections,
     ) -> Result<u32, StoreError> {
         let ws = &record.workspace;
         let next = record.generation + 1;
         let update = self
-            .update(&record.workspace, &record.id, "SET #status = :validating, generation = :next, options = :options REMOVE validating_message, review_expires_at, review, mapping, problems, country_in_force")
+            .update(&record.workspace, &record.id, "SET #status = :validating, generation = :next, options = :options, corrections = :corrections REMOVE validating_message, review_expires_at, review, mapping, problems, country_in_force, row_files")
             .value(":validating", s("validating"))
             .value(":next", n(next))
             .value(":options", to_value(options)?)
+            .value(":corrections", to_value(corrections)?)
             .value(":review", s("review"))
             .value(":g", n(record.generation))
             .condition("#status = :review AND generation = :g");

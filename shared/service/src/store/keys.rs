@@ -1,6 +1,7 @@
 //! Every key and object path the service writes, in one place. Each begins
 //! with the workspace, which comes from the verified token only.
 
+use contact_engine::classify::Status;
 use contact_engine::options::Identifier;
 
 use crate::records::ids;
@@ -185,6 +186,15 @@ pub fn errors_object(ws: &str, import: &str, generation: u32) -> String {
 
 pub fn stage_object(ws: &str, import: &str, generation: u32) -> String {
     format!("{}/stage.jsonl", work_folder(ws, import, generation))
+}
+
+/// The review's rows of one predicted status.
+pub fn review_rows_object(ws: &str, import: &str, generation: u32, status: Status) -> String {
+    let status = status.as_str().to_ascii_lowercase();
+    format!(
+        "{}/rows-{status}.jsonl",
+        work_folder(ws, import, generation)
+    )
 }
 
 pub fn plan_object(ws: &str, import: &str, generation: u32) -> String {
