@@ -1,5 +1,5 @@
 # The project's commands. `make demo` and `make test` are the two a newcomer needs.
-.PHONY: demo test run token reset bench bench-pipeline fmt lint moto package lint-template
+.PHONY: demo test run token reset bench bench-pipeline fmt lint moto package lint-template pages
 
 CARGO ?= cargo
 PYTHON ?= python3
@@ -22,17 +22,27 @@ demo: moto
 # command, local-stack, end-to-end and fault-suite tests; then the SAM
 # template through cfn-lint, the API against its OpenAPI document with
 # schemathesis, the README's first import by hand (curl and jq) as written,
-# and a one-minute fuzzing smoke of the engine. Installs moto, cfn-lint,
-# schemathesis and cargo-fuzz when missing.
+# the pages' unit tests and browser tests (Node.js and npm, Debian's
+# Chromium), and a one-minute fuzzing smoke of the engine. Installs moto,
+# cfn-lint, schemathesis, cargo-fuzz and the pages' npm packages when
+# missing.
 test: moto
 	$(CARGO) test --workspace --locked
 	$(MAKE) -s lint-template
 	CONTACTS=$${CARGO_TARGET_DIR:-target}/debug/contacts bash infra/scripts/schemathesis.sh
 	CONTACTS=$${CARGO_TARGET_DIR:-target}/debug/contacts bash infra/scripts/first-import.sh
+	CONTACTS=$${CARGO_TARGET_DIR:-target}/debug/contacts bash infra/scripts/browser-tests.sh
 	bash tests/fuzz/smoke.sh
 
-# The local stack in the foreground; prints the API URL and a token.
-run: moto
+# The pages (web/): the import wizard, the workspace app and the
+# <contact-import> element, built with Vite into web/dist. Needs Node.js and
+# npm; installs the locked packages (package-lock.json) when missing.
+pages:
+	cd web && { test -d node_modules || npm ci --no-audit --no-fund; } && npm run -s build
+
+# The local stack in the foreground; prints the pages' address with a
+# sign-in link, the API URL and a token.
+run: moto pages
 	PORT=$(PORT) REVIEW_TTL_SECONDS=$(REVIEW_TTL_SECONDS) $(CARGO) run -q -p contacts -- run
 
 # A token the running stack accepts (same key: JWT_SECRET or the local default).

@@ -4,7 +4,9 @@
 # free loopback port in the background, stops it however the script ends
 # (SIGTERM lets it stop its pollers and moto; one that does not stop in
 # time is killed with its process group), and waits until it is healthy.
-# It sets CONTACTS, PORT and API (http://127.0.0.1:PORT).
+# It sets CONTACTS, PORT and API (http://127.0.0.1:PORT). Called again, it
+# starts another stack on another port (unset PORT first) and stops them
+# all at the end. The stack serves the built pages (web/dist) when built.
 
 start_local_stack() {
   local name=$1 log=$2
@@ -25,8 +27,9 @@ start_local_stack() {
   set -m
   PORT=$PORT "$CONTACTS" run >"$log" 2>&1 &
   LOCAL_STACK=$!
+  LOCAL_STACKS="${LOCAL_STACKS:-} $LOCAL_STACK"
   set +m
-  trap stop_local_stack EXIT
+  trap stop_local_stacks EXIT
   trap 'exit 130' INT TERM
 
   for _ in $(seq 240); do
@@ -45,15 +48,18 @@ start_local_stack() {
   }
 }
 
-stop_local_stack() {
-  if kill -0 "$LOCAL_STACK" 2>/dev/null; then
-    kill -TERM "$LOCAL_STACK" 2>/dev/null || true
+stop_local_stacks() {
+  local stack
+  for stack in $LOCAL_STACKS; do
+    kill -0 "$stack" 2>/dev/null && kill -TERM "$stack" 2>/dev/null || true
+  done
+  for stack in $LOCAL_STACKS; do
     for _ in $(seq 50); do
-      kill -0 "$LOCAL_STACK" 2>/dev/null || return 0
+      kill -0 "$stack" 2>/dev/null || break
       sleep 0.2
     done
-    kill -KILL -- "-$LOCAL_STACK" 2>/dev/null || true
-  fi
+    kill -0 "$stack" 2>/dev/null && kill -KILL -- "-$stack" 2>/dev/null || true
+  done
 }
 
 # Healthy means the API answers and reaches its table, bucket and queues.

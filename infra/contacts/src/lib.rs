@@ -233,6 +233,13 @@ fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Failure
     }
 }
 
+/// Where the built pages are: `web/dist` (or `PAGES_DIR`), when built.
+fn built_pages() -> Option<std::path::PathBuf> {
+    let folder = std::env::var("PAGES_DIR").unwrap_or_else(|_| "web/dist".to_string());
+    let folder = std::path::PathBuf::from(folder);
+    folder.join("index.html").is_file().then_some(folder)
+}
+
 /// `contacts run`: the stack in the foreground until Ctrl-C.
 fn run_stack(out: &mut dyn Write) -> Result<(), Failure> {
     let options = stack::local::StackOptions {
@@ -243,6 +250,7 @@ fn run_stack(out: &mut dyn Write) -> Result<(), Failure> {
             .ok()
             .filter(|o| !o.trim().is_empty())
             .map(|o| o.split(',').map(|s| s.trim().to_string()).collect()),
+        pages: built_pages(),
         ..Default::default()
     };
     runtime()?.block_on(async {
@@ -250,9 +258,13 @@ fn run_stack(out: &mut dyn Write) -> Result<(), Failure> {
             .await
             .map_err(|e| failure(e.to_string()))?;
         let token = stack.token("demo", Role::Owner);
+        let pages = match stack.serves_pages() {
+            true => format!("Pages: {}/#token={token}\n       (open it to import through the browser; workspace demo, owner)\n", stack.api_url),
+            false => "Pages: not built: run `make pages` (Node.js and npm), then `make run` again\n".to_string(),
+        };
         let _ = writeln!(
             out,
-            "API:   {}  (routes under /v1, e.g. /v1/health; moto at {})\ntoken: {token}\n       (workspace demo, owner; others: make token WORKSPACE=w ROLE=r)\nCtrl-C stops everything.",
+            "{pages}API:   {}  (routes under /v1, e.g. /v1/health; moto at {})\ntoken: {token}\n       (workspace demo, owner; others: make token WORKSPACE=w ROLE=r)\nCtrl-C stops everything.",
             stack.api_url,
             stack.moto_endpoint()
         );

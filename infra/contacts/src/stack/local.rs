@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -18,6 +19,9 @@ use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
     MessageSystemAttributeName, QueueAttributeName,
 };
+use axum::Router;
+use axum::extract::Request;
+use axum::response::IntoResponse;
 use contact_service::http::auth::Auth;
 use contact_service::http::cors::Cors;
 use contact_service::http::{App, router};
@@ -26,6 +30,7 @@ use contact_service::operations::{Config, Role, Service};
 use contact_service::store::{Clients, Resources as ServiceResources, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower::ServiceExt;
 
 use super::StackError;
 use super::actions::ActionLog;
@@ -58,6 +63,10 @@ pub struct StackOptions {
     /// The browser origins the API and the bucket allow (CORS); `None`
     /// takes the template's `AllowedOrigins` default.
     pub allowed_origins: Option<Vec<String>>,
+    /// A folder of built pages (`web/dist`) to serve at `/`, beside the
+    /// API's routes; the stack's own origin is then allowed too, so that
+    /// the pages may upload to the bucket.
+    pub pages: Option<PathBuf>,
 }
 
 /// The template parameter naming the browser origins allowed.
@@ -99,6 +108,7 @@ impl Default for StackOptions {
             random_faults: None,
             delivery_faults: None,
             allowed_origins: None,
+            pages: None,
         }
     }
 }
@@ -144,6 +154,8 @@ pub struct Stack {
     pub calls: Calls,
     /// The IAM actions each function's calls needed, by function.
     pub actions: ActionLog,
+    /// Whether the built pages are served at `/`.
+    pages: bool,
     moto: Moto,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -157,15 +169,32 @@ impl Stack {
         // functions' calls only.
         let setup = Clients::local(&moto.endpoint, &[]);
         let template = Template::load(std::path::Path::new(TEMPLATE_PATH))?;
-        let overrides = Overrides {
-            visibility_timeout: options.visibility_timeout,
-            allowed_origins: options.allowed_origins.clone(),
-        };
+        // The port first: pages served from it are an origin to allow.
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.port)))
+                .await
+                .map_err(|e| {
+                    StackError::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("port {}: {e}", options.port),
+                    ))
+                })?;
+        let address = listener.local_addr()?;
+        let api_url = format!("http://{address}");
         // The API allows the origins the bucket does: the template's
-        // `AllowedOrigins`, unless the stack was started with others.
-        let origins = match &options.allowed_origins {
+        // `AllowedOrigins`, unless the stack was started with others; and
+        // the stack's own when it serves the pages.
+        let mut origins = match &options.allowed_origins {
             Some(origins) => origins.clone(),
             None => template.list_parameter_default(ALLOWED_ORIGINS)?,
+        };
+        if options.pages.is_some() {
+            origins.push(api_url.clone());
+            origins.push(format!("http://localhost:{}", address.port()));
+        }
+        let overrides = Overrides {
+            visibility_timeout: options.visibility_timeout,
+            allowed_origins: Some(origins.clone()),
         };
         let cors = Cors::new(&origins).map_err(StackError::Template)?;
         let resources = resources::create(&template, STACK_NAME, &setup, &overrides).await?;
@@ -202,16 +231,6 @@ impl Stack {
         let stats = Arc::new(PollerStats::default());
         let mut tasks = Vec::new();
 
-        let listener =
-            tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.port)))
-                .await
-                .map_err(|e| {
-                    StackError::Io(std::io::Error::new(
-                        e.kind(),
-                        format!("port {}: {e}", options.port),
-                    ))
-                })?;
-        let api_url = format!("http://{}", listener.local_addr()?);
         let auth = Auth::shared_key(options.jwt_secret.as_bytes());
         let app = App {
             service: (*service).clone(),
@@ -219,6 +238,7 @@ impl Stack {
             cors,
         };
         let app = router(Arc::new(app)).merge(local_routes(schedule, service.clone()));
+        let app = with_pages(app, options.pages.as_deref());
         let mut api_stop = stopped.clone();
         tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -285,10 +305,16 @@ impl Stack {
             resources,
             calls,
             actions,
+            pages: options.pages.is_some(),
             moto,
             stop,
             tasks,
         })
+    }
+
+    /// Whether the stack serves the built pages at `/`.
+    pub fn serves_pages(&self) -> bool {
+        self.pages
     }
 
     /// A token this stack accepts, valid for a day.
@@ -651,4 +677,25 @@ impl Poller {
         message.aws_region = Some("us-east-1".into());
         message
     }
+}
+
+/// The API's router with the built pages at every path the API does not
+/// own (`/v1/…`, `/local/…`): `/` is the workspace app, `/embed.html` the
+/// embedding example, `/contact-import.js` the element alone.
+fn with_pages(api: Router, pages: Option<&std::path::Path>) -> Router {
+    let Some(pages) = pages else {
+        return api;
+    };
+    let files = tower_http::services::ServeDir::new(pages);
+    Router::new().fallback_service(tower::service_fn(move |request: Request| {
+        let (api, files) = (api.clone(), files.clone());
+        async move {
+            let path = request.uri().path();
+            if path.starts_with("/v1/") || path.starts_with("/local/") || path == "/v1" {
+                return api.oneshot(request).await;
+            }
+            let answer = files.oneshot(request).await;
+            Ok(answer.map(|r| r.map(axum::body::Body::new)).into_response())
+        }
+    }))
 }
