@@ -15,8 +15,7 @@ use super::extract::{Body, Id, LinkAsJson, Params, page_limit};
 use super::views::{FileLink, ImportPage, ImportView, file_link};
 use crate::operations::Caller;
 use crate::operations::imports::{CreateImport, HISTORY_PAGE, PatchImport};
-use crate::operations::review::{CellChange, CorrectRows, RowsPage, RowsQuery};
-use contact_engine::classify::Status;
+use crate::operations::review::{CellChange, CorrectRows, RowStatus, RowsPage, RowsQuery};
 use contact_engine::limits::MAX_PAGE;
 
 pub(super) fn routes() -> Router<Shared> {
@@ -164,7 +163,7 @@ async fn confirm_import(
 
 #[utoipa::path(get, path = "/v1/imports/{id}/rows", summary = "The review's rows, paged, with their cells, predicted status and reasons by column", security(("bearer" = [])),
     params(("id" = String, Path),
-        ("status" = Option<String>, Query, description = "only the rows predicted `imported`, `updated`, `skipped` or `error`; every row when absent"),
+        ("status" = Option<RowStatus>, Query, description = "only the rows predicted so; every row when absent"),
         ("limit" = Option<i32>, Query, minimum = 1, maximum = 100, description = "rows per page, 1 to 100; 50 when not given"),
         ("cursor" = Option<String>, Query, min_length = 1, description = "the `cursor` of the previous page")),
     responses((status = 200, body = RowsPage, description = "in file order"),
@@ -179,18 +178,14 @@ async fn review_rows(
     Id(id): Id,
     Params(query): Params,
 ) -> Result<axum::Json<RowsPage>, ApiError> {
-    let status = match query.get("status").map(|s| s.trim()) {
+    let status = match query.get("status") {
         None => None,
-        Some("imported") => Some(Status::Imported),
-        Some("updated") => Some(Status::Updated),
-        Some("skipped") => Some(Status::Skipped),
-        Some("error") => Some(Status::Error),
-        Some(_) => {
-            return Err(ApiError::bad_request(
+        Some(word) => Some(RowStatus::parse(word).ok_or_else(|| {
+            ApiError::bad_request(
                 "invalid_query",
                 "status must be imported, updated, skipped or error",
-            ));
-        }
+            )
+        })?),
     };
     let limit = page_limit(&query, MAX_PAGE as i32)?.map(|l| l as usize);
     let request = RowsQuery {

@@ -117,6 +117,8 @@ const LINKS: [(&str, &str, &[&str]); 3] = [
             "patch_import",
             "cancel_import",
             "confirm_import",
+            "review_rows",
+            "correct_rows",
         ],
     ),
     (

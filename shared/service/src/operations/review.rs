@@ -19,6 +19,27 @@ use super::error::{AtStep, ServiceError};
 use super::imports::{Imports, not_in_review};
 use crate::records::{ImportRecord, RowFiles};
 
+/// A predicted status as the rows query names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RowStatus {
+    Imported,
+    Updated,
+    Skipped,
+    Error,
+}
+
+impl RowStatus {
+    /// The status a query's word names: `imported`, `updated`, `skipped`
+    /// or `error`.
+    pub fn parse(word: &str) -> Option<Status> {
+        RowFiles::STATUSES
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(word.trim()))
+    }
+}
+
 /// `GET /v1/imports/{id}/rows`.
 #[derive(Debug, Clone, Default)]
 pub struct RowsQuery {
