@@ -7,6 +7,7 @@ PORT ?= 3000
 REVIEW_TTL_SECONDS ?= 3600
 WORKSPACE ?= demo
 ROLE ?= owner
+EMAIL ?= $(ROLE)@$(WORKSPACE).local
 
 # moto's server is the local AWS: installed from PyPI when missing.
 moto:
@@ -45,9 +46,10 @@ pages:
 run: moto pages
 	PORT=$(PORT) REVIEW_TTL_SECONDS=$(REVIEW_TTL_SECONDS) $(CARGO) run -q -p contacts -- run
 
-# A token the running stack accepts (same key: JWT_SECRET or the local default).
+# A token the running stack accepts (same key: JWT_SECRET or the local
+# default), for EMAIL (who the history says started an import).
 token:
-	@$(CARGO) run -q -p contacts -- token --workspace $(WORKSPACE) --role $(ROLE)
+	@$(CARGO) run -q -p contacts -- token --workspace $(WORKSPACE) --role $(ROLE) --email $(EMAIL)
 
 # The month-end reset, now, on the stack `make run` started (same PORT).
 reset:

@@ -140,6 +140,7 @@ fn token_expiring_at(workspace: &str, exp: u64) -> String {
     let claims = Claims {
         workspace_id: workspace.to_string(),
         role: Role::Owner,
+        email: None,
         exp,
     };
     jsonwebtoken::encode(

@@ -20,13 +20,16 @@ export const EXPIRY_API = process.env.EXPIRY_API ?? "";
 export const SHOTS = process.env.SCREENSHOTS ?? join(here, "..", "..", "docs", "screenshots");
 mkdirSync(SHOTS, { recursive: true });
 
-/** An HS256 token as the local stack signs them (its key: JWT_SECRET or the local default). */
+/** An HS256 token as the local stack signs them (its key: JWT_SECRET or the
+ * local default) for `role` of `workspace`, naming the person
+ * `${role}@${workspace}.local` as a sign-in would. */
 export function token(workspace, role, validForSeconds = 3600) {
   const secret = process.env.JWT_SECRET || "local-stack-secret";
   const part = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const body = `${part({ typ: "JWT", alg: "HS256" })}.${part({
     workspace_id: workspace,
     role,
+    email: `${role}@${workspace}.local`,
     exp: Math.floor(Date.now() / 1000) + validForSeconds,
   })}`;
   return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;

@@ -131,6 +131,8 @@ test("a Windows-1252 semicolon file imports through the wizard: a column re-mapp
   // The workspace's pages around the import.
   await page.locator("#nav-history").click();
   await page.locator("ci-history tr[data-import]").first().waitFor();
+  // Who started it, as their token named them.
+  await page.locator("ci-history tr[data-import] td", { hasText: "owner@browser-journey.local" }).first().waitFor();
   await shot(page, "8-history");
   await accessible(page, "the history page");
   await page.locator("#nav-contacts").click();

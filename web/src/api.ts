@@ -95,6 +95,7 @@ export interface ImportView {
   error: string | null;
   expires_at: string | null;
   created_at: string;
+  created_by: string | null;
   upload?: Upload;
 }
 
@@ -117,18 +118,24 @@ export interface Page<T> {
 export interface Claims {
   workspace_id: string;
   role: "owner" | "manager" | "agent";
+  /** The person, when the token names one. */
+  email?: string;
   exp: number;
 }
 
-/** The claims a token carries (read, not verified: the API verifies). */
+/** The claims a token carries (read, not verified: the API verifies): the
+ * local stack's (`workspace_id`, `role`) or a Cognito ID token's
+ * (`custom:workspace_id`, `custom:role`). */
 export function claimsOf(token: string): Claims | null {
   const part = token.split(".")[1];
   if (!part) return null;
   try {
-    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
-    const claims = JSON.parse(json);
-    if (typeof claims.workspace_id !== "string" || typeof claims.role !== "string") return null;
-    return claims as Claims;
+    const bytes = Uint8Array.from(atob(part.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    const workspace = claims.workspace_id ?? claims["custom:workspace_id"];
+    const role = claims.role ?? claims["custom:role"];
+    if (typeof workspace !== "string" || !["owner", "manager", "agent"].includes(role) || typeof claims.exp !== "number") return null;
+    return { workspace_id: workspace, role, exp: claims.exp, email: typeof claims.email === "string" ? claims.email : undefined };
   } catch {
     return null;
   }

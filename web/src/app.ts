@@ -1,16 +1,19 @@
 // <contacts-app>: the workspace's pages around the wizard — import,
 // history, contacts, settings, notifications — for one signed-in person.
 //
-// Sign-in: the page is opened with `#token=<jwt>` (the link `make run`
-// prints, or the deployment's sign-in redirect); the token is kept for the
-// tab's life (sessionStorage) and taken out of the address bar. What the
-// token's role may not do is not offered (an agent sees no import); the
-// API's answer is still the rule.
+// Sign-in: where the deployment's `config.json` names a hosted sign-in page
+// (Cognito's, on AWS), "Sign in" goes there and comes back with a code the
+// page trades for the ID token (signin.ts); on the local stack the page is
+// opened with `#token=<jwt>` (the link `make run` prints). Either way the
+// token is kept for the tab's life (sessionStorage) and kept out of the
+// address bar. What the token's role may not do is not offered (an agent
+// sees no import); the API's answer is still the rule.
 
 import { html, nothing } from "lit";
 import { Api, claimsOf, type Claims } from "./api";
 import { LocalizedElement } from "./element";
 import { LANG_NAMES, LANGS, lang, setLang, t, type Key, type Lang } from "./i18n";
+import { finishSignIn, loadConfig, signOutUrl, startSignIn, type PagesConfig } from "./signin";
 import { base } from "./styles";
 import "./wizard/contact-import";
 import "./pages/history";
@@ -27,6 +30,8 @@ export class ContactsApp extends LocalizedElement {
     token: { state: true },
     page: { state: true },
     ended: { state: true },
+    config: { state: true },
+    problem: { state: true },
   };
   static styles = [base];
 
@@ -34,6 +39,9 @@ export class ContactsApp extends LocalizedElement {
   declare token: string;
   declare page: PageName;
   declare ended: boolean;
+  /** The deployment's configuration; `null` until read. */
+  declare config: PagesConfig | null;
+  declare problem: string;
 
   constructor() {
     super();
@@ -41,6 +49,8 @@ export class ContactsApp extends LocalizedElement {
     this.token = "";
     this.page = "import";
     this.ended = false;
+    this.config = null;
+    this.problem = "";
   }
 
   connectedCallback(): void {
@@ -51,11 +61,35 @@ export class ContactsApp extends LocalizedElement {
       sessionStorage.setItem(TOKEN_KEY, fromLink);
       history.replaceState(null, "", location.pathname + location.search);
     }
-    this.token = sessionStorage.getItem(TOKEN_KEY) ?? "";
-    const claims = this.claims;
-    if (claims && claims.exp * 1000 < Date.now()) this.ended = true;
-    if (claims?.role === "agent") this.page = "contacts";
+    this.signedIn(sessionStorage.getItem(TOKEN_KEY) ?? "");
     this.addEventListener("session-ended", () => (this.ended = true));
+    void this.configure();
+  }
+
+  /** Reads the deployment's configuration and, back from its sign-in
+   * page, trades the code for the token. */
+  private async configure(): Promise<void> {
+    const config = await loadConfig();
+    if (config.api_base && !this.apiBase) this.apiBase = config.api_base;
+    if (config.sign_in) {
+      try {
+        const token = await finishSignIn(config.sign_in);
+        if (token) {
+          sessionStorage.setItem(TOKEN_KEY, token);
+          this.signedIn(token);
+        }
+      } catch (e) {
+        this.problem = t("app.sign_in_failed", { reason: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    this.config = config;
+  }
+
+  private signedIn(token: string): void {
+    this.token = token;
+    const claims = this.claims;
+    this.ended = !!claims && claims.exp * 1000 < Date.now();
+    if (claims?.role === "agent") this.page = "contacts";
   }
 
   private get claims(): Claims | null {
@@ -70,6 +104,16 @@ export class ContactsApp extends LocalizedElement {
     sessionStorage.removeItem(TOKEN_KEY);
     this.token = "";
     this.ended = false;
+    // The hosted page's session ends too, or "Sign in" would come straight
+    // back as the same person.
+    const signIn = this.config?.sign_in;
+    if (signIn) location.assign(signOutUrl(signIn, location.href.split(/[?#]/)[0]));
+  }
+
+  private signIn(): void {
+    const signIn = this.config?.sign_in;
+    if (signIn) void startSignIn(signIn);
+    else this.signOut();
   }
 
   render() {
@@ -88,12 +132,13 @@ export class ContactsApp extends LocalizedElement {
       main { padding: 1.25rem; max-width: 1200px; margin: 0 auto; }
     </style>`;
     if (!claims || this.ended) {
+      const hosted = !!this.config?.sign_in;
+      const words = this.ended ? t("app.session_over") : hosted ? t("app.signed_out") : t("app.no_token");
       return html`${style}<header class="top"><h1>${t("app.title")}</h1>${languages}</header>
         <main>
-          <div class=${this.ended ? "alert" : "notice"} role=${this.ended ? "alert" : "status"} id="signed-out">
-            ${this.ended ? t("app.session_over") : t("app.no_token")}
-          </div>
-          ${this.ended ? html`<button @click=${() => this.signOut()}>${t("app.sign_in")}</button>` : nothing}
+          ${this.problem ? html`<div class="alert" role="alert" id="sign-in-problem">${this.problem}</div>` : nothing}
+          <div class=${this.ended ? "alert" : "notice"} role=${this.ended ? "alert" : "status"} id="signed-out">${words}</div>
+          ${this.ended || hosted ? html`<p><button id="sign-in" @click=${() => this.signIn()}>${t("app.sign_in")}</button></p>` : nothing}
         </main>`;
     }
     const manager = claims.role !== "agent";
@@ -121,7 +166,7 @@ export class ContactsApp extends LocalizedElement {
           </ul>
         </nav>
         <div class="row">
-          <span class="hint">${t("app.signed_in_as", { ws: claims.workspace_id, role: t(`role.${claims.role}` as Key) })}</span>
+          <span class="hint" id="signed-in">${claims.email ? `${claims.email} · ` : ""}${t("app.signed_in_as", { ws: claims.workspace_id, role: t(`role.${claims.role}` as Key) })}</span>
           ${languages}
           <button class="secondary" @click=${() => this.signOut()}>${t("app.sign_out")}</button>
         </div>

@@ -2,10 +2,12 @@
 //! an import: it reads and classifies a file against an empty workspace, as
 //! the service's validation would, and prints the review. `contacts run`
 //! starts the local stack, `contacts demo` runs an import end to end on it,
-//! and `contacts token` prints a token the local stack accepts.
+//! `contacts token` prints a token the local stack accepts, and `contacts
+//! publish-pages` puts the built pages where a deployment serves them.
 
 pub mod client;
 pub mod demo;
+pub mod pages;
 
 pub mod stack;
 
@@ -53,6 +55,29 @@ enum Command {
     /// presigned URL, confirms, follows the progress, downloads the result,
     /// and stops the stack.
     Demo(DemoArgs),
+    /// Puts the built pages (make pages) in a deployment's pages bucket with
+    /// the config.json that names its API and sign-in page; AWS credentials
+    /// and region from the environment, as the AWS CLI reads them.
+    PublishPages(PublishArgs),
+}
+
+#[derive(clap::Args)]
+struct PublishArgs {
+    /// The stack's PagesBucketName output.
+    #[arg(long)]
+    bucket: String,
+    /// The stack's ApiUrl output.
+    #[arg(long)]
+    api_url: String,
+    /// The stack's SignInDomain output.
+    #[arg(long, requires = "client_id")]
+    sign_in_domain: Option<String>,
+    /// The stack's UserPoolClientId output.
+    #[arg(long, requires = "sign_in_domain")]
+    client_id: Option<String>,
+    /// The built pages.
+    #[arg(long, default_value = "web/dist")]
+    dir: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -62,6 +87,9 @@ struct TokenArgs {
     /// owner, manager or agent.
     #[arg(long, value_parser = json_word::<Role>, default_value = "owner")]
     role: Role,
+    /// The person the token is for, shown as who started an import.
+    #[arg(long)]
+    email: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -152,9 +180,16 @@ pub fn run(
         Command::Run => run_stack(out),
         Command::Reset => runtime().and_then(|rt| rt.block_on(run_reset(out))),
         Command::Token(args) => {
-            let token =
-                Keys::new(jwt_secret().as_bytes()).sign(&args.workspace, args.role, 24 * 3600);
+            let token = Keys::new(jwt_secret().as_bytes()).sign_for(
+                &args.workspace,
+                args.role,
+                args.email.as_deref(),
+                24 * 3600,
+            );
             writeln!(out, "{token}").map_err(|e| failure(e.to_string()))
+        }
+        Command::PublishPages(args) => {
+            runtime().and_then(|rt| rt.block_on(run_publish_pages(args, out)))
         }
         Command::Demo(args) => runtime().and_then(|rt| {
             let token = std::env::var("CONTACTS_TOKEN").ok();
@@ -280,6 +315,30 @@ fn run_stack(out: &mut dyn Write) -> Result<(), Failure> {
         stack.stop().await;
         Ok(())
     })
+}
+
+/// `contacts publish-pages`: the built pages to the deployment's bucket.
+async fn run_publish_pages(args: PublishArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let config = pages::PagesConfig {
+        api_base: args.api_url.trim_end_matches('/').to_string(),
+        sign_in: args
+            .sign_in_domain
+            .zip(args.client_id)
+            .map(|(domain, client_id)| pages::SignIn { domain, client_id }),
+    };
+    let clients = contact_service::store::Clients::from_env().await;
+    let published = pages::publish(&clients.s3, &args.bucket, &args.dir, &config)
+        .await
+        .map_err(|e| failure(e.to_string()))?;
+    for file in &published {
+        let _ = writeln!(
+            out,
+            "s3://{}/{}  {}",
+            args.bucket, file.key, file.cache_control
+        );
+    }
+    let _ = writeln!(out, "{} files published", published.len());
+    Ok(())
 }
 
 /// `contacts reset`: asks the running local stack for the month-end reset.

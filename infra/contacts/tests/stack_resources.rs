@@ -113,7 +113,7 @@ async fn overrides_shorten_visibility_and_show_as_drift() {
     let (_moto, clients, template) = stack().await;
     let overrides = Overrides {
         visibility_timeout: Some(2),
-        allowed_origins: None,
+        ..Overrides::default()
     };
     create(&template, "short", &clients, &overrides)
         .await
@@ -178,5 +178,40 @@ async fn an_upload_notifies_the_uploads_queue() {
     assert!(
         decoded.contains("\"key\": \"uploads/w1/i1.csv\""),
         "{bodies:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bucket_lets_the_pages_own_origin_upload_as_the_distributions_does_on_aws() {
+    let (_moto, clients, template) = stack().await;
+    let overrides = Overrides {
+        pages_origins: vec!["http://127.0.0.1:3000".into()],
+        ..Overrides::default()
+    };
+    let resources = create(&template, "pages", &clients, &overrides)
+        .await
+        .unwrap();
+    let cors = clients
+        .s3
+        .get_bucket_cors()
+        .bucket(&resources.names.bucket)
+        .send()
+        .await
+        .unwrap();
+    let rules: Vec<(Option<&str>, Vec<String>)> = cors
+        .cors_rules()
+        .iter()
+        .map(|r| (r.id(), r.allowed_origins().to_vec()))
+        .collect();
+    assert_eq!(
+        rules,
+        [(
+            Some("browser-pages"),
+            vec![
+                "http://127.0.0.1:3000".to_string(),
+                "http://localhost:5173".to_string()
+            ]
+        )],
+        "the pages' own origin first, then the parameter's, in one rule as on AWS"
     );
 }

@@ -454,6 +454,51 @@ async fn history_lists_the_workspace_imports_newest_first() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_says_who_started_each_import_as_their_token_names_them() {
+    let s = shared();
+    let ws = "api-history-who";
+    let ana = ApiClient::new(
+        &s.api_url,
+        Some(
+            s.auth
+                .keys
+                .sign_for(ws, Role::Manager, Some("ana@example.com"), 3600),
+        ),
+    );
+    let nobody = s.owner(ws);
+    for (api, name) in [(&ana, "ana.csv"), (&nobody, "service.csv")] {
+        let created = ok(api
+            .call(
+                "POST",
+                "/v1/imports",
+                Some(&json!({"file_name": name, "size_bytes": 10})),
+            )
+            .await);
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+    let all = ok(nobody.call("GET", "/v1/imports", None).await);
+    let who: Vec<(String, Value)> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["file"]["name"].as_str().unwrap().to_string(),
+                i["created_by"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [
+            ("service.csv".to_string(), Value::Null),
+            ("ana.csv".to_string(), json!("ana@example.com")),
+        ],
+        "a token naming nobody leaves created_by null"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_cancels_an_import_that_is_not_importing() {
     let ws = "api-cancel";
     let api = shared().owner(ws);

@@ -327,6 +327,7 @@ async fn the_contact_limit_holds_at_write_time() {
     let caller = Caller {
         workspace: ws.into(),
         role: Role::Owner,
+        user: None,
     };
     manual
         .service

@@ -1,4 +1,4 @@
-// The workspace's imports, newest first: status, counts, when, and the
+// The workspace's imports, newest first: status, counts, who and when, and the
 // error and result files while they are kept.
 
 import { html, nothing } from "lit";
@@ -67,6 +67,7 @@ export class HistoryPage extends LocalizedElement {
                   <th scope="col">${t("history.status")}</th>
                   <th scope="col">${t("history.counts")}</th>
                   <th scope="col">${t("history.when")}</th>
+                  <th scope="col">${t("history.who")}</th>
                   <th scope="col">${t("history.files")}</th>
                 </tr>
               </thead>
@@ -95,6 +96,7 @@ export class HistoryPage extends LocalizedElement {
                     <td>${i.status.replace("_", " ")}</td>
                     <td>${counts}</td>
                     <td>${when(i.created_at)}</td>
+                    <td>${i.created_by ?? "—"}</td>
                     <td>
                       <div class="row">
                         ${i.review && i.review.errors > 0 && i.status === "review"

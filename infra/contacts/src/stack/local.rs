@@ -183,20 +183,25 @@ impl Stack {
         let api_url = format!("http://{address}");
         // The API allows the origins the bucket does: the template's
         // `AllowedOrigins`, unless the stack was started with others; and
-        // the stack's own when it serves the pages.
-        let mut origins = match &options.allowed_origins {
+        // the pages' own, as the distribution's on AWS: the stack's, when
+        // it serves them.
+        let allowed = match &options.allowed_origins {
             Some(origins) => origins.clone(),
             None => template.list_parameter_default(ALLOWED_ORIGINS)?,
         };
-        if options.pages.is_some() {
-            origins.push(api_url.clone());
-            origins.push(format!("http://localhost:{}", address.port()));
-        }
+        let pages_origins = match options.pages {
+            Some(_) => vec![
+                api_url.clone(),
+                format!("http://localhost:{}", address.port()),
+            ],
+            None => Vec::new(),
+        };
         let overrides = Overrides {
             visibility_timeout: options.visibility_timeout,
-            allowed_origins: Some(origins.clone()),
+            allowed_origins: Some(allowed.clone()),
+            pages_origins: pages_origins.clone(),
         };
-        let cors = Cors::new(&origins).map_err(StackError::Template)?;
+        let cors = Cors::new(&[allowed, pages_origins].concat()).map_err(StackError::Template)?;
         let resources = resources::create(&template, STACK_NAME, &setup, &overrides).await?;
         let clients = Clients::local(&moto.endpoint, &[calls.interceptor()]);
         let actions = ActionLog::new(resources.queues_by_url());
@@ -317,9 +322,13 @@ impl Stack {
         self.pages
     }
 
-    /// A token this stack accepts, valid for a day.
+    /// A token this stack accepts, valid for a day, naming a person of the
+    /// workspace by role (`owner@demo.local`), as a sign-in would.
     pub fn token(&self, workspace: &str, role: Role) -> String {
-        self.auth.keys.sign(workspace, role, 24 * 3600)
+        let person = format!("{}@{workspace}.local", role_word(role));
+        self.auth
+            .keys
+            .sign_for(workspace, role, Some(&person), 24 * 3600)
     }
 
     pub fn moto_endpoint(&self) -> &str {
@@ -698,4 +707,12 @@ fn with_pages(api: Router, pages: Option<&std::path::Path>) -> Router {
             Ok(answer.map(|r| r.map(axum::body::Body::new)).into_response())
         }
     }))
+}
+
+/// A role as the API writes it.
+fn role_word(role: Role) -> String {
+    serde_json::to_value(role)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }

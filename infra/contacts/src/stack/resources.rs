@@ -15,7 +15,8 @@ use contact_service::store::Clients;
 
 use super::StackError;
 use super::specs::{
-    BucketSpec, CorsRuleSpec, KeyElement, LifecycleRuleSpec, QueueSpec, ResourceNames, TableSpec,
+    BucketSpec, CorsRuleSpec, KeyElement, LifecycleRuleSpec, OriginsFrom, QueueSpec, ResourceNames,
+    TableSpec,
 };
 use super::template::Template;
 
@@ -28,6 +29,9 @@ pub struct Overrides {
     /// The browser origins allowed instead of the `AllowedOrigins`
     /// parameter's default.
     pub allowed_origins: Option<Vec<String>>,
+    /// Where the stack serves the pages from: what rules naming the
+    /// pages' own origin allow besides the parameter's.
+    pub pages_origins: Vec<String>,
 }
 
 /// What `create` made.
@@ -87,13 +91,17 @@ pub async fn create(
     let live = create_queues(&queues, clients).await?;
 
     let mut bucket = template.bucket(stack_name)?;
-    if let Some(origins) = &overrides.allowed_origins {
-        for rule in bucket
-            .cors_rules
-            .iter_mut()
-            .filter(|r| r.origins_from_parameter)
-        {
-            rule.origins = origins.clone();
+    for rule in &mut bucket.cors_rules {
+        let parameter = overrides
+            .allowed_origins
+            .clone()
+            .unwrap_or_else(|| rule.origins.clone());
+        match rule.origins_from {
+            OriginsFrom::Listed => {}
+            OriginsFrom::Parameter => rule.origins = parameter,
+            OriginsFrom::PagesAndParameter => {
+                rule.origins = [overrides.pages_origins.clone(), parameter].concat();
+            }
         }
     }
     create_bucket(&bucket, &live, clients).await?;

@@ -96,17 +96,31 @@ pub struct BucketSpec {
 }
 
 /// A bucket CORS rule. Origins given as the template's `AllowedOrigins`
-/// parameter take its default unless the stack is started with others.
+/// parameter take its default unless the stack is started with others;
+/// the pages' own origin (the CloudFront distribution's on AWS) is, locally,
+/// the stack's own when it serves the pages. `origins` holds the
+/// parameter's default, or the listed origins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorsRuleSpec {
     pub id: Option<String>,
     pub methods: Vec<String>,
     pub origins: Vec<String>,
-    /// Whether `origins` came from the `AllowedOrigins` parameter.
-    pub origins_from_parameter: bool,
+    pub origins_from: OriginsFrom,
     pub headers: Vec<String>,
     pub exposed: Vec<String>,
     pub max_age: Option<i32>,
+}
+
+/// Where a CORS rule's origins come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginsFrom {
+    /// Written in the template.
+    Listed,
+    /// The `AllowedOrigins` parameter.
+    Parameter,
+    /// The origin the deployment serves its pages from
+    /// (`https://${PagesDistribution.DomainName}`), then the parameter.
+    PagesAndParameter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

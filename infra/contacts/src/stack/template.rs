@@ -13,7 +13,7 @@ use serde_yaml_ng::Value;
 use super::StackError;
 use super::cfn::{Node, Pseudo, reject_tags};
 use super::specs::{
-    BucketSpec, CorsRuleSpec, IndexSpec, KeyElement, LifecycleRuleSpec, PollerSpec,
+    BucketSpec, CorsRuleSpec, IndexSpec, KeyElement, LifecycleRuleSpec, OriginsFrom, PollerSpec,
     PublicAccessBlock, QueueNotification, QueueSpec, RedriveSpec, ResourceNames, TableSpec,
     TtlSpec,
 };
@@ -347,9 +347,9 @@ impl Template {
                     }
                 };
                 let origins_node = rule.req("AllowedOrigins")?;
-                let (origins, origins_from_parameter) = match origins_node.only_key("Ref") {
-                    Some(name) => (self.list_parameter_default(name.str()?)?, true),
-                    None => (strings("AllowedOrigins")?, false),
+                let (origins, origins_from) = match split_origins(&origins_node)? {
+                    Some((name, from)) => (self.list_parameter_default(name)?, from),
+                    None => (strings("AllowedOrigins")?, OriginsFrom::Listed),
                 };
                 cors_rules.push(CorsRuleSpec {
                     id: rule
@@ -358,7 +358,7 @@ impl Template {
                         .transpose()?,
                     methods: strings("AllowedMethods")?,
                     origins,
-                    origins_from_parameter,
+                    origins_from,
                     headers: strings("AllowedHeaders")?,
                     exposed: strings("ExposedHeaders")?,
                     max_age: rule.opt("MaxAge").map(|m| m.int32()).transpose()?,
@@ -453,8 +453,10 @@ impl Template {
         };
         let parameter = root.req("Parameters")?.req(name)?;
         let kind = parameter.req("Type")?.str()?;
-        if kind != "CommaDelimitedList" {
-            return Err(parameter.err(format_args!("{name} is a {kind}, not a CommaDelimitedList")));
+        if kind != "CommaDelimitedList" && kind != "String" {
+            return Err(parameter.err(format_args!(
+                "{name} is a {kind}, not a comma-separated String or a CommaDelimitedList"
+            )));
         }
         Ok(parameter
             .opt("Default")
@@ -483,6 +485,41 @@ impl Template {
         }
         Ok(found)
     }
+}
+
+/// The distribution serving the pages on AWS; locally the stack serves them.
+pub const PAGES_ORIGIN: &str = "https://${PagesDistribution.DomainName}";
+
+/// The origins a comma-separated parameter (and perhaps the pages' own
+/// origin) are split into: `Fn::Split: [",", Ref: NAME]`, or
+/// `Fn::Split: [",", Fn::Sub: "https://${PagesDistribution.DomainName},${NAME}"]`.
+fn split_origins<'a>(list: &Node<'a>) -> Result<Option<(&'a str, OriginsFrom)>, StackError> {
+    let Some(split) = list.only_key("Fn::Split") else {
+        return Ok(None);
+    };
+    let parts = split.list()?;
+    let [separator, source] = parts.as_slice() else {
+        return Err(split.err("expected Fn::Split: [\",\", source]"));
+    };
+    if separator.str()? != "," {
+        return Err(separator.err("origins are split at commas"));
+    }
+    if let Some(name) = source.only_key("Ref") {
+        return Ok(Some((name.str()?, OriginsFrom::Parameter)));
+    }
+    let sub = source
+        .only_key("Fn::Sub")
+        .ok_or_else(|| source.err("expected Ref: Parameter or Fn::Sub"))?
+        .str()?;
+    sub.strip_prefix(PAGES_ORIGIN)
+        .and_then(|rest| rest.strip_prefix(",${"))
+        .and_then(|rest| rest.strip_suffix('}'))
+        .map(|name| Some((name, OriginsFrom::PagesAndParameter)))
+        .ok_or_else(|| {
+            source.err(format_args!(
+                "locally, origins are split from \"{PAGES_ORIGIN},${{Parameter}}\""
+            ))
+        })
 }
 
 fn key_schema(node: &Node<'_>) -> Result<Vec<KeyElement>, StackError> {

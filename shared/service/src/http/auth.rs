@@ -20,6 +20,9 @@ use crate::records::time::now;
 pub struct Claims {
     pub workspace_id: String,
     pub role: Role,
+    /// Who the token is for, shown as who started an import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// Expiry, Unix seconds.
     pub exp: u64,
 }
@@ -80,17 +83,20 @@ pub enum Authentication {
     Gateway {
         workspace_claim: String,
         role_claim: String,
+        user_claim: String,
     },
 }
 
 /// The claim names Amazon Cognito gives custom user attributes.
 pub const COGNITO_WORKSPACE_CLAIM: &str = "custom:workspace_id";
 pub const COGNITO_ROLE_CLAIM: &str = "custom:role";
+/// The claim naming the person: Cognito's ID tokens carry the user's email.
+pub const COGNITO_USER_CLAIM: &str = "email";
 
 impl Authentication {
     /// From `AUTH_MODE` (`shared-key`, the default, or `gateway`) and, for
-    /// the gateway, `WORKSPACE_CLAIM` and `ROLE_CLAIM` (Cognito's custom
-    /// attribute names by default).
+    /// the gateway, `WORKSPACE_CLAIM`, `ROLE_CLAIM` and `USER_CLAIM`
+    /// (Cognito's names by default).
     pub fn from_env() -> Result<Self, String> {
         match std::env::var("AUTH_MODE").as_deref() {
             Err(_) | Ok("shared-key") => Ok(Self::SharedKey),
@@ -99,6 +105,8 @@ impl Authentication {
                     .unwrap_or_else(|_| COGNITO_WORKSPACE_CLAIM.into()),
                 role_claim: std::env::var("ROLE_CLAIM")
                     .unwrap_or_else(|_| COGNITO_ROLE_CLAIM.into()),
+                user_claim: std::env::var("USER_CLAIM")
+                    .unwrap_or_else(|_| COGNITO_USER_CLAIM.into()),
             }),
             Ok(other) => Err(format!(
                 "AUTH_MODE={other} is neither shared-key nor gateway"
@@ -123,6 +131,7 @@ impl Authentication {
             Self::Gateway {
                 workspace_claim,
                 role_claim,
+                user_claim,
             } => {
                 let claims = match parts.request_context_ref() {
                     Some(RequestContext::ApiGatewayV2(context)) => context
@@ -135,7 +144,7 @@ impl Authentication {
                 let claims = claims.ok_or_else(|| {
                     ApiError::Unauthorized("the request carries no verified claims".into())
                 })?;
-                caller_from_claims(claims, workspace_claim, role_claim)
+                caller_from_claims(claims, workspace_claim, role_claim, user_claim)
             }
         }
     }
@@ -146,6 +155,7 @@ fn caller_from_claims(
     claims: &HashMap<String, String>,
     workspace_claim: &str,
     role_claim: &str,
+    user_claim: &str,
 ) -> Result<Caller, ApiError> {
     let workspace = claims
         .get(workspace_claim)
@@ -166,8 +176,23 @@ fn caller_from_claims(
     Ok(Caller {
         workspace: workspace.clone(),
         role,
+        user: claims
+            .get(user_claim)
+            .map(String::as_str)
+            .and_then(user_name),
     })
 }
+
+/// The person a token names, cut to a length a page shows; `None` when
+/// blank.
+fn user_name(claimed: &str) -> Option<String> {
+    let name = claimed.trim();
+    (!name.is_empty()).then(|| name.chars().take(MAX_USER_CHARS).collect())
+}
+
+/// The longest name kept for who started an import (an email is at most
+/// 254 characters).
+pub const MAX_USER_CHARS: usize = 254;
 
 /// How long after its `exp` a token is still taken: the clocks of the
 /// issuer and of the function may differ by that much.
@@ -217,9 +242,21 @@ impl Keys {
     }
 
     pub fn sign(&self, workspace: &str, role: Role, valid_for_secs: u64) -> String {
+        self.sign_for(workspace, role, None, valid_for_secs)
+    }
+
+    /// A token naming the person it is for (`email`).
+    pub fn sign_for(
+        &self,
+        workspace: &str,
+        role: Role,
+        email: Option<&str>,
+        valid_for_secs: u64,
+    ) -> String {
         let claims = Claims {
             workspace_id: workspace.to_string(),
             role,
+            email: email.map(str::to_string),
             exp: now() as u64 + valid_for_secs,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -245,6 +282,7 @@ impl Keys {
             ));
         }
         Ok(Caller {
+            user: claims.email.as_deref().and_then(user_name),
             workspace: claims.workspace_id,
             role: claims.role,
         })
@@ -262,6 +300,10 @@ mod tests {
         let caller = keys.verify(Some(&format!("Bearer {token}"))).unwrap();
         assert_eq!(caller.workspace, "acme");
         assert_eq!(caller.role, Role::Manager);
+        assert_eq!(caller.user, None);
+        let named = keys.sign_for("acme", Role::Owner, Some(" ana@example.com "), 60);
+        let caller = keys.verify(Some(&format!("Bearer {named}"))).unwrap();
+        assert_eq!(caller.user.as_deref(), Some("ana@example.com"));
         let other = Keys::new(b"other");
         assert!(other.verify(Some(&format!("Bearer {token}"))).is_err());
         assert!(keys.verify(None).is_err());
@@ -293,6 +335,7 @@ mod tests {
         let claims = Claims {
             workspace_id: "acme".into(),
             role: Role::Owner,
+            email: None,
             exp: now() as u64 - TOKEN_LEEWAY_SECS - 5,
         };
         let old =
@@ -333,15 +376,24 @@ mod tests {
         let gateway = Authentication::Gateway {
             workspace_claim: COGNITO_WORKSPACE_CLAIM.into(),
             role_claim: COGNITO_ROLE_CLAIM.into(),
+            user_claim: COGNITO_USER_CLAIM.into(),
         };
         let keys = Keys::new(b"secret");
         let parts = request_with_claims(Some(&[
             (COGNITO_WORKSPACE_CLAIM, "acme"),
             (COGNITO_ROLE_CLAIM, "agent"),
+            (COGNITO_USER_CLAIM, "ana@example.com"),
         ]));
         let caller = gateway.caller(&keys, &parts).unwrap();
         assert_eq!(caller.workspace, "acme");
         assert_eq!(caller.role, Role::Agent);
+        assert_eq!(caller.user.as_deref(), Some("ana@example.com"));
+        // A token without the person's claim still calls, naming nobody.
+        let parts = request_with_claims(Some(&[
+            (COGNITO_WORKSPACE_CLAIM, "acme"),
+            (COGNITO_ROLE_CLAIM, "owner"),
+        ]));
+        assert_eq!(gateway.caller(&keys, &parts).unwrap().user, None);
 
         // A valid shared-key token in the header does not stand in for the
         // authorizer's claims.

@@ -51,6 +51,9 @@ pub struct ImportView {
     /// stops waiting for its file (a new upload URL starts the wait again).
     pub expires_at: Option<String>,
     pub created_at: String,
+    /// Who created the import: the person the caller's token names (their
+    /// email on Cognito); `null` when the token named nobody.
+    pub created_by: Option<String>,
     /// Where to upload the file; only in the answers to `POST /v1/imports`
     /// and `POST /v1/imports/{id}/upload`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,6 +132,7 @@ impl ImportView {
             }
             .map(rfc3339),
             created_at: rfc3339(record.created_at),
+            created_by: record.created_by.clone(),
             upload: upload.map(|p| UploadView {
                 method: p.method,
                 url: p.url,

@@ -1,5 +1,5 @@
-//! Who is calling: a workspace and a role, from verified claims only (the
-//! HTTP layer verifies them), and what each role may do.
+//! Who is calling: a workspace, a role and the person, from verified claims
+//! only (the HTTP layer verifies them), and what each role may do.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,10 @@ pub enum Role {
 pub struct Caller {
     pub workspace: String,
     pub role: Role,
+    /// The person calling, as the token names them (an email on Cognito);
+    /// `None` when it names nobody (a service's token). Shown as who
+    /// started an import; never used to decide what may be done.
+    pub user: Option<String>,
 }
 
 impl Caller {

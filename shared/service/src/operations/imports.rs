@@ -106,15 +106,18 @@ impl Imports {
             return Err(in_progress(Some(&holder)));
         }
         let created_at = now();
-        let record = ImportRecord::awaiting_upload(
-            new_id("imp"),
-            ws,
-            name,
-            request.size_bytes,
-            options,
-            created_at,
-            created_at + self.session_seconds(),
-        );
+        let record = ImportRecord {
+            created_by: caller.user.clone(),
+            ..ImportRecord::awaiting_upload(
+                new_id("imp"),
+                ws,
+                name,
+                request.size_bytes,
+                options,
+                created_at,
+                created_at + self.session_seconds(),
+            )
+        };
         let upload = self
             .store
             .files

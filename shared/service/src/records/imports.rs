@@ -179,6 +179,9 @@ pub struct ImportRecord {
     #[serde(default)]
     pub error: Option<String>,
     pub created_at: i64,
+    /// Who created the import, as their token named them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
     #[serde(default)]
     pub finished_at: Option<i64>,
 }
@@ -230,6 +233,7 @@ impl ImportRecord {
             available_until: None,
             error: None,
             created_at,
+            created_by: None,
             finished_at: None,
         }
     }
