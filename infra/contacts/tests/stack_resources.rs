@@ -20,6 +20,19 @@ async fn stack() -> (Moto, Clients, Template) {
     (moto, clients, template)
 }
 
+async fn bucket_cors(
+    clients: &Clients,
+    bucket: &str,
+) -> aws_sdk_s3::operation::get_bucket_cors::GetBucketCorsOutput {
+    clients
+        .s3
+        .get_bucket_cors()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn created_resources_match_the_template_until_changed() {
     let (_moto, clients, template) = stack().await;
@@ -34,13 +47,7 @@ async fn created_resources_match_the_template_until_changed() {
         Vec::<String>::new()
     );
     // The bucket lets the template's default origin PUT and GET.
-    let cors = clients
-        .s3
-        .get_bucket_cors()
-        .bucket(&resources.names.bucket)
-        .send()
-        .await
-        .unwrap();
+    let cors = bucket_cors(&clients, &resources.names.bucket).await;
     let [rule] = cors.cors_rules() else {
         panic!("one CORS rule: {cors:?}");
     };
@@ -191,13 +198,7 @@ async fn the_bucket_lets_the_pages_own_origin_upload_as_the_distributions_does_o
     let resources = create(&template, "pages", &clients, &overrides)
         .await
         .unwrap();
-    let cors = clients
-        .s3
-        .get_bucket_cors()
-        .bucket(&resources.names.bucket)
-        .send()
-        .await
-        .unwrap();
+    let cors = bucket_cors(&clients, &resources.names.bucket).await;
     let rules: Vec<(Option<&str>, Vec<String>)> = cors
         .cors_rules()
         .iter()
