@@ -27,6 +27,8 @@ export interface MappingEntry {
   column: string;
   field: string | null;
   overwrite?: boolean;
+  /** Why the service chose this column among several naming one field. */
+  note?: string;
 }
 
 export interface Dialect {

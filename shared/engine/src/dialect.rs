@@ -149,6 +149,25 @@ const SNIFF_LINES: usize = 50;
 pub struct Detected {
     pub dialect: Dialect,
     pub encoding_guessed: bool,
+    /// The file starts with a `sep=X` line, which is no row.
+    pub separator_line: bool,
+}
+
+/// `sep=;` alone on the first line, as many "CSV for Excel" downloads start:
+/// Excel reads the delimiter from it and shows no row for it. The
+/// delimiter it names, when it is one this service reads.
+fn separator_line(text: &str) -> Option<Delimiter> {
+    let first = text.split(['\n', '\r']).next()?;
+    let named = first.get(..4).filter(|s| s.eq_ignore_ascii_case("sep="))?;
+    let rest = &first[named.len()..];
+    let mut chars = rest.chars();
+    let delimiter = chars.next()?;
+    if chars.next().is_some() {
+        return None;
+    }
+    Delimiter::ALL
+        .into_iter()
+        .find(|d| char::from(d.byte()) == delimiter)
 }
 
 /// Detects the dialect from `head`, the file's first [`SNIFF_BYTES`] bytes
@@ -166,11 +185,22 @@ pub fn detect(head: &[u8], overrides: DialectOptions) -> Result<Detected, Refusa
     if encoding != Encoding::Utf16Le && encoding != Encoding::Utf16Be {
         refuse_control_characters(&text)?;
     }
+    let named = separator_line(&text);
+    // Detection reads the file after that line.
+    let text = match named {
+        Some(_) => text
+            .split_once('\n')
+            .map_or(std::borrow::Cow::Borrowed(""), |(_, rest)| {
+                std::borrow::Cow::Owned(rest.to_string())
+            }),
+        None => text,
+    };
     let enclosure = overrides
         .enclosure
         .unwrap_or_else(|| detect_enclosure(&text));
     let delimiter = overrides
         .delimiter
+        .or(named)
         .unwrap_or_else(|| detect_delimiter(&text, enclosure.byte().map(char::from)));
     Ok(Detected {
         dialect: Dialect {
@@ -179,6 +209,7 @@ pub fn detect(head: &[u8], overrides: DialectOptions) -> Result<Detected, Refusa
             encoding,
         },
         encoding_guessed,
+        separator_line: named.is_some(),
     })
 }
 
@@ -399,6 +430,32 @@ mod tests {
     fn enclosure_single_only_when_used_and_double_absent() {
         assert_eq!(detected(b"'a','b'\n'1','2'\n").enclosure, Enclosure::Single);
         assert_eq!(detected(b"a,b\nO'Brien,x\n").enclosure, Enclosure::Double);
+    }
+
+    #[test]
+    fn a_separator_line_names_the_delimiter_and_is_no_row() {
+        let d = detect(
+            b"sep=;\r\nNombre;Celular\r\nAna;0991234501\r\n",
+            DialectOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(d.dialect.delimiter, Delimiter::Semicolon);
+        assert!(d.separator_line);
+        // Even when the rows would say otherwise, the line decides.
+        let d = detect(b"SEP=|\nName|Notes, more\n", DialectOptions::default()).unwrap();
+        assert_eq!(d.dialect.delimiter, Delimiter::Pipe);
+        // Not a separator line: longer, or a delimiter this service does not read.
+        for head in [
+            &b"sep=;;\na;b\n"[..],
+            b"sep=:\na,b\n",
+            b"separator,b\n1,2\n",
+        ] {
+            assert!(
+                !detect(head, DialectOptions::default())
+                    .unwrap()
+                    .separator_line
+            );
+        }
     }
 
     #[test]

@@ -69,92 +69,6 @@ impl ContactField {
             Self::ContactId => "contact ID",
         }
     }
-
-    /// Header names that map to the field automatically, folded (see
-    /// [`crate::normalize::fold`]): English, Spanish and Portuguese.
-    pub fn header_names(self) -> &'static [&'static str] {
-        match self {
-            Self::FirstName => &[
-                "firstname",
-                "first",
-                "name",
-                "fullname",
-                "givenname",
-                "contactname",
-                "nombre",
-                "nombres",
-                "primernombre",
-                "nombrecompleto",
-                "nome",
-                "primeironome",
-                "nomecompleto",
-            ],
-            Self::LastName => &[
-                "lastname",
-                "last",
-                "surname",
-                "familyname",
-                "apellido",
-                "apellidos",
-                "sobrenome",
-                "ultimonome",
-            ],
-            Self::Phone => &[
-                "phone",
-                "phonenumber",
-                "mobile",
-                "mobilenumber",
-                "mobilephone",
-                "cell",
-                "cellphone",
-                "telephone",
-                "tel",
-                "whatsapp",
-                "whatsappnumber",
-                "contactnumber",
-                "telefono",
-                "numerodetelefono",
-                "celular",
-                "movil",
-                "numero",
-                "numerodecelular",
-                "telefone",
-                "numerodetelefone",
-                "fone",
-                "numerodewhatsapp",
-            ],
-            Self::Email => &[
-                "email",
-                "emailaddress",
-                "mail",
-                "correo",
-                "correoelectronico",
-                "direcciondecorreo",
-                "enderecodeemail",
-                "emaildocontato",
-            ],
-            Self::Country => &["country", "countrycode", "pais"],
-            Self::Language => &["language", "lang", "locale", "idioma", "lengua", "lingua"],
-            Self::Assignee => &[
-                "assignee",
-                "assignedto",
-                "asignado",
-                "asignadoa",
-                "responsable",
-                "responsavel",
-                "atribuidoa",
-            ],
-            Self::Tags => &[
-                "tags",
-                "tag",
-                "labels",
-                "etiquetas",
-                "etiqueta",
-                "marcadores",
-            ],
-            Self::ContactId => &["contactid", "id", "idcontacto", "idcontato", "iddocontato"],
-        }
-    }
 }
 
 /// Declares a struct that holds the contact's own values
@@ -308,7 +222,6 @@ pub struct CustomField {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::fold;
 
     #[test]
     fn field_refs_in_json() {
@@ -327,20 +240,6 @@ mod tests {
             r#"["phone","custom:empresa",null]"#
         );
         assert!(serde_json::from_str::<FieldRef>(r#""nickname""#).is_err());
-    }
-
-    #[test]
-    fn header_names_are_folded_and_claimed_once() {
-        let mut seen = std::collections::HashSet::new();
-        for field in ContactField::ALL {
-            for name in field.header_names() {
-                assert_eq!(fold(name), *name);
-                assert!(
-                    seen.insert(*name)
-                        || field.header_names().iter().filter(|n| *n == name).count() > 1
-                );
-            }
-        }
     }
 
     #[test]

@@ -129,6 +129,18 @@ pub fn escape_formula(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// The value a guarded cell stands for, when a file is read: a `'` before
+/// what a spreadsheet would run as a formula (`'=…`, `'+…`, `'-…`, `'@…`)
+/// is the guard — ours, or Shopify's on its phones (`'+593…`) — and comes
+/// off, so that the files this service writes import again with exactly
+/// the values they came from.
+pub fn unescape_formula(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 fn is_plain_number(cell: &str) -> bool {
     let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
     let mut parts = digits.splitn(2, '.');
@@ -169,6 +181,27 @@ mod tests {
         ] {
             assert_eq!(escape_formula(plain), plain, "{plain:?}");
         }
+    }
+
+    #[test]
+    fn every_guarded_cell_reads_back_as_it_was() {
+        for cell in [
+            "=SUM(A1)",
+            "+593 99 123 4503",
+            "-2+3",
+            "@cmd",
+            "\tx",
+            "+593991234501",
+            "Ana",
+            "'quoted'",
+            "",
+        ] {
+            assert_eq!(unescape_formula(&escape_formula(cell)), cell, "{cell:?}");
+        }
+        // Shopify guards plain numbers too.
+        assert_eq!(unescape_formula("'+593991234501"), "+593991234501");
+        // An apostrophe before anything else is the value's own.
+        assert_eq!(unescape_formula("'Tis"), "'Tis");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod corrections;
 pub mod dialect;
 pub mod fields;
 pub mod files;
+pub mod headers;
 pub mod limits;
 pub mod lookup;
 pub mod mapping;

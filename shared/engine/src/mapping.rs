@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use crate::fields::{ContactField, FieldRef};
+use crate::headers;
 use crate::normalize::fold;
 use crate::options::{ImportOptions, MappingEntry, OptionsError, Workspace};
 
@@ -42,8 +43,11 @@ pub fn plan(
     options: &ImportOptions,
     workspace: &Workspace,
 ) -> Result<Plan, OptionsError> {
-    let fields: Vec<Option<(FieldRef, bool)>> = match &options.mapping {
-        Some(explicit) => explicit_fields(headers, explicit)?,
+    let (fields, notes) = match &options.mapping {
+        Some(explicit) => (
+            explicit_fields(headers, explicit)?,
+            vec![None; headers.len()],
+        ),
         None => automatic_fields(headers, workspace),
     };
     let mut columns = Vec::new();
@@ -68,15 +72,7 @@ pub fn plan(
     if columns.is_empty() {
         return Err(OptionsError::NothingMapped);
     }
-    let entries = headers
-        .iter()
-        .zip(&fields)
-        .map(|(header, field)| MappingEntry {
-            column: header.clone(),
-            field: field.as_ref().map(|(f, _)| f.clone()),
-            overwrite: field.as_ref().is_none_or(|(_, overwrite)| *overwrite),
-        })
-        .collect();
+    let entries = entries(headers, &fields, notes);
     let mut plan = Plan {
         entries,
         columns,
@@ -124,7 +120,7 @@ pub fn draft(
     options: &ImportOptions,
     workspace: &Workspace,
 ) -> Vec<MappingEntry> {
-    let fields = match &options.mapping {
+    let (fields, notes) = match &options.mapping {
         Some(explicit) => {
             let mut fields: Vec<Option<(FieldRef, bool)>> = vec![None; headers.len()];
             let mut named = HashSet::new();
@@ -145,17 +141,28 @@ pub fn draft(
                     fields[column] = Some((field.clone(), entry.overwrite));
                 }
             }
-            fields
+            (fields, vec![None; headers.len()])
         }
         None => automatic_fields(headers, workspace),
     };
+    entries(headers, &fields, notes)
+}
+
+/// One entry per header, as the API shows a mapping.
+fn entries(
+    headers: &[String],
+    fields: &[Option<(FieldRef, bool)>],
+    notes: Vec<Option<String>>,
+) -> Vec<MappingEntry> {
     headers
         .iter()
         .zip(fields)
-        .map(|(header, field)| MappingEntry {
+        .zip(notes)
+        .map(|((header, field), note)| MappingEntry {
             column: header.clone(),
+            field: field.as_ref().map(|(f, _)| f.clone()),
             overwrite: field.as_ref().is_none_or(|(_, overwrite)| *overwrite),
-            field: field.map(|(f, _)| f),
+            note,
         })
         .collect()
 }
@@ -184,20 +191,29 @@ pub fn merge_entries(
     merged
 }
 
-/// A header matches a field by any of its names, and a custom field by its key
-/// or label, folded; the first column to claim a field keeps it.
-fn automatic_fields(headers: &[String], workspace: &Workspace) -> Vec<Option<(FieldRef, bool)>> {
-    let mut taken = HashSet::new();
-    headers
+/// A mapping made from the headers alone, and a note on each column chosen
+/// among several.
+type Automatic = (Vec<Option<(FieldRef, bool)>>, Vec<Option<String>>);
+
+/// A header matches a field by any of its names ([`headers::names`]), and a
+/// custom field by its key or label, folded. When several columns name one
+/// field, the best-ranked name wins (the first column among equals), and
+/// its note says which columns it was chosen over and why.
+fn automatic_fields(headers: &[String], workspace: &Workspace) -> Automatic {
+    // Each column's field and rank (custom fields rank after every name).
+    let candidates: Vec<Option<(FieldRef, usize)>> = headers
         .iter()
         .map(|header| {
             let folded = fold(header);
             if folded.is_empty() {
                 return None;
             }
+            let contact = ContactField::ALL
+                .into_iter()
+                .find_map(|f| headers::rank(f, &folded).map(|rank| (FieldRef::Contact(f), rank)));
             // `custom:<key>`, as exports name a custom field's column.
             let named = header.trim().strip_prefix("custom:");
-            let custom = || {
+            contact.or_else(|| {
                 workspace
                     .custom_fields
                     .iter()
@@ -206,16 +222,43 @@ fn automatic_fields(headers: &[String], workspace: &Workspace) -> Vec<Option<(Fi
                             || fold(&c.key) == folded
                             || fold(&c.label) == folded
                     })
-                    .map(|c| FieldRef::Custom(c.key.clone()))
-            };
-            let field = ContactField::ALL
-                .into_iter()
-                .find(|f| f.header_names().contains(&folded.as_str()))
-                .map(FieldRef::Contact)
-                .or_else(custom)?;
-            taken.insert(field.clone()).then_some((field, true))
+                    .map(|c| (FieldRef::Custom(c.key.clone()), usize::MAX))
+            })
         })
-        .collect()
+        .collect();
+    let mut fields = vec![None; headers.len()];
+    let mut notes = vec![None; headers.len()];
+    for (column, candidate) in candidates.iter().enumerate() {
+        let Some((field, _)) = candidate else {
+            continue;
+        };
+        let rivals: Vec<(usize, usize)> = candidates
+            .iter()
+            .enumerate()
+            .filter_map(|(c, other)| match other {
+                Some((f, rank)) if f == field => Some((*rank, c)),
+                _ => None,
+            })
+            .collect();
+        let winner = rivals.iter().min().map(|(_, c)| *c);
+        if winner != Some(column) {
+            continue;
+        }
+        fields[column] = Some((field.clone(), true));
+        if rivals.len() > 1 {
+            let others: Vec<&str> = rivals
+                .iter()
+                .filter(|(_, c)| *c != column)
+                .map(|(_, c)| headers[*c].as_str())
+                .collect();
+            let why = match field {
+                FieldRef::Contact(f) => headers::why_chosen(*f),
+                FieldRef::Custom(_) => "its header names the field most closely",
+            };
+            notes[column] = Some(format!("chosen over {}: {why}", others.join(", ")));
+        }
+    }
+    (fields, notes)
 }
 
 #[cfg(test)]
@@ -285,14 +328,22 @@ mod tests {
     }
 
     #[test]
-    fn automatic_maps_each_field_once() {
+    fn automatic_maps_each_field_once_the_best_named_column_winning() {
         let h = headers(&["Phone", "Mobile", "Name"]);
         let p = plan(&h, &ImportOptions::default(), &Workspace::default()).unwrap();
         assert_eq!(
             mapped(&p),
-            [Some("phone".into()), None, Some("first_name".into())]
+            [None, Some("phone".into()), Some("first_name".into())]
         );
-        assert_eq!(p.identifier_column, Some(0));
+        assert_eq!(p.identifier_column, Some(1));
+        assert_eq!(
+            p.entries[1].note.as_deref(),
+            Some("chosen over Phone: a mobile number is the one messages reach")
+        );
+        // Among equally named columns, the first.
+        let h = headers(&["Celular", "Móvil"]);
+        let p = plan(&h, &ImportOptions::default(), &Workspace::default()).unwrap();
+        assert_eq!(mapped(&p), [Some("phone".into()), None]);
     }
 
     #[test]
@@ -302,6 +353,7 @@ mod tests {
             column: column.into(),
             field: field.map(|f| serde_json::from_value(serde_json::json!(f)).unwrap()),
             overwrite: false,
+            note: None,
         };
         let with = |m: Vec<MappingEntry>| ImportOptions {
             mapping: Some(m),
@@ -356,6 +408,7 @@ mod tests {
             column: column.into(),
             field: field.map(|f| serde_json::from_value(serde_json::json!(f)).unwrap()),
             overwrite: true,
+            note: None,
         };
         let base = [
             entry("Nombre", Some("first_name")),
@@ -395,16 +448,19 @@ mod tests {
                     column: "Tel".into(),
                     field: Some(FieldRef::Contact(ContactField::Phone)),
                     overwrite: true,
+                    note: None,
                 },
                 MappingEntry {
                     column: "Celular".into(),
                     field: Some(FieldRef::Custom("nope".into())),
                     overwrite: true,
+                    note: None,
                 },
                 MappingEntry {
                     column: "Nombre".into(),
                     field: Some(FieldRef::Contact(ContactField::LastName)),
                     overwrite: false,
+                    note: None,
                 },
             ]),
             ..Default::default()

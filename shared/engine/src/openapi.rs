@@ -155,6 +155,7 @@ mod tests {
             column: "Nombre".into(),
             field: Some(FieldRef::Contact(ContactField::FirstName)),
             overwrite: true,
+            note: Some("chosen over Nome".into()),
         };
         assert_eq!(properties::<MappingEntry>(), keys(&written(entry)));
         assert_eq!(properties::<Review>(), keys(&written(Review::default())));

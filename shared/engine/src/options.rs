@@ -55,6 +55,11 @@ pub struct MappingEntry {
     /// fills what is empty.
     #[serde(default = "yes")]
     pub overwrite: bool,
+    /// Why the column was mapped so, when the service chose it among
+    /// several that name the same field ("chosen over Home Phone: …");
+    /// ignored when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 fn yes() -> bool {
@@ -129,7 +134,7 @@ pub struct Workspace {
 pub enum OptionsError {
     #[error("the contact_id identifier works only with the update_existing purpose")]
     ContactIdNeedsUpdateExisting,
-    #[error("default_country \"{0}\" is not an ISO 3166-1 alpha-2 country code")]
+    #[error("default_country \"{0}\" {UNKNOWN_COUNTRY_WORDS}")]
     UnknownCountry(String),
     #[error("tag \"{0}\" is empty or longer than {max} characters", max = normalize::MAX_TAG_CHARS)]
     BadTag(String),
@@ -233,7 +238,8 @@ impl ImportOptions {
             .as_deref()
             .or(workspace.default_country.as_deref())
             .map(|code| {
-                country_code(code).ok_or_else(|| OptionsError::UnknownCountry(code.to_string()))
+                default_country_code(code)
+                    .ok_or_else(|| OptionsError::UnknownCountry(code.to_string()))
             })
             .transpose()
     }
@@ -244,10 +250,17 @@ impl ImportOptions {
     }
 }
 
-fn country_code(code: &str) -> Option<&'static str> {
+/// Why a default country is refused, after its quoted value.
+pub const UNKNOWN_COUNTRY_WORDS: &str = "is not a country code: use the two letters of ISO 3166-1 (EC, BR, MX…) or another region phone numbers know (XK, AC, TA)";
+
+/// A default country, upper case: an ISO 3166-1 alpha-2 code, or any other
+/// region the phone metadata knows (Kosovo `XK`, Ascension `AC`, Tristan
+/// da Cunha `TA`).
+pub fn default_country_code(code: &str) -> Option<&'static str> {
     (code.len() == 2)
         .then(|| normalize::country(code).ok())
         .flatten()
+        .or_else(|| normalize::phone::phone_region(code))
 }
 
 #[cfg(test)]
@@ -316,6 +329,7 @@ mod tests {
                         column: format!("c{i}"),
                         field: None,
                         overwrite: true,
+                        note: None,
                     })
                     .collect(),
             )
@@ -325,6 +339,7 @@ mod tests {
                 column: "é".repeat(n),
                 field: None,
                 overwrite: true,
+                note: None,
             }])
         };
         for (f, max, refusal) in [

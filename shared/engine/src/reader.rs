@@ -307,6 +307,9 @@ pub struct Records<'a> {
     data_rows: u64,
     /// The review's corrections, given to each record as it is read.
     corrections: Corrections,
+    /// Lines before the header that no spreadsheet shows as rows (a
+    /// `sep=` line).
+    hidden_lines: u64,
 }
 
 impl<'a> Records<'a> {
@@ -324,6 +327,7 @@ impl<'a> Records<'a> {
         let Detected {
             dialect,
             encoding_guessed,
+            separator_line,
         } = dialect::detect(&head, overrides)?;
         let chained: Box<dyn Read + Send + 'a> = Box::new(io::Cursor::new(head).chain(stream));
         let decoding = Decoding::new(chained, dialect.encoding, encoding_guessed);
@@ -346,8 +350,15 @@ impl<'a> Records<'a> {
             breaks_in_values: 0,
             data_rows: 0,
             corrections: Corrections::default(),
+            hidden_lines: 0,
         };
         let mut header = StringRecord::new();
+        if separator_line {
+            // Read, then forgotten: it is no row, as Excel shows none for it.
+            records.csv.read_record(&mut header).map_err(csv_error)?;
+            records.place(&header);
+            records.hidden_lines = records.line;
+        }
         if !records.next_nonblank(&mut header)? {
             return Err(Refusal::NoDataRows.into());
         }
@@ -404,14 +415,7 @@ impl<'a> Records<'a> {
                         return Ok(true);
                     }
                 }
-                Err(e) => {
-                    return Err(match e.into_kind() {
-                        csv::ErrorKind::Io(io) => from_io(io),
-                        other => {
-                            io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}")).into()
-                        }
-                    });
-                }
+                Err(e) => return Err(csv_error(e)),
             }
         }
     }
@@ -422,7 +426,7 @@ impl<'a> Records<'a> {
     fn place(&mut self, record: &StringRecord) {
         let start = record.position().map_or(0, |p| p.byte());
         self.line = self.csv.get_mut().line_of_record(start);
-        self.row = self.line - self.breaks_in_values;
+        self.row = self.line - self.breaks_in_values - self.hidden_lines;
         if memchr::memchr2(b'\n', b'\r', record.as_slice().as_bytes()).is_some() {
             self.breaks_in_values += record.iter().map(LineEnds::in_text).sum::<u64>();
         }
@@ -442,6 +446,13 @@ impl<'a> Records<'a> {
                         .skip(1)
                         .any(|line| line.matches(delimiter).count() >= row_like)
             })
+    }
+}
+
+fn csv_error(e: csv::Error) -> ReadError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => from_io(io),
+        other => io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}")).into(),
     }
 }
 
@@ -523,6 +534,17 @@ mod tests {
         ends.feed(b"\r");
         assert_eq!(ends.count, 5);
         assert_eq!(LineEnds::in_text("x\r\ny\n\rz"), 3);
+    }
+
+    #[test]
+    fn a_separator_line_is_no_row_and_rows_are_numbered_as_excel_shows_them() {
+        let (headers, data) = rows(b"sep=;\r\nNombre;Celular\r\nAna;0991234501\r\n").unwrap();
+        assert_eq!(headers, ["Nombre", "Celular"]);
+        // Excel shows the header as row 1 and Ana as row 2.
+        assert_eq!(
+            data,
+            vec![(2, vec!["Ana".to_string(), "0991234501".to_string()])]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use csv::StringRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::fields::{ContactField, CustomType};
+use crate::files;
 use crate::mapping::{Plan, Target};
 use crate::normalize::{self, Phone, ValueError, phone};
 use crate::options::Workspace;
@@ -61,6 +62,41 @@ crate::contact_fields! {
     }
 }
 
+/// An email address, or the first of several in one cell.
+fn email<'v>(value: &str) -> Result<Stored<'v>, ValueError> {
+    first_of_several(value, &[":::", ";", ",", " "], |v| {
+        normalize::email(v).map(|e| Stored::Text(e.into()))
+    })
+}
+
+/// Reads `value`, or — when it cannot be read whole — the first of the
+/// several values it holds: Google Contacts joins a contact's phones or
+/// emails with ` ::: `, people write `099… / 098…`. A contact holds one
+/// phone and one email, so the first is kept; the cell stays whole in the
+/// result file. When the first cannot be read either, the whole cell's
+/// reason is given.
+fn first_of_several<T>(
+    value: &str,
+    separators: &[&str],
+    read: impl Fn(&str) -> Result<T, ValueError>,
+) -> Result<T, ValueError> {
+    let whole = read(value);
+    if whole.is_ok() {
+        return whole;
+    }
+    separators
+        .iter()
+        .find_map(|separator| {
+            let mut parts = value.split(separator).map(str::trim);
+            let first = parts.next()?;
+            let more = parts.any(|p| !p.is_empty());
+            (more && !first.is_empty())
+                .then(|| read(first).ok())
+                .flatten()
+        })
+        .map_or(whole, Ok)
+}
+
 /// What checking a row needs: the mapping, the workspace and the default country.
 #[derive(Debug, Clone, Copy)]
 pub struct RowRules<'a> {
@@ -75,9 +111,7 @@ impl<'a> RowRules<'a> {
         let text = |v: &'v str| normalize::text(v).map(|t| Stored::Text(Cow::Borrowed(t)));
         match target {
             Target::Field(ContactField::Phone) => self.phone(value),
-            Target::Field(ContactField::Email) => {
-                normalize::email(value).map(|e| Stored::Text(e.into()))
-            }
+            Target::Field(ContactField::Email) => email(value),
             Target::Field(ContactField::Country) => normalize::country(value).map(Stored::Code),
             Target::Field(ContactField::Language) => normalize::language(value).map(Stored::Code),
             Target::Field(ContactField::Tags) => normalize::tags(value).map(Stored::Tags),
@@ -96,7 +130,7 @@ impl<'a> RowRules<'a> {
                 CustomType::Date => normalize::date(value).map(|d| Stored::Text(d.into())),
                 CustomType::Boolean => normalize::boolean(value).map(Stored::Boolean),
                 CustomType::Url => normalize::url(value).and_then(text),
-                CustomType::Email => normalize::email(value).map(|e| Stored::Text(e.into())),
+                CustomType::Email => email(value),
                 CustomType::Phone => self.phone(value),
                 CustomType::List { options } => {
                     let folded = normalize::fold(value);
@@ -111,12 +145,14 @@ impl<'a> RowRules<'a> {
     }
 
     fn phone<'v>(&self, value: &str) -> Result<Stored<'v>, ValueError> {
-        match phone::normalize(value, self.default_country) {
-            Ok(Some(p)) => Ok(Stored::Phone(p)),
-            // Only fillers (e.g. "-"): no number, but not a phone number either.
-            Err(phone::PhoneError::NeedsCountry) => Err(ValueError::PhoneNeedsCountry),
-            Ok(None) | Err(_) => Err(ValueError::Phone),
-        }
+        first_of_several(value, &[":::", "/", ";", ",", "|"], |v| {
+            match phone::normalize(v, self.default_country) {
+                Ok(Some(p)) => Ok(Stored::Phone(p)),
+                // Only fillers (e.g. "-"): no number, but not a phone number either.
+                Ok(None) => Err(ValueError::Phone(phone::PhoneError::NotAPhoneNumber)),
+                Err(e) => Err(ValueError::Phone(e)),
+            }
+        })
     }
 
     /// The contact a row describes, or each (column, problem) that stops it.
@@ -126,7 +162,8 @@ impl<'a> RowRules<'a> {
         let mut problems = Vec::new();
         let mut phone = None;
         for &(column, target) in &self.plan.columns {
-            let value = record.get(column).unwrap_or("").trim();
+            // The guard spreadsheets need (`'+593 …`) is no part of the value.
+            let value = files::unescape_formula(record.get(column).unwrap_or("").trim()).trim();
             if value.is_empty() {
                 continue;
             }
@@ -254,7 +291,7 @@ mod tests {
         assert_eq!(
             problems,
             [
-                (1, ValueError::Phone),
+                (1, ValueError::Phone(phone::PhoneError::NotAPhoneNumber)),
                 (2, ValueError::Email),
                 (5, ValueError::Number)
             ]

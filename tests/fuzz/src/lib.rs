@@ -507,6 +507,7 @@ fn mapping_for(
                 column,
                 field: targets[state as usize % targets.len()].clone(),
                 overwrite: state & 0x100 == 0,
+                note: None,
             }
         })
         .collect()

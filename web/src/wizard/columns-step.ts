@@ -106,6 +106,7 @@ export class ColumnsStep extends LocalizedElement {
                     (f) => html`<option value=${f} ?selected=${entry.field === f}>${this.fieldName(f)}</option>`,
                   )}
                 </select>
+                ${entry.note ? html`<br /><span class="hint">${entry.note}</span>` : nothing}
               </td>
               <td>
                 ${entry.field && entry.field !== "contact_id"

@@ -30,12 +30,9 @@ pub fn fold(text: &str) -> String {
 /// Why a cell's value cannot be stored, in words that follow the column name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
-    #[error("is not a phone number")]
-    Phone,
-    #[error(
-        "is not a phone number without a country code: write it with one (+593…) or set a default country (default_country in the import's options or the workspace's settings)"
-    )]
-    PhoneNeedsCountry,
+    /// Why the phone number cannot be read ([`phone::PhoneError`]).
+    #[error("{0}")]
+    Phone(phone::PhoneError),
     #[error("is not an email address")]
     Email,
     #[error("is not a country (use an ISO code such as EC or a country name)")]
@@ -142,8 +139,14 @@ pub fn has_tag(tags: &[String], tag: &str) -> bool {
     tags.iter().any(|t| t.to_lowercase() == tag)
 }
 
-/// The tags of one cell: split on `,` `;` `|`, trimmed, empties dropped,
-/// repeats (compared case-insensitively) dropped keeping the first spelling.
+/// The group Google Contacts puts every contact in (`* myContacts`, `* My
+/// Contacts` in older exports), folded: no tag of anyone's.
+const GOOGLE_ALL_CONTACTS: &str = "mycontacts";
+
+/// The tags of one cell: split on `,` `;` `|` or Google's ` ::: `, trimmed,
+/// empties and Google's all-contacts group dropped, the star of Google's
+/// own groups taken off (`* starred` is `starred`), repeats (compared
+/// case-insensitively) dropped keeping the first spelling.
 pub fn tags(value: &str) -> Result<Vec<String>, ValueError> {
     let mut out: Vec<String> = Vec::new();
     // Each tag lower-cased once, and no more than one past the limit kept:
@@ -152,9 +155,16 @@ pub fn tags(value: &str) -> Result<Vec<String>, ValueError> {
     let mut lower: Vec<String> = Vec::new();
     let mut too_many = false;
     for tag in value
-        .split([',', ';', '|'])
+        .split(":::")
+        .flat_map(|part| part.split([',', ';', '|']))
         .map(str::trim)
         .filter(|t| !t.is_empty())
+        // Google marks its own groups (`* starred`) with a star.
+        .filter_map(|t| match t.strip_prefix("* ") {
+            Some(group) if fold(group) == GOOGLE_ALL_CONTACTS => None,
+            Some(group) => Some(group),
+            None => Some(t),
+        })
     {
         within(tag, MAX_TAG_CHARS).map_err(|_| ValueError::TagTooLong { max: MAX_TAG_CHARS })?;
         if too_many {

@@ -187,7 +187,7 @@ fn ours_with_trunk_fix(raw: &str, default_country: Option<&str>) -> Outcome {
         }
         Some(number.format_as(PhoneNumberFormat::E164).into_owned())
     }
-    let mut compact = match compact_cell(raw) {
+    let compact = match compact_cell(raw) {
         Ok(Some(compact)) => compact,
         Ok(None) => return Outcome::Empty,
         Err(()) => return Outcome::Reject,
@@ -199,8 +199,10 @@ fn ours_with_trunk_fix(raw: &str, default_country: Option<&str>) -> Outcome {
         region
             .and_then(|r| possible(&compact, Some(r)))
             .or_else(|| {
-                compact.insert(0, '+');
-                possible(&compact, None)
+                possible(
+                    &contact_engine::normalize::phone::international(&compact),
+                    None,
+                )
             })
     };
     answer.map_or(Outcome::Reject, Outcome::E164)

@@ -41,34 +41,11 @@ pub(crate) fn ours(raw: &str, default_country: Option<&str>) -> Outcome {
 // ---------------------------------------------------------------------------
 // The oracle: the same rule, written with the `phonenumber` crate.
 
-/// Same filler set as the normaliser: whitespace, `. - ( ) [ ] /` and the
-/// Unicode dashes U+2010..U+2015.
-pub(crate) fn is_filler(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '.' | '-' | '(' | ')' | '[' | ']' | '/' | '\u{2010}'..='\u{2015}'
-        )
-}
-
-/// The cell as digits with at most one leading `+`: fillers dropped,
-/// `Ok(None)` when nothing is left, `Err(())` for any other character or a
-/// lone `+`. The same rule as the first half of `normalize`.
+/// The cell as digits with at most one leading `+`: the engine's own
+/// cleaning (`phone::compact`), shared, since the two sides compare
+/// libraries, not cleanings.
 pub(crate) fn compact_cell(raw: &str) -> Result<Option<String>, ()> {
-    let mut compact = String::with_capacity(raw.len() + 1);
-    for (i, c) in raw.trim().char_indices() {
-        match c {
-            '0'..='9' => compact.push(c),
-            '+' if i == 0 => compact.push(c),
-            c if is_filler(c) => {}
-            _ => return Err(()),
-        }
-    }
-    match compact.as_str() {
-        "" => Ok(None),
-        "+" => Err(()),
-        _ => Ok(Some(compact)),
-    }
+    contact_engine::normalize::phone::compact(raw).map_err(|_| ())
 }
 
 /// The acceptance rule of `normalize`, with `phonenumber` as the library:
@@ -77,7 +54,7 @@ pub(crate) fn compact_cell(raw: &str) -> Result<Option<String>, ()> {
 /// in the default country and accepted when they make a *possible* number
 /// there, else read again as `+digits`.
 pub(crate) fn oracle(raw: &str, default_country: Option<&str>) -> Outcome {
-    let mut compact = match compact_cell(raw) {
+    let compact = match compact_cell(raw) {
         Ok(Some(compact)) => compact,
         Ok(None) => return Outcome::Empty,
         Err(()) => return Outcome::Reject,
@@ -92,8 +69,10 @@ pub(crate) fn oracle(raw: &str, default_country: Option<&str>) -> Outcome {
             other => return other,
         }
     }
-    compact.insert(0, '+');
-    oracle_possible(&compact, None)
+    oracle_possible(
+        &contact_engine::normalize::phone::international(&compact),
+        None,
+    )
 }
 
 /// Parses `text` with `phonenumber` and accepts it when its national

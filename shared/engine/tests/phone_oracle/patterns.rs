@@ -335,13 +335,6 @@ pub(crate) const PATTERN_EXAMPLES: &[(Pattern, &str, Option<&str>, &str, &str)] 
     ),
     (
         Pattern::OracleOverStrips,
-        "0068506089",
-        Some("FR"),
-        "+68506089",
-        "reject",
-    ),
-    (
-        Pattern::OracleOverStrips,
         "880912345678",
         Some("RU"),
         "+880912345678",

@@ -116,6 +116,7 @@ mod tests {
             column: column.into(),
             field: Some(FieldRef::Contact(field)),
             overwrite,
+            note: None,
         }
     }
 

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use contact_engine::fields::{ContactField, CustomType};
 use contact_engine::normalize;
-use contact_engine::options::Workspace;
+use contact_engine::options::{self, Workspace};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -36,14 +36,12 @@ fn invalid(message: impl Into<String>) -> ServiceError {
 pub fn checked(mut settings: Settings) -> Result<Settings, ServiceError> {
     if let Some(code) = settings.default_country.take() {
         let code = code.trim();
-        let known = (code.len() == 2)
-            .then(|| normalize::country(code).ok())
-            .flatten()
-            .ok_or_else(|| {
-                invalid(format!(
-                    "default_country \"{code}\" is not an ISO 3166-1 alpha-2 country code"
-                ))
-            })?;
+        let known = options::default_country_code(code).ok_or_else(|| {
+            invalid(format!(
+                "default_country \"{code}\" {}",
+                options::UNKNOWN_COUNTRY_WORDS
+            ))
+        })?;
         settings.default_country = Some(known.to_string());
     }
     let tag = settings.monthly_reset.tag.trim();
