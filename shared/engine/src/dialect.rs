@@ -187,21 +187,17 @@ pub fn detect(head: &[u8], overrides: DialectOptions) -> Result<Detected, Refusa
     }
     let named = separator_line(&text);
     // Detection reads the file after that line.
-    let text = match named {
-        Some(_) => text
-            .split_once('\n')
-            .map_or(std::borrow::Cow::Borrowed(""), |(_, rest)| {
-                std::borrow::Cow::Owned(rest.to_string())
-            }),
-        None => text,
+    let text: &str = match named {
+        Some(_) => text.split_once(['\n', '\r']).map_or("", |(_, rest)| rest),
+        None => &text,
     };
     let enclosure = overrides
         .enclosure
-        .unwrap_or_else(|| detect_enclosure(&text));
+        .unwrap_or_else(|| detect_enclosure(text));
     let delimiter = overrides
         .delimiter
         .or(named)
-        .unwrap_or_else(|| detect_delimiter(&text, enclosure.byte().map(char::from)));
+        .unwrap_or_else(|| detect_delimiter(text, enclosure.byte().map(char::from)));
     Ok(Detected {
         dialect: Dialect {
             delimiter,

@@ -325,7 +325,7 @@ impl Stack {
     /// A token this stack accepts, valid for a day, naming a person of the
     /// workspace by role (`owner@demo.local`), as a sign-in would.
     pub fn token(&self, workspace: &str, role: Role) -> String {
-        let person = format!("{}@{workspace}.local", role_word(role));
+        let person = format!("{}@{workspace}.local", role.as_str());
         self.auth
             .keys
             .sign_for(workspace, role, Some(&person), 24 * 3600)
@@ -707,12 +707,4 @@ fn with_pages(api: Router, pages: Option<&std::path::Path>) -> Router {
             Ok(answer.map(|r| r.map(axum::body::Body::new)).into_response())
         }
     }))
-}
-
-/// A role as the API writes it.
-fn role_word(role: Role) -> String {
-    serde_json::to_value(role)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }

@@ -138,20 +138,24 @@ fn tel_uri_number(cell: &str) -> Result<&str, PhoneError> {
     Ok(number)
 }
 
+/// Why a cell holding something besides digits and fillers is no number.
+fn why_not_a_number(cell: &str) -> PhoneError {
+    if is_scientific(cell) {
+        PhoneError::ScientificNotation
+    } else if has_extension(cell) {
+        PhoneError::HasExtension
+    } else {
+        PhoneError::NotAPhoneNumber
+    }
+}
+
 /// The first step of [`normalize`]: the cell's digits, with a leading `+`
 /// when it has one, or why it is no number; `Ok(None)` when nothing is left.
 /// Excel's scientific notation and extensions are told apart; a `tel:` URI
 /// gives its number; digits of any script count; a `+` may come before the
 /// first digit only (`(+55) 11 …`); fillers are dropped.
 pub fn compact(raw: &str) -> Result<Option<String>, PhoneError> {
-    let cell = raw.trim();
-    if is_scientific(cell) {
-        return Err(PhoneError::ScientificNotation);
-    }
-    let cell = tel_uri_number(cell)?;
-    if has_extension(cell) {
-        return Err(PhoneError::HasExtension);
-    }
+    let cell = tel_uri_number(raw.trim())?;
     let mut compact = String::with_capacity(cell.len() + 1);
     for c in cell.chars() {
         match c {
@@ -160,7 +164,9 @@ pub fn compact(raw: &str) -> Result<Option<String>, PhoneError> {
             c => match decimal_digit(c) {
                 Some(digit) => compact.push(digit),
                 None if is_filler(c) => {}
-                None => return Err(PhoneError::NotAPhoneNumber),
+                // Only a cell that is no plain number is asked why: the
+                // marks of both are no digits and no fillers.
+                None => return Err(why_not_a_number(cell)),
             },
         }
     }

@@ -13,6 +13,17 @@ pub enum Role {
     Agent,
 }
 
+impl Role {
+    /// The role as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Manager => "manager",
+            Self::Agent => "agent",
+        }
+    }
+}
+
 /// A verified caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
