@@ -40,32 +40,108 @@ impl FileKind {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Starts a file: the byte-order mark, then the header row.
-pub fn writer<W: Write>(
-    mut out: W,
-    delimiter: Delimiter,
-    headers: &[String],
-    kind: FileKind,
-) -> io::Result<csv::Writer<W>> {
-    out.write_all(UTF8_BOM)?;
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(delimiter.byte())
-        .from_writer(out);
-    let added = kind.added_columns().iter().copied();
-    write_cells(&mut w, headers.iter().map(String::as_str).chain(added))?;
-    Ok(w)
+/// Where a file's cells go. The original columns come first, in their
+/// order; each added column follows them — unless the file already has a
+/// column of that name (a result file imported again has its `Import
+/// Status`, `Errors` and `Contact ID`), whose cells it then takes over, so
+/// a file written from a file this service wrote keeps one column per name
+/// and imports again like the first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The original columns' count: rows are cut or padded to it.
+    columns: usize,
+    /// For each original column, the added value that replaces its cell.
+    replaced: Vec<Option<usize>>,
+    /// The added values written after the original columns, in order.
+    appended: Vec<usize>,
+}
+
+impl Layout {
+    pub fn new(headers: &[String], kind: FileKind) -> Self {
+        let mut replaced = vec![None; headers.len()];
+        let mut appended = Vec::new();
+        for (added, name) in kind.added_columns().iter().enumerate() {
+            let same = headers.iter().enumerate().position(|(column, header)| {
+                replaced[column].is_none() && header.trim().eq_ignore_ascii_case(name)
+            });
+            match same {
+                Some(column) => replaced[column] = Some(added),
+                None => appended.push(added),
+            }
+        }
+        Self {
+            columns: headers.len(),
+            replaced,
+            appended,
+        }
+    }
+
+    /// The header row: the original names, then the added ones not there.
+    fn header_cells<'h>(&'h self, headers: &'h [String], kind: FileKind) -> Vec<&'h str> {
+        let added = kind.added_columns();
+        headers
+            .iter()
+            .map(String::as_str)
+            .chain(self.appended.iter().map(|a| added[*a]))
+            .collect()
+    }
+}
+
+/// A file being written: its header row is out, its rows follow the
+/// layout.
+pub struct FileWriter<W: Write> {
+    csv: csv::Writer<W>,
+    layout: Layout,
+}
+
+impl<W: Write> FileWriter<W> {
+    /// Starts a file: the byte-order mark, then the header row.
+    pub fn new(
+        mut out: W,
+        delimiter: Delimiter,
+        headers: &[String],
+        kind: FileKind,
+    ) -> io::Result<Self> {
+        out.write_all(UTF8_BOM)?;
+        let mut csv = csv::WriterBuilder::new()
+            .delimiter(delimiter.byte())
+            .from_writer(out);
+        let layout = Layout::new(headers, kind);
+        write_cells(&mut csv, layout.header_cells(headers, kind).into_iter())?;
+        Ok(Self { csv, layout })
+    }
+
+    /// Writes one row ([`write_row`]).
+    pub fn row(&mut self, record: &StringRecord, added: &[&str]) -> io::Result<()> {
+        write_row(&mut self.csv, &self.layout, record, added)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.csv.flush()
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        self.csv.flush()?;
+        self.csv
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))
+    }
 }
 
 /// Writes one row: the original values, cut or padded to the header's
-/// `columns`, then `added`.
+/// columns, and the `added` values where `layout` puts them.
 pub fn write_row<W: Write>(
     w: &mut csv::Writer<W>,
+    layout: &Layout,
     record: &StringRecord,
-    columns: usize,
     added: &[&str],
 ) -> io::Result<()> {
-    let original = (0..columns).map(|i| record.get(i).unwrap_or(""));
-    write_cells(w, original.chain(added.iter().copied()))
+    let original = (0..layout.columns).map(|i| match layout.replaced[i] {
+        Some(a) => added[a],
+        None => record.get(i).unwrap_or(""),
+    });
+    let appended = layout.appended.iter().map(|a| added[*a]);
+    write_cells(w, original.chain(appended))
 }
 
 fn write_cells<'c, W: Write>(
@@ -81,17 +157,11 @@ fn write_cells<'c, W: Write>(
 
 /// Writes result rows: the original values plus `Import Status`, `Errors`
 /// and `Contact ID`.
-pub struct ResultWriter<W: Write> {
-    csv: csv::Writer<W>,
-    columns: usize,
-}
+pub struct ResultWriter<W: Write>(FileWriter<W>);
 
 impl<W: Write> ResultWriter<W> {
     pub fn new(out: W, delimiter: Delimiter, headers: &[String]) -> io::Result<Self> {
-        Ok(Self {
-            csv: writer(out, delimiter, headers, FileKind::Result)?,
-            columns: headers.len(),
-        })
+        FileWriter::new(out, delimiter, headers, FileKind::Result).map(Self)
     }
 
     pub fn write(
@@ -101,19 +171,12 @@ impl<W: Write> ResultWriter<W> {
         errors: &str,
         contact_id: Option<&str>,
     ) -> io::Result<()> {
-        write_row(
-            &mut self.csv,
-            record,
-            self.columns,
-            &[status.as_str(), errors, contact_id.unwrap_or("")],
-        )
+        self.0
+            .row(record, &[status.as_str(), errors, contact_id.unwrap_or("")])
     }
 
-    pub fn finish(mut self) -> io::Result<W> {
-        self.csv.flush()?;
-        self.csv
-            .into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))
+    pub fn finish(self) -> io::Result<W> {
+        self.0.finish()
     }
 }
 
@@ -228,5 +291,31 @@ mod tests {
             text,
             "\u{FEFF}Nombre;Celular;Import Status;Errors;Contact ID\nAna;'=cmd;Imported;;c_1\nLuis;;Error;Celular: empty;\n"
         );
+    }
+
+    #[test]
+    fn a_result_file_imported_again_gets_its_own_columns_filled_not_repeated() {
+        // A result file's columns, the status ones not last (a user moved
+        // them) and in another case.
+        let headers: Vec<String> = ["Contact ID", "Nombre", "import status", "Errors", "Celular"]
+            .map(String::from)
+            .to_vec();
+        let mut w = ResultWriter::new(Vec::new(), Delimiter::Comma, &headers).unwrap();
+        w.write(
+            &StringRecord::from(vec!["c_1", "Ana", "Error", "old reason", "+593991234501"]),
+            Status::Updated,
+            "",
+            Some("c_1"),
+        )
+        .unwrap();
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "\u{FEFF}Contact ID,Nombre,import status,Errors,Celular\nc_1,Ana,Updated,,+593991234501\n"
+        );
+        // The error file of such a file adds its one column.
+        let layout = Layout::new(&headers, FileKind::Errors);
+        assert_eq!(layout.appended, [0]);
+        assert_eq!(layout.replaced, [None; 5]);
     }
 }

@@ -162,8 +162,7 @@ impl<'a> RowRules<'a> {
         let mut problems = Vec::new();
         let mut phone = None;
         for &(column, target) in &self.plan.columns {
-            // The guard spreadsheets need (`'+593 …`) is no part of the value.
-            let value = files::unescape_formula(record.get(column).unwrap_or("").trim()).trim();
+            let value = cell_value(record, column);
             if value.is_empty() {
                 continue;
             }
@@ -206,6 +205,12 @@ impl<'a> RowRules<'a> {
         }
         Ok(draft)
     }
+}
+
+/// The value of a row's cell as every rule reads it: trimmed, and without
+/// the guard spreadsheets need (`'+593 …`, `'=…`), which is no part of it.
+pub(crate) fn cell_value(record: &StringRecord, column: usize) -> &str {
+    files::unescape_formula(record.get(column).unwrap_or("").trim()).trim()
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod changes;
 mod countries;
 mod requests;
 mod review_rows;
+mod round_trips;
 mod uploads;
 
 /// Decodes `%XX` escapes.

@@ -18,7 +18,7 @@ use crate::fields::ContactField;
 use crate::mapping::{self, Plan, Target};
 use crate::options::{ImportOptions, MappingEntry, OptionsError, Workspace};
 use crate::reader::{ReadError, Records};
-use crate::row::RowRules;
+use crate::row::{RowRules, cell_value};
 
 use super::review_rows::Samples;
 
@@ -134,7 +134,7 @@ impl SampleRules<'_> {
         let mut hits = vec![0usize; columns.len()];
         for record in first_rows {
             for (i, &column) in columns.iter().enumerate() {
-                let value = record.get(column).unwrap_or("").trim();
+                let value = cell_value(record, column);
                 if !value.is_empty() && rules.value(Target::Field(field), value).is_ok() {
                     hits[i] += 1;
                 }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::classify::{IdentifierFacts, Quota, Reason, RowFacts, Status, Verdict, classify};
 use crate::corrections::Corrections;
 use crate::dialect::{Dialect, DialectOptions};
-use crate::files::{self, FileKind};
+use crate::files::{FileKind, FileWriter};
 use crate::lookup::{ContactLookup, LOOKUP_BATCH, LookupError};
 use crate::mapping::{self, Plan};
 use crate::options::{Identifier, ImportOptions, MappingEntry, OptionsError, Purpose, Workspace};
@@ -350,10 +350,10 @@ impl Validation {
         let overrides = self.dialect_in_force();
         let delimiter = self.dialect.delimiter;
         let mut errors = errors
-            .map(|w| files::writer(w, delimiter, &self.headers, FileKind::Errors))
+            .map(|w| FileWriter::new(w, delimiter, &self.headers, FileKind::Errors))
             .transpose()?;
         let mut preview = preview
-            .map(|w| files::writer(w, delimiter, &self.headers, FileKind::Preview))
+            .map(|w| FileWriter::new(w, delimiter, &self.headers, FileKind::Preview))
             .transpose()?;
         with_records(source, overrides, |records| {
             records.correct(&self.corrections);
@@ -372,7 +372,7 @@ impl Validation {
                 }
                 if let Some(w) = preview.as_mut() {
                     let extra = [verdict.status.as_str(), message.as_str()];
-                    files::write_row(w, &record, self.headers.len(), &extra)?;
+                    w.row(&record, &extra)?;
                 }
             }
             Ok(())
@@ -487,7 +487,7 @@ impl Validation {
             mut rows,
         } = out;
         let mut errors = errors
-            .map(|w| files::writer(w, self.dialect.delimiter, &self.headers, FileKind::Errors))
+            .map(|w| FileWriter::new(w, self.dialect.delimiter, &self.headers, FileKind::Errors))
             .transpose()?;
         let default_country = options.check(workspace)?;
         let rules = RowRules {
@@ -636,13 +636,13 @@ impl Validation {
     /// message says where its row stood.
     fn write_error_row<W: Write>(
         &self,
-        w: &mut csv::Writer<W>,
+        w: &mut FileWriter<W>,
         place: RowPlace,
         record: &StringRecord,
         message: &str,
     ) -> std::io::Result<()> {
         let located = format!("Row {}: {message}", place.row);
-        files::write_row(w, record, self.headers.len(), &[&located])
+        w.row(record, &[&located])
     }
 
     /// The dialect found, given as overrides so a second reading sees the

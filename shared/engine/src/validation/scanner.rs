@@ -12,7 +12,7 @@ use rustc_hash::FxBuildHasher;
 
 use crate::normalize::ValueError;
 use crate::reader::{ReadError, Records, RowPlace};
-use crate::row::RowRules;
+use crate::row::{RowRules, cell_value};
 
 /// One value that cannot be stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,7 +154,7 @@ impl Scanner<'_> {
         }
         let plan = self.rules.plan;
         for &(column, target) in &plan.columns {
-            let value = record.get(column).unwrap_or("").trim();
+            let value = cell_value(record, column);
             if value.is_empty() {
                 continue;
             }
@@ -168,7 +168,7 @@ impl Scanner<'_> {
         }
         let has_first_name = plan
             .first_name_column
-            .is_some_and(|c| record.get(c).is_some_and(|v| !v.trim().is_empty()));
+            .is_some_and(|c| !cell_value(record, c).is_empty());
         let row = ScannedRow {
             identifier: None,
             problems: (!problems.is_empty()).then(|| problems.into_boxed_slice()),

@@ -16,7 +16,7 @@
 
 use contact_engine::dialect::Delimiter;
 use contact_engine::fields::{ContactField, FieldRef};
-use contact_engine::files::{self, FileKind};
+use contact_engine::files::{FileKind, FileWriter};
 use contact_engine::normalize;
 
 use super::config::Config;
@@ -421,14 +421,13 @@ impl Jobs {
         let folder = tempfile::tempdir().at(step)?;
         let path = folder.path().join("export.csv");
         let file = std::fs::File::create(&path).at(step)?;
-        let mut out = files::writer(
+        let mut out = FileWriter::new(
             std::io::BufWriter::new(file),
             Delimiter::Comma,
             &record.columns,
             FileKind::Export,
         )
         .at(step)?;
-        let columns = record.columns.len();
         let mut cells = csv::StringRecord::new();
         for (shard, progress) in shards.iter().enumerate() {
             for part in &progress.parts {
@@ -437,7 +436,7 @@ impl Jobs {
                     for column in &record.columns {
                         cells.push_field(&cell(&contact, column));
                     }
-                    files::write_row(&mut out, &cells, columns, &[]).at(step)?;
+                    out.row(&cells, &[]).at(step)?;
                 }
             }
         }

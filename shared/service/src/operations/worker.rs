@@ -8,7 +8,7 @@
 
 use contact_engine::classify::Status;
 use contact_engine::dialect::Delimiter;
-use contact_engine::files::{self, FileKind};
+use contact_engine::files::{self, FileKind, FileWriter};
 use contact_engine::validation::StagedRow;
 use csv::StringRecord;
 use tokio::io::AsyncWriteExt;
@@ -129,7 +129,7 @@ impl Worker {
         let step = "assembling the result file";
         let headers = record.headers.clone().unwrap_or_default();
         let mut head = Vec::new();
-        files::writer(&mut head, delimiter(&record), &headers, FileKind::Result)
+        FileWriter::new(&mut head, delimiter(&record), &headers, FileKind::Result)
             .and_then(|mut w| w.flush())
             .at(step)?;
         // Assembled on disk, then stored in one `PutObject` streamed from
@@ -174,13 +174,17 @@ fn delimiter(record: &ImportRecord) -> Delimiter {
 }
 
 /// A chunk's rows as the result file shows them: the original values, then
-/// `Import Status`, `Errors` and `Contact ID`; no header.
+/// `Import Status`, `Errors` and `Contact ID` (in the file's own columns of
+/// those names, when it has them); no header.
 fn result_part(
     record: &ImportRecord,
     rows: &[StagedRow],
     ends: &[RowEnd],
 ) -> std::io::Result<Vec<u8>> {
-    let columns = record.headers.as_ref().map_or(0, Vec::len);
+    let layout = files::Layout::new(
+        record.headers.as_deref().unwrap_or_default(),
+        FileKind::Result,
+    );
     let mut w = csv::WriterBuilder::new()
         .delimiter(delimiter(record).byte())
         .from_writer(Vec::new());
@@ -192,8 +196,8 @@ fn result_part(
         }
         files::write_row(
             &mut w,
+            &layout,
             &cells,
-            columns,
             &[
                 end.status.as_str(),
                 &end.message,
