@@ -83,7 +83,7 @@ export const DELIMITERS: [string, string][] = [
   ["|", "| (pipe)"],
   ["\t", "tab"],
 ];
-export const ENCODINGS = ["utf-8", "windows-1252", "utf-16le", "utf-16be"];
+export const ENCODINGS = ["utf-8", "windows-1252", "macintosh", "utf-16le", "utf-16be"];
 export const ENCLOSURES: [string, string][] = [
   ['"', '" (double)'],
   ["'", "' (single)"],

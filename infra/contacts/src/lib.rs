@@ -126,8 +126,8 @@ struct ValidateArgs {
     /// " or ' or none (detected when not given).
     #[arg(long, value_parser = |s: &str| Enclosure::from_text(s).ok_or("use \" ' or none"))]
     enclosure: Option<Enclosure>,
-    /// utf-8, utf-16le, utf-16be, windows-1252 or another label of these (detected when not given).
-    #[arg(long, value_parser = |s: &str| Encoding::from_label(s).ok_or("use utf-8, utf-16 or windows-1252"))]
+    /// utf-8, utf-16le, utf-16be, windows-1252, macintosh (Mac Roman) or another label of these (detected when not given).
+    #[arg(long, value_parser = |s: &str| Encoding::from_label(s).ok_or("use utf-8, utf-16, windows-1252 or macintosh"))]
     encoding: Option<Encoding>,
     /// The column mapping as JSON: [{"column": "Celular", "field": "phone"}, …]; columns left out are skipped.
     #[arg(long, value_parser = |s: &str| serde_json::from_str(s).map(MappingArg).map_err(|e| e.to_string()))]

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::refusal::Refusal;
+use crate::single_byte;
 
 /// The character encodings the reader accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,15 +18,25 @@ pub enum Encoding {
     /// Also read for ISO-8859-1, whose printable characters it shares.
     #[serde(rename = "windows-1252")]
     Windows1252,
+    /// Mac Roman, what Excel for Mac saves as CSV (its WHATWG name).
+    #[serde(rename = "macintosh")]
+    MacRoman,
 }
 
 impl Encoding {
-    /// Reads a WHATWG label (`utf8`, `latin1`, `cp1252`, `utf-16`, …).
+    pub const ALL: [Self; 5] = [
+        Self::Utf8,
+        Self::Utf16Le,
+        Self::Utf16Be,
+        Self::Windows1252,
+        Self::MacRoman,
+    ];
+
+    /// Reads a WHATWG label (`utf8`, `latin1`, `cp1252`, `utf-16`,
+    /// `macintosh`, `mac`, `x-mac-roman`, …).
     pub fn from_label(label: &str) -> Option<Self> {
         let found = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
-        [Self::Utf8, Self::Utf16Le, Self::Utf16Be, Self::Windows1252]
-            .into_iter()
-            .find(|e| e.codec() == found)
+        Self::ALL.into_iter().find(|e| e.codec() == found)
     }
 
     pub(crate) fn codec(self) -> &'static encoding_rs::Encoding {
@@ -34,6 +45,7 @@ impl Encoding {
             Self::Utf16Le => encoding_rs::UTF_16LE,
             Self::Utf16Be => encoding_rs::UTF_16BE,
             Self::Windows1252 => encoding_rs::WINDOWS_1252,
+            Self::MacRoman => encoding_rs::MACINTOSH,
         }
     }
 
@@ -43,7 +55,7 @@ impl Encoding {
             Self::Utf8 => b"\xEF\xBB\xBF",
             Self::Utf16Le => b"\xFF\xFE",
             Self::Utf16Be => b"\xFE\xFF",
-            Self::Windows1252 => b"",
+            Self::Windows1252 | Self::MacRoman => b"",
         }
     }
 }
@@ -248,7 +260,7 @@ fn detect_encoding(head: &[u8]) -> Result<(Encoding, bool), Refusal> {
         Ok(_) => Ok((Encoding::Utf8, true)),
         Err(e) if e.error_len().is_none() => Ok((Encoding::Utf8, true)),
         Err(e) if !head[..e.valid_up_to()].is_ascii() => Ok((Encoding::Utf8, true)),
-        Err(_) => Ok((Encoding::Windows1252, false)),
+        Err(_) => single_byte::weigh(head).into_encoding().map(|e| (e, false)),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod options;
 pub mod reader;
 pub mod refusal;
 pub mod row;
+pub mod single_byte;
 pub mod validation;
 
 pub use validation::{

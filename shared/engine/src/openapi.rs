@@ -42,7 +42,7 @@ impl ToSchema for Enclosure {}
 
 impl PartialSchema for Encoding {
     fn schema() -> RefOr<Schema> {
-        one_of(&["utf-8", "utf-16le", "utf-16be", "windows-1252"])
+        one_of(&["utf-8", "utf-16le", "utf-16be", "windows-1252", "macintosh"])
     }
 }
 
@@ -180,7 +180,8 @@ mod tests {
                 Encoding::Utf8,
                 Encoding::Utf16Le,
                 Encoding::Utf16Be,
-                Encoding::Windows1252
+                Encoding::Windows1252,
+                Encoding::MacRoman
             ])
         );
         let reads = |text: &str| -> Value { serde_json::from_str(text).unwrap() };

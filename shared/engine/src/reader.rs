@@ -12,6 +12,7 @@ use crate::corrections::Corrections;
 use crate::dialect::{self, Detected, Dialect, DialectOptions, Encoding, SNIFF_BYTES};
 use crate::limits::{MAX_COLUMNS, MAX_DATA_ROWS, MAX_FILE_BYTES};
 use crate::refusal::Refusal;
+use crate::single_byte;
 
 /// Somewhere a file can be read from, from its start, as often as needed:
 /// validation reads twice (classify, then write the files out).
@@ -471,8 +472,9 @@ fn check_header(headers: &[String]) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Opens `source`, reading it again as Windows-1252 when a UTF-8 guess from
-/// its first bytes proves wrong further on, and hands the records to `visit`.
+/// Opens `source`, reading it again in the single-byte encoding its bytes
+/// show ([`single_byte`]) when a UTF-8 guess from its first bytes proves
+/// wrong further on, and hands the records to `visit`.
 pub fn with_records<T>(
     source: &(impl Source + ?Sized),
     overrides: DialectOptions,
@@ -482,13 +484,29 @@ pub fn with_records<T>(
     match first {
         Err(ReadError::NotUtf8AfterAll) => {
             let overrides = DialectOptions {
-                encoding: Some(Encoding::Windows1252),
+                encoding: Some(single_byte_encoding(source)?),
                 ..overrides
             };
             Records::open(source, overrides).and_then(|mut r| visit(&mut r))
         }
         other => other,
     }
+}
+
+/// Weighs every byte of `source` for its single-byte encoding: the first
+/// bytes were plain ASCII, so the evidence is further on.
+fn single_byte_encoding(source: &(impl Source + ?Sized)) -> Result<Encoding, ReadError> {
+    let mut input = source.open()?;
+    let mut weigher = single_byte::Weigher::default();
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let n = input.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        weigher.feed(&buf[..n]);
+    }
+    Ok(weigher.finish().into_encoding()?)
 }
 
 #[cfg(test)]

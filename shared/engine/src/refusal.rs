@@ -23,6 +23,10 @@ pub enum Refusal {
     )]
     Undecodable { line: u64, encoding: &'static str },
     #[error(
+        "the file is not UTF-8, and its accents read as well in Windows-1252 (\"{windows}\") as in Mac Roman (\"{mac}\"); choose its encoding in the import's options — windows-1252 if it was saved on Windows, macintosh if it was saved by Excel for Mac — or save it as UTF-8 and upload it again"
+    )]
+    UncertainEncoding { windows: String, mac: String },
+    #[error(
         "line {line} opens a quoted value that is never closed, so the rest of the file cannot be read"
     )]
     UnclosedQuote { line: u64 },
@@ -49,6 +53,7 @@ impl Refusal {
             Self::RepeatedHeader { .. } => "repeated_header",
             Self::TooManyColumns { .. } => "too_many_columns",
             Self::Undecodable { .. } => "undecodable_bytes",
+            Self::UncertainEncoding { .. } => "uncertain_encoding",
             Self::UnclosedQuote { .. } => "unclosed_quote",
         }
     }

@@ -435,7 +435,8 @@ pub fn case_from(input: &[u8]) -> (ImportOptions, Workspace, &[u8]) {
         Some("utf-16le"),
         Some("utf-16be"),
         Some("windows-1252"),
-    ][pick(dialect / 20, 5)];
+        Some("macintosh"),
+    ][pick(dialect / 20, 6)];
     let dialect_options = serde_json::json!({
         "delimiter": delimiter,
         "enclosure": enclosure,

@@ -80,10 +80,7 @@ async fn files_the_service_writes_import_again_with_the_values_they_came_from() 
     // spreadsheet would run it, and reads back to the original.
     let result = raw_download(&api, &format!("/v1/imports/{first}/result")).await;
     let written = CsvFile::parse(&result, b';');
-    let original = CsvFile::parse(
-        format!("\u{FEFF}{ORIGINAL}").as_bytes(),
-        b';',
-    );
+    let original = CsvFile::parse(format!("\u{FEFF}{ORIGINAL}").as_bytes(), b';');
     assert_eq!(written.headers[..6], original.headers[..]);
     for (row, cells) in original.rows.iter().enumerate() {
         for (column, cell) in cells.iter().enumerate() {
@@ -95,7 +92,11 @@ async fn files_the_service_writes_import_again_with_the_values_they_came_from() 
         }
     }
     assert_eq!(written.cell(1, "Celular"), "'+593-99-123-4602");
-    assert_eq!(written.cell(4, "Celular"), "+593991234605", "a plain number is not guarded");
+    assert_eq!(
+        written.cell(4, "Celular"),
+        "+593991234605",
+        "a plain number is not guarded"
+    );
     assert_eq!(written.cell(2, "Empresa"), "-12");
     let ids: Vec<&str> = written
         .values("Contact ID")
@@ -115,7 +116,12 @@ async fn files_the_service_writes_import_again_with_the_values_they_came_from() 
     // the row that was in error has no id and says so again.
     let again = updated_by_id(&api, "resultado.csv", &result).await;
     let second = raw_download(&api, &format!("/v1/imports/{}/result", id_of(&again))).await;
-    assert_eq!(result_counts(&again), [0, 4, 0, 1], "{}", String::from_utf8_lossy(&second));
+    assert_eq!(
+        result_counts(&again),
+        [0, 4, 0, 1],
+        "{}",
+        String::from_utf8_lossy(&second)
+    );
     assert_eq!(contacts(&api, &ids).await, before);
 
     // Its own result file keeps the columns once, filled anew, and imports
@@ -126,7 +132,10 @@ async fn files_the_service_writes_import_again_with_the_values_they_came_from() 
         second_file.values("Import Status"),
         ["Updated", "Updated", "Updated", "Error", "Updated"]
     );
-    assert_eq!(second_file.values("Contact ID")[..3], written.values("Contact ID")[..3]);
+    assert_eq!(
+        second_file.values("Contact ID")[..3],
+        written.values("Contact ID")[..3]
+    );
     let third = updated_by_id(&api, "resultado-2.csv", &second).await;
     assert_eq!(result_counts(&third), [0, 4, 0, 1], "{third}");
     assert_eq!(contacts(&api, &ids).await, before);

@@ -3,6 +3,7 @@
 //! one said plainly.
 
 use super::*;
+use end_to_end::one_by_phone;
 
 /// Creates an import declaring `declared` bytes; answers its id and the
 /// presigned upload.
@@ -190,4 +191,48 @@ async fn a_tab_separated_tsv_file_is_taken() {
         message.contains(".tsv") && message.contains("CSV UTF-8"),
         "{message}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mac_roman_file_is_read_right_and_an_uncertain_one_asks_for_its_encoding() {
+    let api = shared().owner("api-mac-roman");
+    // Excel for Mac's CSV: `João Conceição`, `Peña` in Mac Roman, a short
+    // file that used to be refused as binary.
+    let mut bytes = b"Nome,Celular\r".to_vec();
+    bytes.extend(b"Jo\x8Bo Concei\x8D\x8Bo,");
+    bytes.extend(format!("{}\r", ec_phone(60)).bytes());
+    bytes.extend(b"Pe\x96a,");
+    bytes.extend(format!("{}\r", ec_phone(61)).bytes());
+    let options = json!({"default_country": "EC", "import_tag": false});
+    let import = reviewed(&api, "mac.csv", &bytes, Some(options.clone())).await;
+    assert_eq!(import["dialect"]["encoding"], "macintosh", "{import}");
+    confirmed(&api, &id_of(&import)).await;
+    let joao = one_by_phone(&api, &ec_phone(60)).await;
+    assert_eq!(joao["first_name"], "João Conceição");
+    assert_eq!(
+        one_by_phone(&api, &ec_phone(61)).await["first_name"],
+        "Peña"
+    );
+
+    // A bullet alone reads as `•` in Windows-1252 and `ï` in Mac Roman:
+    // refused, naming both readings and the encodings to choose.
+    let mut uncertain = b"Nombre,Celular,Nota\n".to_vec();
+    uncertain.extend(format!("Ana,{},", ec_phone(62)).bytes());
+    uncertain.extend(b"\x95 cliente\n");
+    let failed = validated(&api, "nota.csv", &uncertain, Some(options.clone())).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let error = failed["error"].as_str().unwrap();
+    for word in [
+        "Windows-1252 (\"•\")",
+        "Mac Roman (\"ï\")",
+        "windows-1252",
+        "macintosh",
+    ] {
+        assert!(error.contains(word), "{error:?} should say {word:?}");
+    }
+    // Chosen, it imports.
+    let mut chosen = options;
+    chosen["dialect"] = json!({"encoding": "windows-1252"});
+    let import = reviewed(&api, "nota.csv", &uncertain, Some(chosen)).await;
+    assert_eq!(import["review"]["rows"], 1, "{import}");
 }
