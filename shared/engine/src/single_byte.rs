@@ -169,7 +169,7 @@ fn weight(before: Option<char>, c: char, after: Option<char>) -> i64 {
         return -2;
     }
     let first = !letter(before);
-    if (first && !letter(after)) || (first && NEVER_FIRST.contains(c)) {
+    if first && (!letter(after) || NEVER_FIRST.contains(c)) {
         return 0;
     }
     // `ã` before o, e, i, s or the word's end (João, mães, irmãs, manhã);
