@@ -241,3 +241,27 @@ test("a CRM page embeds the wizard as one element and hears when the import comp
   await shot(page, "14-embedded");
   await accessible(page, "the embedding example");
 });
+
+test("a close header is suggested and used only when the user says so; a column chosen among several says why", async () => {
+  const page = await newPage(browser);
+  await page.goto(`${API}/#token=${token("browser-suggestions", "owner")}`);
+  await page.locator("#country").fill("EC");
+  await page.locator("#to-upload").click();
+  const file = ["Nombre,Home Phone,Mobile Phone,Emial", "Rosa,022345678,0997000031,rosa@example.com"].join("\n");
+  await page.locator("#file").setInputFiles({ name: "contactos.csv", mimeType: "text/csv", buffer: Buffer.from(file) });
+
+  const emial = page.locator('select[data-column="Emial"]');
+  await emial.waitFor();
+  assert.equal(await emial.inputValue(), "", "a suggestion is not applied by itself");
+  assert.equal(await page.locator('select[data-column="Mobile Phone"]').inputValue(), "phone");
+  await page.locator("ci-columns-step .hint", { hasText: "chosen over Home Phone" }).waitFor();
+  const suggestion = page.locator('ci-columns-step .suggestion[data-suggestion="email"]');
+  await assert.doesNotReject(suggestion.filter({ hasText: 'one letter away from "email"' }).waitFor());
+  await shot(page, "15-columns-suggestion");
+  await accessible(page, "the columns step with a suggestion");
+
+  await suggestion.getByRole("button", { name: "Use Email" }).click();
+  await page.locator("#to-review:not([disabled])").waitFor();
+  assert.equal(await emial.inputValue(), "email");
+  assert.equal(await suggestion.count(), 0, "the suggestion is gone once used");
+});

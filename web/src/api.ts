@@ -29,6 +29,8 @@ export interface MappingEntry {
   overwrite?: boolean;
   /** Why the service chose this column among several naming one field. */
   note?: string;
+  /** For an unmapped column whose header is close to a field's name. */
+  suggestion?: { field: string; why: string };
 }
 
 export interface Dialect {

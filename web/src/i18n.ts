@@ -86,6 +86,8 @@ const en = {
   "columns.candidates": "Columns that could be it: {list}",
   "columns.checking": "Checking the rows again…",
   "columns.next": "See the review",
+  "columns.suggested": "Could be: {field}",
+  "columns.use": "Use {field}",
 
   "field.first_name": "First name",
   "field.last_name": "Last name",
@@ -284,6 +286,8 @@ const es: Messages = {
   "columns.candidates": "Columnas que podrían ser: {list}",
   "columns.checking": "Revisando las filas de nuevo…",
   "columns.next": "Ver la revisión",
+  "columns.suggested": "Podría ser: {field}",
+  "columns.use": "Usar {field}",
 
   "field.first_name": "Nombre",
   "field.last_name": "Apellido",
@@ -479,6 +483,8 @@ const pt: Messages = {
   "columns.candidates": "Colunas que podem ser: {list}",
   "columns.checking": "Conferindo as linhas de novo…",
   "columns.next": "Ver a revisão",
+  "columns.suggested": "Pode ser: {field}",
+  "columns.use": "Usar {field}",
 
   "field.first_name": "Nome",
   "field.last_name": "Sobrenome",

@@ -22,6 +22,7 @@ pub mod reader;
 pub mod refusal;
 pub mod row;
 pub mod single_byte;
+pub mod suggestions;
 pub mod validation;
 
 pub use validation::{

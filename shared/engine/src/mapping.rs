@@ -7,6 +7,7 @@ use crate::fields::{ContactField, FieldRef};
 use crate::headers;
 use crate::normalize::fold;
 use crate::options::{ImportOptions, MappingEntry, OptionsError, Workspace};
+use crate::suggestions;
 
 /// A mapped column's destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +73,7 @@ pub fn plan(
     if columns.is_empty() {
         return Err(OptionsError::NothingMapped);
     }
-    let entries = entries(headers, &fields, notes);
+    let entries = entries(headers, &fields, notes, workspace);
     let mut plan = Plan {
         entries,
         columns,
@@ -145,24 +146,34 @@ pub fn draft(
         }
         None => automatic_fields(headers, workspace),
     };
-    entries(headers, &fields, notes)
+    entries(headers, &fields, notes, workspace)
 }
 
-/// One entry per header, as the API shows a mapping.
+/// One entry per header, as the API shows a mapping; columns left
+/// unmapped carry a suggestion when their header is close to a field's
+/// name ([`suggestions`]).
 fn entries(
     headers: &[String],
     fields: &[Option<(FieldRef, bool)>],
     notes: Vec<Option<String>>,
+    workspace: &Workspace,
 ) -> Vec<MappingEntry> {
+    let mapped: Vec<Option<FieldRef>> = fields
+        .iter()
+        .map(|f| f.as_ref().map(|(f, _)| f.clone()))
+        .collect();
+    let suggested = suggestions::suggest(headers, &mapped, workspace);
     headers
         .iter()
         .zip(fields)
         .zip(notes)
-        .map(|((header, field), note)| MappingEntry {
+        .zip(suggested)
+        .map(|(((header, field), note), suggestion)| MappingEntry {
             column: header.clone(),
             field: field.as_ref().map(|(f, _)| f.clone()),
             overwrite: field.as_ref().is_none_or(|(_, overwrite)| *overwrite),
             note,
+            suggestion,
         })
         .collect()
 }
@@ -354,6 +365,7 @@ mod tests {
             field: field.map(|f| serde_json::from_value(serde_json::json!(f)).unwrap()),
             overwrite: false,
             note: None,
+            suggestion: None,
         };
         let with = |m: Vec<MappingEntry>| ImportOptions {
             mapping: Some(m),
@@ -409,6 +421,7 @@ mod tests {
             field: field.map(|f| serde_json::from_value(serde_json::json!(f)).unwrap()),
             overwrite: true,
             note: None,
+            suggestion: None,
         };
         let base = [
             entry("Nombre", Some("first_name")),
@@ -449,18 +462,21 @@ mod tests {
                     field: Some(FieldRef::Contact(ContactField::Phone)),
                     overwrite: true,
                     note: None,
+                    suggestion: None,
                 },
                 MappingEntry {
                     column: "Celular".into(),
                     field: Some(FieldRef::Custom("nope".into())),
                     overwrite: true,
                     note: None,
+                    suggestion: None,
                 },
                 MappingEntry {
                     column: "Nombre".into(),
                     field: Some(FieldRef::Contact(ContactField::LastName)),
                     overwrite: false,
                     note: None,
+                    suggestion: None,
                 },
             ]),
             ..Default::default()
@@ -473,6 +489,29 @@ mod tests {
         );
         assert!(!drafted[0].overwrite);
         assert_eq!(drafted[1].field, None);
+    }
+
+    #[test]
+    fn a_close_header_is_suggested_never_mapped() {
+        let h = headers(&["Nombre", "Celualr", "Email consent", "Correo"]);
+        let drafted = draft(&h, &ImportOptions::default(), &Workspace::default());
+        assert_eq!(drafted[1].field, None, "a suggestion is never applied");
+        let suggestion = drafted[1].suggestion.as_ref().expect("a suggestion");
+        assert_eq!(suggestion.field, FieldRef::Contact(ContactField::Phone));
+        assert!(suggestion.why.contains("one letter away from \"celular\""));
+        // A consent column is neither mapped nor suggested; a mapped column
+        // has no suggestion.
+        assert_eq!((&drafted[2].field, &drafted[2].suggestion), (&None, &None));
+        assert_eq!(
+            drafted[3].field,
+            Some(FieldRef::Contact(ContactField::Email))
+        );
+        assert!(drafted[3].suggestion.is_none());
+        // The plan is refused (no phone), as without the suggestion.
+        assert_eq!(
+            plan(&h, &ImportOptions::default(), &Workspace::default()),
+            Err(OptionsError::IdentifierNotMapped("phone number"))
+        );
     }
 
     #[test]

@@ -156,6 +156,10 @@ mod tests {
             field: Some(FieldRef::Contact(ContactField::FirstName)),
             overwrite: true,
             note: Some("chosen over Nome".into()),
+            suggestion: Some(crate::options::Suggestion {
+                field: FieldRef::Contact(ContactField::LastName),
+                why: "close".into(),
+            }),
         };
         assert_eq!(properties::<MappingEntry>(), keys(&written(entry)));
         assert_eq!(properties::<Review>(), keys(&written(Review::default())));

@@ -60,6 +60,22 @@ pub struct MappingEntry {
     /// ignored when sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// For a column left unmapped whose header is close to a field's name
+    /// (`Emial`, `Customer Phone`): that field and why. Never applied by
+    /// itself; ignored when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<Suggestion>,
+}
+
+/// A field a column could be mapped to, and why it is suggested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Suggestion {
+    /// A contact field key or `custom:<key>`, as in `field`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub field: FieldRef,
+    /// In plain words: "\"Emial\" is one letter away from \"email\", …".
+    pub why: String,
 }
 
 fn yes() -> bool {
@@ -330,6 +346,7 @@ mod tests {
                         field: None,
                         overwrite: true,
                         note: None,
+                        suggestion: None,
                     })
                     .collect(),
             )
@@ -340,6 +357,7 @@ mod tests {
                 field: None,
                 overwrite: true,
                 note: None,
+                suggestion: None,
             }])
         };
         for (f, max, refusal) in [

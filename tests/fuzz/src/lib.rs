@@ -509,6 +509,7 @@ fn mapping_for(
                 field: targets[state as usize % targets.len()].clone(),
                 overwrite: state & 0x100 == 0,
                 note: None,
+                suggestion: None,
             }
         })
         .collect()

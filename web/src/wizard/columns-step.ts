@@ -50,6 +50,23 @@ export class ColumnsStep extends LocalizedElement {
     return t(`field.${field}` as Key);
   }
 
+  /** A field the service thinks the column could fill: never applied
+   * until the user says so. */
+  private suggestion(entry: MappingEntry, suggestion: { field: string; why: string }) {
+    const field = this.fieldName(suggestion.field);
+    return html`<p class="hint suggestion" data-suggestion=${suggestion.field}>
+      ${t("columns.suggested", { field })} — ${suggestion.why}
+      <button
+        type="button"
+        class="secondary"
+        ?disabled=${this.busy}
+        @click=${() => this.mapColumn(entry, suggestion.field, entry.overwrite ?? true)}
+      >
+        ${t("columns.use", { field })}
+      </button>
+    </p>`;
+  }
+
   render() {
     const imp = this.imp;
     const mapping = imp.mapping ?? [];
@@ -107,6 +124,7 @@ export class ColumnsStep extends LocalizedElement {
                   )}
                 </select>
                 ${entry.note ? html`<br /><span class="hint">${entry.note}</span>` : nothing}
+                ${entry.suggestion && entry.field === null ? this.suggestion(entry, entry.suggestion) : nothing}
               </td>
               <td>
                 ${entry.field && entry.field !== "contact_id"
