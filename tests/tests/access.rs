@@ -201,6 +201,12 @@ fn matrix() -> Vec<Route> {
             body: || Some(json!({"default_country": "EC"})),
             ..route("PATCH", "/v1/settings", Managers, Nothing, 200)
         },
+        route("GET", "/v1/settings/mappings", Everyone, Nothing, 200),
+        Route {
+            body: || Some(json!({"columns": [{"header": "Segmento", "field": "tags"}]})),
+            ..route("PUT", "/v1/settings/mappings", Managers, Nothing, 200)
+        },
+        route("DELETE", "/v1/settings/mappings", Managers, Nothing, 204),
         Route {
             body: || Some(json!({})),
             ..route("POST", "/v1/exports", Managers, Nothing, 202)
@@ -355,6 +361,7 @@ async fn snapshot(fx: &Fixture) -> Value {
         format!("/v1/imports/{}", fx.completed),
         format!("/v1/exports/{}", fx.export),
         "/v1/settings".to_string(),
+        "/v1/settings/mappings".to_string(),
         "/v1/contacts?limit=100".to_string(),
         "/v1/imports?limit=100".to_string(),
         "/v1/notifications".to_string(),

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod options;
 pub mod reader;
 pub mod refusal;
+pub mod remembered;
 pub mod row;
 pub mod single_byte;
 pub mod suggestions;

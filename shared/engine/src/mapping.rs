@@ -7,6 +7,7 @@ use crate::fields::{ContactField, FieldRef};
 use crate::headers;
 use crate::normalize::fold;
 use crate::options::{ImportOptions, MappingEntry, OptionsError, Workspace};
+use crate::remembered;
 use crate::suggestions;
 
 /// A mapped column's destination.
@@ -44,11 +45,12 @@ pub fn plan(
     options: &ImportOptions,
     workspace: &Workspace,
 ) -> Result<Plan, OptionsError> {
-    let (fields, notes) = match &options.mapping {
-        Some(explicit) => (
-            explicit_fields(headers, explicit)?,
-            vec![None; headers.len()],
-        ),
+    let Automatic {
+        fields,
+        notes,
+        remembered,
+    } = match &options.mapping {
+        Some(explicit) => Automatic::explicit(explicit_fields(headers, explicit)?),
         None => automatic_fields(headers, workspace),
     };
     let mut columns = Vec::new();
@@ -73,7 +75,7 @@ pub fn plan(
     if columns.is_empty() {
         return Err(OptionsError::NothingMapped);
     }
-    let entries = entries(headers, &fields, notes, workspace);
+    let entries = entries(headers, &fields, notes, &remembered, workspace);
     let mut plan = Plan {
         entries,
         columns,
@@ -121,7 +123,11 @@ pub fn draft(
     options: &ImportOptions,
     workspace: &Workspace,
 ) -> Vec<MappingEntry> {
-    let (fields, notes) = match &options.mapping {
+    let Automatic {
+        fields,
+        notes,
+        remembered,
+    } = match &options.mapping {
         Some(explicit) => {
             let mut fields: Vec<Option<(FieldRef, bool)>> = vec![None; headers.len()];
             let mut named = HashSet::new();
@@ -142,11 +148,11 @@ pub fn draft(
                     fields[column] = Some((field.clone(), entry.overwrite));
                 }
             }
-            (fields, vec![None; headers.len()])
+            Automatic::explicit(fields)
         }
         None => automatic_fields(headers, workspace),
     };
-    entries(headers, &fields, notes, workspace)
+    entries(headers, &fields, notes, &remembered, workspace)
 }
 
 /// One entry per header, as the API shows a mapping; columns left
@@ -156,25 +162,34 @@ fn entries(
     headers: &[String],
     fields: &[Option<(FieldRef, bool)>],
     notes: Vec<Option<String>>,
+    remembered: &[bool],
     workspace: &Workspace,
 ) -> Vec<MappingEntry> {
     let mapped: Vec<Option<FieldRef>> = fields
         .iter()
         .map(|f| f.as_ref().map(|(f, _)| f.clone()))
         .collect();
-    let suggested = suggestions::suggest(headers, &mapped, workspace);
+    // A column the workspace chose to skip is not suggested again.
+    let suggested = suggestions::suggest(headers, &mapped, workspace)
+        .into_iter()
+        .zip(remembered)
+        .map(|(suggestion, remembered)| suggestion.filter(|_| !remembered));
     headers
         .iter()
         .zip(fields)
         .zip(notes)
         .zip(suggested)
-        .map(|(((header, field), note), suggestion)| MappingEntry {
-            column: header.clone(),
-            field: field.as_ref().map(|(f, _)| f.clone()),
-            overwrite: field.as_ref().is_none_or(|(_, overwrite)| *overwrite),
-            note,
-            suggestion,
-        })
+        .zip(remembered)
+        .map(
+            |((((header, field), note), suggestion), remembered)| MappingEntry {
+                column: header.clone(),
+                field: field.as_ref().map(|(f, _)| f.clone()),
+                overwrite: field.as_ref().is_none_or(|(_, overwrite)| *overwrite),
+                note,
+                remembered: *remembered,
+                suggestion,
+            },
+        )
         .collect()
 }
 
@@ -202,21 +217,39 @@ pub fn merge_entries(
     merged
 }
 
-/// A mapping made from the headers alone, and a note on each column chosen
-/// among several.
-type Automatic = (Vec<Option<(FieldRef, bool)>>, Vec<Option<String>>);
+/// A mapping made without the user: each column's field, a note on each
+/// column chosen among several or remembered, and which were remembered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Automatic {
+    pub fields: Vec<Option<(FieldRef, bool)>>,
+    pub notes: Vec<Option<String>>,
+    pub remembered: Vec<bool>,
+}
 
-/// A header matches a field by any of its names ([`headers::names`]), and a
-/// custom field by its key or label, folded. When several columns name one
-/// field, the best-ranked name wins (the first column among equals), and
-/// its note says which columns it was chosen over and why.
-fn automatic_fields(headers: &[String], workspace: &Workspace) -> Automatic {
+/// What the mapping notes on a column mapped from memory.
+pub const REMEMBERED_NOTE: &str =
+    "mapped as this workspace mapped this header in an earlier import";
+
+/// A header the workspace remembered ([`remembered`]) is mapped as it was;
+/// then a header matches a field no remembered column took by any of its
+/// names ([`headers::names`]), and a custom field by its key or label,
+/// folded. When several columns name one field, the best-ranked name wins
+/// (the first column among equals), and its note says which columns it was
+/// chosen over and why.
+pub(crate) fn automatic_fields(headers: &[String], workspace: &Workspace) -> Automatic {
+    let memory = remembered::in_force(headers, workspace);
+    let taken: HashSet<&FieldRef> = memory
+        .iter()
+        .flatten()
+        .filter_map(|(field, _)| field.as_ref())
+        .collect();
     // Each column's field and rank (custom fields rank after every name).
     let candidates: Vec<Option<(FieldRef, usize)>> = headers
         .iter()
-        .map(|header| {
+        .zip(&memory)
+        .map(|(header, remembered)| {
             let folded = fold(header);
-            if folded.is_empty() {
+            if folded.is_empty() || remembered.is_some() {
                 return None;
             }
             let contact = ContactField::ALL
@@ -224,17 +257,19 @@ fn automatic_fields(headers: &[String], workspace: &Workspace) -> Automatic {
                 .find_map(|f| headers::rank(f, &folded).map(|rank| (FieldRef::Contact(f), rank)));
             // `custom:<key>`, as exports name a custom field's column.
             let named = header.trim().strip_prefix("custom:");
-            contact.or_else(|| {
-                workspace
-                    .custom_fields
-                    .iter()
-                    .find(|c| {
-                        named == Some(c.key.as_str())
-                            || fold(&c.key) == folded
-                            || fold(&c.label) == folded
-                    })
-                    .map(|c| (FieldRef::Custom(c.key.clone()), usize::MAX))
-            })
+            contact
+                .or_else(|| {
+                    workspace
+                        .custom_fields
+                        .iter()
+                        .find(|c| {
+                            named == Some(c.key.as_str())
+                                || fold(&c.key) == folded
+                                || fold(&c.label) == folded
+                        })
+                        .map(|c| (FieldRef::Custom(c.key.clone()), usize::MAX))
+                })
+                .filter(|(field, _)| !taken.contains(field))
         })
         .collect();
     let mut fields = vec![None; headers.len()];
@@ -269,7 +304,31 @@ fn automatic_fields(headers: &[String], workspace: &Workspace) -> Automatic {
             notes[column] = Some(format!("chosen over {}: {why}", others.join(", ")));
         }
     }
-    (fields, notes)
+    let mut remembered = vec![false; headers.len()];
+    for (column, choice) in memory.into_iter().enumerate() {
+        if let Some((field, overwrite)) = choice {
+            fields[column] = field.map(|f| (f, overwrite));
+            notes[column] = Some(REMEMBERED_NOTE.to_string());
+            remembered[column] = true;
+        }
+    }
+    Automatic {
+        fields,
+        notes,
+        remembered,
+    }
+}
+
+impl Automatic {
+    /// The user's own mapping: no notes, nothing remembered.
+    fn explicit(fields: Vec<Option<(FieldRef, bool)>>) -> Self {
+        let columns = fields.len();
+        Self {
+            fields,
+            notes: vec![None; columns],
+            remembered: vec![false; columns],
+        }
+    }
 }
 
 #[cfg(test)]
@@ -365,6 +424,7 @@ mod tests {
             field: field.map(|f| serde_json::from_value(serde_json::json!(f)).unwrap()),
             overwrite: false,
             note: None,
+            remembered: false,
             suggestion: None,
         };
         let with = |m: Vec<MappingEntry>| ImportOptions {
@@ -421,6 +481,7 @@ mod tests {
             field: field.map(|f| serde_json::from_value(serde_json::json!(f)).unwrap()),
             overwrite: true,
             note: None,
+            remembered: false,
             suggestion: None,
         };
         let base = [
@@ -462,6 +523,7 @@ mod tests {
                     field: Some(FieldRef::Contact(ContactField::Phone)),
                     overwrite: true,
                     note: None,
+                    remembered: false,
                     suggestion: None,
                 },
                 MappingEntry {
@@ -469,6 +531,7 @@ mod tests {
                     field: Some(FieldRef::Custom("nope".into())),
                     overwrite: true,
                     note: None,
+                    remembered: false,
                     suggestion: None,
                 },
                 MappingEntry {
@@ -476,6 +539,7 @@ mod tests {
                     field: Some(FieldRef::Contact(ContactField::LastName)),
                     overwrite: false,
                     note: None,
+                    remembered: false,
                     suggestion: None,
                 },
             ]),

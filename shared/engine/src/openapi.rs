@@ -156,6 +156,7 @@ mod tests {
             field: Some(FieldRef::Contact(ContactField::FirstName)),
             overwrite: true,
             note: Some("chosen over Nome".into()),
+            remembered: true,
             suggestion: Some(crate::options::Suggestion {
                 field: FieldRef::Contact(ContactField::LastName),
                 why: "close".into(),

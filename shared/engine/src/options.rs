@@ -60,6 +60,10 @@ pub struct MappingEntry {
     /// ignored when sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// `true` when the column is mapped as the workspace mapped this header
+    /// in an earlier import ([`Workspace::remembered`]); ignored when sent.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub remembered: bool,
     /// For a column left unmapped whose header is close to a field's name
     /// (`Emial`, `Customer Phone`): that field and why. Never applied by
     /// itself; ignored when sent.
@@ -80,6 +84,10 @@ pub struct Suggestion {
 
 fn yes() -> bool {
     true
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// An import's options; every one may be left out.
@@ -143,6 +151,26 @@ pub struct Workspace {
     pub custom_fields: Vec<CustomField>,
     /// The emails and ids an assignee may name; `None` accepts any.
     pub users: Option<Vec<String>>,
+    /// How the workspace's earlier imports mapped headers the automatic
+    /// mapping maps otherwise ([`crate::remembered`]).
+    pub remembered: Vec<RememberedColumn>,
+}
+
+/// A header and the field the workspace chose for it when it confirmed an
+/// import (or set through the API): a file with that header is mapped so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RememberedColumn {
+    /// The header as the file wrote it; matched folded (case, accents,
+    /// spaces and punctuation aside).
+    pub header: String,
+    /// A contact field key, `custom:<key>`, or `null`: the column is skipped.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub field: Option<FieldRef>,
+    /// `false`: the column only fills what is empty.
+    #[serde(default = "yes")]
+    pub overwrite: bool,
 }
 
 /// Options that cannot work together, or mappings that break the rules.
@@ -346,6 +374,7 @@ mod tests {
                         field: None,
                         overwrite: true,
                         note: None,
+                        remembered: false,
                         suggestion: None,
                     })
                     .collect(),
@@ -357,6 +386,7 @@ mod tests {
                 field: None,
                 overwrite: true,
                 note: None,
+                remembered: false,
                 suggestion: None,
             }])
         };

@@ -32,7 +32,7 @@ use contact_engine::files::{ResultWriter, escape_formula};
 use contact_engine::limits::{MAX_COLUMNS, MAX_DATA_ROWS};
 use contact_engine::lookup::{ContactLookup, LookupError};
 use contact_engine::options::{
-    Identifier, ImportOptions, MappingEntry, OptionsError, Purpose, Workspace,
+    Identifier, ImportOptions, MappingEntry, OptionsError, Purpose, RememberedColumn, Workspace,
 };
 use contact_engine::reader;
 use contact_engine::refusal::Refusal;
@@ -402,6 +402,12 @@ fn rich_workspace(country: Option<&str>, quota: Option<u64>) -> Workspace {
             ),
         ],
         users: Some(vec!["ana@example.com".into(), "u_1".into()]),
+        // A header mapped by hand in an earlier import.
+        remembered: vec![RememberedColumn {
+            header: "Grupo".into(),
+            field: Some(FieldRef::Contact(ContactField::Tags)),
+            overwrite: true,
+        }],
     }
 }
 
@@ -509,6 +515,7 @@ fn mapping_for(
                 field: targets[state as usize % targets.len()].clone(),
                 overwrite: state & 0x100 == 0,
                 note: None,
+                remembered: false,
                 suggestion: None,
             }
         })

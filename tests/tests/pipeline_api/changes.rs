@@ -6,7 +6,7 @@
 use super::*;
 
 /// PATCHes an import's options; answers the import once validated again.
-async fn patched(api: &ApiClient, id: &str, options: Value) -> Value {
+pub(crate) async fn patched(api: &ApiClient, id: &str, options: Value) -> Value {
     let answer = ok(api
         .call(
             "PATCH",

@@ -281,7 +281,8 @@ async fn result_file(
         FileLink,
         RowsPage,
         CorrectRows,
-        CellChange
+        CellChange,
+        RowStatus
     ))
 )]
 pub(super) struct ImportsApi;

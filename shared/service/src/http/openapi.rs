@@ -229,6 +229,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_reference_names_a_schema_the_document_holds() {
+        fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::String(r)) = map.get("$ref") {
+                        found.push(r.clone());
+                    }
+                    map.values().for_each(|v| refs(v, found));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+                _ => {}
+            }
+        }
+        let doc = served_doc();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(!found.is_empty());
+        for reference in found {
+            let name = reference
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("{reference}"));
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "{reference} is not in the document"
+            );
+        }
+    }
+
+    #[test]
     fn every_error_the_document_declares_has_the_error_shape() {
         let doc = served_doc();
         let mut operations = 0;

@@ -1,4 +1,5 @@
-//! The workspace routes: settings, exports and notifications.
+//! The workspace routes: settings, the remembered mapping, exports and
+//! notifications.
 
 use axum::Router;
 use axum::extract::State;
@@ -15,7 +16,7 @@ use super::views::{
 };
 use crate::operations::Caller;
 use crate::operations::exports::{EXPORTS_PAGE, ExportRequest};
-use crate::operations::settings::Versioned;
+use crate::operations::settings::{RememberedMapping, Versioned};
 use crate::records::{MonthlyReset, ResetMode, Settings};
 
 pub(super) fn routes() -> Router<Shared> {
@@ -23,6 +24,12 @@ pub(super) fn routes() -> Router<Shared> {
         .route(
             "/v1/settings",
             get(get_settings).put(put_settings).patch(patch_settings),
+        )
+        .route(
+            "/v1/settings/mappings",
+            get(get_remembered)
+                .put(put_remembered)
+                .delete(forget_remembered),
         )
         .route("/v1/exports", get(list_exports).post(create_export))
         .route("/v1/exports/{id}", get(get_export))
@@ -83,6 +90,56 @@ async fn patch_settings(
     Ok(with_etag(
         app.service.settings.patch(&caller, patch, expected).await?,
     ))
+}
+
+#[utoipa::path(get, path = "/v1/settings/mappings", security(("bearer" = [])),
+    summary = "The headers the workspace remembers, and how it mapped them",
+    description = "When an import is confirmed, each column it mapped otherwise than the automatic mapping would is remembered (newest first, at most 200): the next file with that header (matched regardless of case, accents and punctuation) is mapped the same way, its mapping entry marked `remembered`. A column confirmed as the automatic mapping maps it is forgotten.",
+    responses((status = 200, body = RememberedMapping)))]
+async fn get_remembered(
+    State(app): State<Shared>,
+    caller: Caller,
+) -> Result<axum::Json<RememberedMapping>, ApiError> {
+    Ok(axum::Json(app.service.settings.remembered(&caller).await?))
+}
+
+#[utoipa::path(put, path = "/v1/settings/mappings", security(("bearer" = [])),
+    summary = "Replace what the workspace remembers",
+    description = "`{\"columns\": []}` forgets it all, as DELETE does.",
+    request_body(content = RememberedMapping,
+        example = json!({"columns": [{"header": "Segmento", "field": "tags", "overwrite": true}]})),
+    responses((status = 200, body = RememberedMapping, description = "stored, headers trimmed"),
+        (status = 400, description = "invalid_body, or invalid_mapping: an empty, over-long or repeated header, a custom field the workspace does not define, more than 200 headers"),
+        (status = 403, description = "forbidden: needs the owner or manager role")))]
+async fn put_remembered(
+    State(app): State<Shared>,
+    caller: Caller,
+    Body(mapping): Body<RememberedMapping>,
+) -> Result<axum::Json<RememberedMapping>, ApiError> {
+    Ok(axum::Json(
+        app.service
+            .settings
+            .put_remembered(&caller, mapping)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/settings/mappings", security(("bearer" = [])),
+    summary = "Forget every remembered mapping",
+    responses((status = 204, description = "forgotten (also when there was nothing)"),
+        (status = 403, description = "forbidden: needs the owner or manager role")))]
+async fn forget_remembered(
+    State(app): State<Shared>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    let nothing = RememberedMapping {
+        columns: Vec::new(),
+    };
+    app.service
+        .settings
+        .put_remembered(&caller, nothing)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Settings as the API answers them: the body, and the version as `ETag`.
@@ -174,6 +231,9 @@ async fn notifications(
         get_settings,
         put_settings,
         patch_settings,
+        get_remembered,
+        put_remembered,
+        forget_remembered,
         create_export,
         list_exports,
         get_export,
@@ -183,6 +243,8 @@ async fn notifications(
         Settings,
         MonthlyReset,
         ResetMode,
+        RememberedMapping,
+        contact_engine::options::RememberedColumn,
         ExportRequest,
         ExportView,
         ExportPage,

@@ -117,6 +117,7 @@ mod tests {
             field: Some(FieldRef::Contact(field)),
             overwrite,
             note: None,
+            remembered: false,
             suggestion: None,
         }
     }

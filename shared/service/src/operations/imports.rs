@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::caller::Caller;
 use super::config::Config;
 use super::error::{AtStep, ServiceError};
-use super::settings::{merged, workspace_facts};
+use super::settings::{merged, remember_mapping, workspace_facts};
 use super::wording::json_error_words;
 use crate::records::ids::{is_safe_id, new_id};
 use crate::records::time::{self, duration_words, now};
@@ -397,9 +397,8 @@ impl Imports {
             .options
             .import_tag
             .then(|| time::import_tag(record.created_at));
-        let allowance = workspace_facts(&self.store, &caller.workspace)
-            .await?
-            .remaining_quota;
+        let facts = workspace_facts(&self.store, &caller.workspace).await?;
+        let allowance = facts.remaining_quota;
         let chunks = plan.chunks.len() as u32;
         let confirmed = self
             .store
@@ -434,6 +433,7 @@ impl Imports {
             ..record
         };
         self.fan_out(&confirmed, &plan).await?;
+        remember_mapping(&self.store, &confirmed, &facts).await;
         self.load(&caller.workspace, id).await
     }
 

@@ -2,14 +2,16 @@
 //! replaced whole (`PUT`) or changed member by member (`PATCH`, JSON Merge
 //! Patch) after every value is checked, so imports never meet a setting
 //! they cannot use; each change is stored only over the version it changed,
-//! so no change is lost to another made at the same time. And the
-//! workspace as validation sees it.
+//! so no change is lost to another made at the same time. The mapping the
+//! workspace remembers from its imports. And the workspace as validation
+//! sees it.
 
 use std::collections::HashSet;
 
 use contact_engine::fields::{ContactField, CustomType};
 use contact_engine::normalize;
-use contact_engine::options::{self, Workspace};
+use contact_engine::options::{self, RememberedColumn, Workspace};
+use contact_engine::remembered;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,8 +19,8 @@ use serde::de::DeserializeOwned;
 use super::caller::Caller;
 use super::error::{AtStep, ServiceError};
 use super::wording::json_error_words;
-use crate::records::Settings;
 use crate::records::time::{month, now};
+use crate::records::{ImportRecord, Settings};
 use crate::store::retry::Retry;
 use crate::store::{Store, StoreError};
 
@@ -149,7 +151,42 @@ pub async fn workspace_facts(store: &Store, ws: &str) -> Result<Workspace, Servi
         }
         None => None,
     };
-    Ok(settings.workspace(remaining_quota))
+    let remembered = store
+        .workspaces
+        .remembered(ws)
+        .await
+        .at("reading the remembered mapping")?;
+    Ok(settings.workspace(remaining_quota, remembered))
+}
+
+/// The headers a workspace remembers and how it mapped them
+/// ([`contact_engine::remembered`]), newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RememberedMapping {
+    pub columns: Vec<RememberedColumn>,
+}
+
+/// Remembers how a confirmed import mapped its columns, for the
+/// workspace's next files with those headers. A convenience, not part of
+/// the import: when it cannot be stored the import goes on, and the
+/// failure is logged.
+pub(crate) async fn remember_mapping(store: &Store, record: &ImportRecord, workspace: &Workspace) {
+    let (Some(headers), Some(mapping)) = (&record.headers, &record.mapping) else {
+        return;
+    };
+    let memory = remembered::after_confirming(headers, mapping, workspace);
+    if memory == workspace.remembered {
+        return;
+    }
+    if let Err(e) = store
+        .workspaces
+        .put_remembered(&record.workspace, &memory)
+        .await
+    {
+        tracing::warn!(workspace = %record.workspace, import = %record.id, error = %e,
+            "the mapping could not be remembered");
+    }
 }
 
 /// What a change of the settings expects to change.
@@ -218,6 +255,43 @@ impl WorkspaceSettings {
             checked(merged)
         })
         .await
+    }
+
+    /// The headers the workspace remembers; every role may read them.
+    pub async fn remembered(&self, caller: &Caller) -> Result<RememberedMapping, ServiceError> {
+        let columns = self
+            .store
+            .workspaces
+            .remembered(&caller.workspace)
+            .await
+            .at("reading the remembered mapping")?;
+        Ok(RememberedMapping { columns })
+    }
+
+    /// Replaces what the workspace remembers (empty: forgets it all);
+    /// owners and managers only. A custom field must be one the settings
+    /// define.
+    pub async fn put_remembered(
+        &self,
+        caller: &Caller,
+        mapping: RememberedMapping,
+    ) -> Result<RememberedMapping, ServiceError> {
+        caller.may_manage()?;
+        let settings = self
+            .store
+            .workspaces
+            .settings(&caller.workspace)
+            .await
+            .at("reading the settings")?;
+        let workspace = settings.workspace(None, Vec::new());
+        let columns = remembered::checked(mapping.columns, &workspace)
+            .map_err(|m| ServiceError::bad_request("invalid_mapping", m))?;
+        self.store
+            .workspaces
+            .put_remembered(&caller.workspace, &columns)
+            .await
+            .at("storing the remembered mapping")?;
+        Ok(RememberedMapping { columns })
     }
 
     /// Stores what `change` makes of the settings stored now, on condition

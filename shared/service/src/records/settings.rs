@@ -1,7 +1,7 @@
 //! A workspace's settings, and what validation needs of them.
 
 use contact_engine::fields::CustomField;
-use contact_engine::options::Workspace;
+use contact_engine::options::{RememberedColumn, Workspace};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,12 +22,18 @@ pub struct Settings {
 impl Settings {
     /// The workspace as validation sees it, with `remaining_quota` new
     /// contacts left this month (`None`: unlimited).
-    pub fn workspace(self, remaining_quota: Option<u64>) -> Workspace {
+    /// `remembered` are the headers its earlier imports mapped by hand.
+    pub fn workspace(
+        self,
+        remaining_quota: Option<u64>,
+        remembered: Vec<RememberedColumn>,
+    ) -> Workspace {
         Workspace {
             default_country: self.default_country,
             remaining_quota,
             custom_fields: self.custom_fields,
             users: self.users,
+            remembered,
         }
     }
 }

@@ -12,6 +12,8 @@ pub const SK_CONTACT: &str = "CONTACT";
 pub const SK_CLAIM: &str = "ID";
 pub const SK_LOCK: &str = "IMPORT_LOCK";
 pub const SK_SETTINGS: &str = "SETTINGS";
+/// The headers a workspace remembers, and how it mapped them.
+pub const SK_REMEMBERED: &str = "REMEMBERED_MAPPING";
 pub const SK_JOB: &str = "JOB";
 
 /// The table's one global secondary index: imports newest first, contacts

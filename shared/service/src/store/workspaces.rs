@@ -1,6 +1,10 @@
 //! What the table keeps of a workspace besides its contacts, imports and
-//! jobs: its settings (and the resets index they join), the month's count
-//! of contacts created, who holds its import lock, and its notifications.
+//! jobs: its settings (and the resets index they join), the mappings it
+//! remembers, the month's count of contacts created, who holds its import
+//! lock, and its notifications.
+
+use contact_engine::options::RememberedColumn;
+use serde::{Deserialize, Serialize};
 
 use super::counters;
 use super::error::StoreError;
@@ -36,9 +40,51 @@ fn versioned_from(item: Item) -> Result<(Settings, u64), StoreError> {
     Ok((from_item(item)?, version))
 }
 
+/// The remembered mapping as stored: one item per workspace, newest first.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Remembered {
+    columns: Vec<RememberedColumn>,
+}
+
 impl WorkspaceStore {
     pub(crate) fn new(table: Table) -> Self {
         Self { table }
+    }
+
+    /// The headers the workspace remembers and how it mapped them, newest
+    /// first; none when it never remembered any.
+    pub async fn remembered(&self, ws: &str) -> Result<Vec<RememberedColumn>, StoreError> {
+        let stored: Option<Remembered> = self
+            .table
+            .read(key(keys::workspace(ws), keys::SK_REMEMBERED))
+            .await?;
+        Ok(stored.unwrap_or_default().columns)
+    }
+
+    /// Replaces what the workspace remembers, in one write; nothing at all
+    /// when `columns` is empty. The last write wins: what is remembered is
+    /// a convenience that any later confirm or call sets again.
+    pub async fn put_remembered(
+        &self,
+        ws: &str,
+        columns: &[RememberedColumn],
+    ) -> Result<(), StoreError> {
+        let at = key(keys::workspace(ws), keys::SK_REMEMBERED);
+        if columns.is_empty() {
+            self.table
+                .client()
+                .delete_item()
+                .table_name(self.table.name())
+                .set_key(Some(at))
+                .send()
+                .await?;
+            return Ok(());
+        }
+        let mut item = to_item(&Remembered {
+            columns: columns.to_vec(),
+        })?;
+        item.extend(at);
+        self.table.put_item(item, None).await
     }
 
     /// The workspace's settings; the defaults when it never stored any.

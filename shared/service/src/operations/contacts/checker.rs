@@ -97,6 +97,7 @@ impl Checker {
                 remaining_quota: None,
                 custom_fields: settings.custom_fields.clone(),
                 users: settings.users.clone(),
+                remembered: Vec::new(),
             },
             plan: Plan {
                 entries: Vec::new(),
