@@ -260,7 +260,21 @@ fn detect_encoding(head: &[u8]) -> Result<(Encoding, bool), Refusal> {
         Ok(_) => Ok((Encoding::Utf8, true)),
         Err(e) if e.error_len().is_none() => Ok((Encoding::Utf8, true)),
         Err(e) if !head[..e.valid_up_to()].is_ascii() => Ok((Encoding::Utf8, true)),
-        Err(_) => single_byte::weigh(head).into_encoding().map(|e| (e, false)),
+        Err(_) => single_byte_encoding(single_byte::weigh(head)).map(|e| (e, false)),
+    }
+}
+
+/// The encoding a file that is not UTF-8 is read in, or the refusal that
+/// asks which it is ([`single_byte`]).
+pub(crate) fn single_byte_encoding(reading: single_byte::Reading) -> Result<Encoding, Refusal> {
+    match reading {
+        single_byte::Reading::Clear(single_byte::SingleByte::Windows1252) => {
+            Ok(Encoding::Windows1252)
+        }
+        single_byte::Reading::Clear(single_byte::SingleByte::MacRoman) => Ok(Encoding::MacRoman),
+        single_byte::Reading::Uncertain { windows, mac } => {
+            Err(Refusal::UncertainEncoding { windows, mac })
+        }
     }
 }
 

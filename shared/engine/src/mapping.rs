@@ -7,7 +7,6 @@ use crate::fields::{ContactField, FieldRef};
 use crate::headers;
 use crate::normalize::fold;
 use crate::options::{ImportOptions, MappingEntry, OptionsError, Workspace};
-use crate::remembered;
 use crate::suggestions;
 
 /// A mapped column's destination.
@@ -230,14 +229,14 @@ pub(crate) struct Automatic {
 pub const REMEMBERED_NOTE: &str =
     "mapped as this workspace mapped this header in an earlier import";
 
-/// A header the workspace remembered ([`remembered`]) is mapped as it was;
+/// A header the workspace remembered ([`crate::remembered`]) is mapped as it was;
 /// then a header matches a field no remembered column took by any of its
 /// names ([`headers::names`]), and a custom field by its key or label,
 /// folded. When several columns name one field, the best-ranked name wins
 /// (the first column among equals), and its note says which columns it was
 /// chosen over and why.
 pub(crate) fn automatic_fields(headers: &[String], workspace: &Workspace) -> Automatic {
-    let memory = remembered::in_force(headers, workspace);
+    let memory = remembered_choices(headers, workspace);
     let taken: HashSet<&FieldRef> = memory
         .iter()
         .flatten()
@@ -317,6 +316,45 @@ pub(crate) fn automatic_fields(headers: &[String], workspace: &Workspace) -> Aut
         notes,
         remembered,
     }
+}
+
+/// Each column's remembered choice (field or skip, and overwrite), `None`
+/// for a header the workspace never chose. A remembered custom field the
+/// workspace no longer has is no choice; of two columns remembered to one
+/// field, the first keeps it.
+fn remembered_choices(
+    headers: &[String],
+    workspace: &Workspace,
+) -> Vec<Option<(Option<FieldRef>, bool)>> {
+    let mut taken = HashSet::new();
+    headers
+        .iter()
+        .map(|header| {
+            let folded = fold(header);
+            if folded.is_empty() {
+                return None;
+            }
+            let memory = workspace
+                .remembered
+                .iter()
+                .find(|m| fold(&m.header) == folded)?;
+            let usable = match &memory.field {
+                Some(FieldRef::Custom(key)) => {
+                    workspace.custom_fields.iter().any(|c| c.key == *key)
+                }
+                _ => true,
+            };
+            if !usable {
+                return None;
+            }
+            if let Some(field) = &memory.field
+                && !taken.insert(field.clone())
+            {
+                return None;
+            }
+            Some((memory.field.clone(), memory.overwrite))
+        })
+        .collect()
 }
 
 impl Automatic {

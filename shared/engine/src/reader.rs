@@ -506,7 +506,7 @@ fn single_byte_encoding(source: &(impl Source + ?Sized)) -> Result<Encoding, Rea
         }
         weigher.feed(&buf[..n]);
     }
-    Ok(weigher.finish().into_encoding()?)
+    Ok(dialect::single_byte_encoding(weigher.finish())?)
 }
 
 #[cfg(test)]

@@ -20,45 +20,6 @@ pub const MAX_REMEMBERED: usize = 200;
 /// The longest header remembered, in characters.
 pub const MAX_HEADER_CHARS: usize = 200;
 
-/// Each column's remembered choice (field or skip, and overwrite), `None`
-/// for a header the workspace never chose. A remembered custom field the
-/// workspace no longer has is no choice; of two columns remembered to one
-/// field, the first keeps it.
-pub(crate) fn in_force(
-    headers: &[String],
-    workspace: &Workspace,
-) -> Vec<Option<(Option<FieldRef>, bool)>> {
-    let mut taken = HashSet::new();
-    headers
-        .iter()
-        .map(|header| {
-            let folded = fold(header);
-            if folded.is_empty() {
-                return None;
-            }
-            let memory = workspace
-                .remembered
-                .iter()
-                .find(|m| fold(&m.header) == folded)?;
-            let usable = match &memory.field {
-                Some(FieldRef::Custom(key)) => {
-                    workspace.custom_fields.iter().any(|c| c.key == *key)
-                }
-                _ => true,
-            };
-            if !usable {
-                return None;
-            }
-            if let Some(field) = &memory.field
-                && !taken.insert(field.clone())
-            {
-                return None;
-            }
-            Some((memory.field.clone(), memory.overwrite))
-        })
-        .collect()
-}
-
 /// The workspace's memory once an import of `headers` is confirmed with
 /// `confirmed` (one entry per header): this file's choices that differ from
 /// the automatic mapping first, then what was remembered of headers this

@@ -20,11 +20,24 @@
 
 use std::sync::OnceLock;
 
-use crate::dialect::Encoding;
-use crate::refusal::Refusal;
+/// The two readings weighed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SingleByte {
+    Windows1252,
+    MacRoman,
+}
+
+impl SingleByte {
+    fn codec(self) -> &'static encoding_rs::Encoding {
+        match self {
+            Self::Windows1252 => encoding_rs::WINDOWS_1252,
+            Self::MacRoman => encoding_rs::MACINTOSH,
+        }
+    }
+}
 
 /// The two readings weighed, in this order.
-const CANDIDATES: [Encoding; 2] = [Encoding::Windows1252, Encoding::MacRoman];
+const CANDIDATES: [SingleByte; 2] = [SingleByte::Windows1252, SingleByte::MacRoman];
 
 /// Accented letters of Spanish and Portuguese, which most contact files
 /// here are written in: the strongest evidence.
@@ -41,20 +54,10 @@ const MARGIN: i64 = 2;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reading {
     /// One encoding's words look like words, the other's do not.
-    Clear(Encoding),
+    Clear(SingleByte),
     /// Both readings look alike: the first such word, read each way
     /// (Windows-1252, Mac Roman).
     Uncertain { windows: String, mac: String },
-}
-
-impl Reading {
-    /// The encoding to read the file in, or the refusal that asks for one.
-    pub fn into_encoding(self) -> Result<Encoding, Refusal> {
-        match self {
-            Self::Clear(encoding) => Ok(encoding),
-            Self::Uncertain { windows, mac } => Err(Refusal::UncertainEncoding { windows, mac }),
-        }
-    }
 }
 
 /// Weighs a file's bytes as they come, a piece at a time.
@@ -85,17 +88,17 @@ impl Weigher {
         }
         let [windows, mac] = self.scores;
         if windows >= mac + MARGIN {
-            return Reading::Clear(Encoding::Windows1252);
+            return Reading::Clear(SingleByte::Windows1252);
         }
         if mac >= windows + MARGIN {
-            return Reading::Clear(Encoding::MacRoman);
+            return Reading::Clear(SingleByte::MacRoman);
         }
         match self.first_word {
             // Nothing above ASCII: the two readings are the same text.
-            None => Reading::Clear(Encoding::Windows1252),
+            None => Reading::Clear(SingleByte::Windows1252),
             Some(word) => Reading::Uncertain {
-                windows: decode(Encoding::Windows1252, &word),
-                mac: decode(Encoding::MacRoman, &word),
+                windows: decode(SingleByte::Windows1252, &word),
+                mac: decode(SingleByte::MacRoman, &word),
             },
         }
     }
@@ -204,7 +207,7 @@ fn is_letter(c: char) -> bool {
 }
 
 /// The character `byte` stands for in `encoding` (one of [`CANDIDATES`]).
-fn char_of(encoding: Encoding, byte: u8) -> char {
+fn char_of(encoding: SingleByte, byte: u8) -> char {
     if byte.is_ascii() {
         return char::from(byte);
     }
@@ -218,11 +221,15 @@ fn char_of(encoding: Encoding, byte: u8) -> char {
             })
         })
     });
-    let table = if encoding == Encoding::MacRoman { 1 } else { 0 };
+    let table = if encoding == SingleByte::MacRoman {
+        1
+    } else {
+        0
+    };
     tables[table][usize::from(byte - 0x80)]
 }
 
-fn decode(encoding: Encoding, bytes: &[u8]) -> String {
+fn decode(encoding: SingleByte, bytes: &[u8]) -> String {
     bytes.iter().map(|b| char_of(encoding, *b)).collect()
 }
 
@@ -230,7 +237,7 @@ fn decode(encoding: Encoding, bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn encoded(encoding: Encoding, text: &str) -> Vec<u8> {
+    fn encoded(encoding: SingleByte, text: &str) -> Vec<u8> {
         let (bytes, _, unmappable) = encoding.codec().encode(text);
         assert!(!unmappable, "{text} in {encoding:?}");
         bytes.into_owned()
@@ -272,18 +279,18 @@ mod tests {
         // Plain ASCII is the same text either way.
         assert_eq!(
             weigh(b"Name,Phone\nAna,1\n"),
-            Reading::Clear(Encoding::Windows1252)
+            Reading::Clear(SingleByte::Windows1252)
         );
     }
 
     #[test]
     fn the_verdict_does_not_depend_on_how_the_bytes_are_cut() {
-        let bytes = encoded(Encoding::MacRoman, NAMES[1]);
+        let bytes = encoded(SingleByte::MacRoman, NAMES[1]);
         for cut in 0..bytes.len() {
             let mut w = Weigher::default();
             w.feed(&bytes[..cut]);
             w.feed(&bytes[cut..]);
-            assert_eq!(w.finish(), Reading::Clear(Encoding::MacRoman));
+            assert_eq!(w.finish(), Reading::Clear(SingleByte::MacRoman));
         }
     }
 }

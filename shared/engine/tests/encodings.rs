@@ -8,7 +8,7 @@
 
 use contact_engine::dialect::{DialectOptions, Encoding};
 use contact_engine::reader::with_records;
-use contact_engine::single_byte::{Reading, weigh};
+use contact_engine::single_byte::{Reading, SingleByte, weigh};
 use csv::StringRecord;
 use proptest::prelude::*;
 
@@ -268,6 +268,10 @@ fn a_single_accented_word_is_read_right_or_refused_never_misread() {
                 }
                 match weigh(&bytes) {
                     Reading::Clear(read_as) => {
+                        let read_as = match read_as {
+                            SingleByte::Windows1252 => Encoding::Windows1252,
+                            SingleByte::MacRoman => Encoding::MacRoman,
+                        };
                         assert_eq!(read_as, encoding, "{variant} saved as {encoding:?}")
                     }
                     Reading::Uncertain { .. } => uncertain.push(variant.clone()),
