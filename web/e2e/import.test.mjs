@@ -53,8 +53,8 @@ test("a Windows-1252 semicolon file imports through the wizard: a column re-mapp
   await page.locator("#to-upload").click();
 
   // Upload: checked before sending, then straight to S3, then validated.
-  await page.locator("#file").setInputFiles({ name: "bad.xlsx", mimeType: "application/octet-stream", buffer: Buffer.from("x") });
-  await assert.doesNotReject(page.locator("#message", { hasText: "is not a CSV, TSV or TXT file" }).waitFor());
+  await page.locator("#file").setInputFiles({ name: "bad.pdf", mimeType: "application/pdf", buffer: Buffer.from("x") });
+  await assert.doesNotReject(page.locator("#message", { hasText: "is not a CSV, TSV, TXT, Excel or OpenDocument file" }).waitFor());
   await shot(page, "2-upload-refused");
   await accessible(page, "the upload step");
   await page.locator("#file").setInputFiles({ name: "clientes.csv", mimeType: "text/csv", buffer: windows1252(CLIENTES) });

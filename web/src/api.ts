@@ -69,6 +69,7 @@ export interface ImportOptions {
   default_country?: string | null;
   dialect?: Partial<Dialect> | null;
   mapping?: MappingEntry[] | null;
+  sheet?: string | null;
 }
 
 export type ImportStatus =
@@ -88,6 +89,8 @@ export interface ImportView {
   options: ImportOptions;
   dialect: Dialect | null;
   headers: string[] | null;
+  /** A spreadsheet's sheets and the one read; null for delimited text. */
+  sheets?: { names: string[]; read: string } | null;
   default_country: { code: string | null; from: string } | null;
   mapping: MappingEntry[] | null;
   review: ReviewCounts | null;

@@ -6,7 +6,7 @@ import type { Key } from "./i18n";
 
 /** The API's own limit: 20 MiB (413 above it). */
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
-export const FILE_TYPES = [".csv", ".tsv", ".txt"];
+export const FILE_TYPES = [".csv", ".tsv", ".txt", ".xlsx", ".xls", ".ods"];
 
 /** Why a chosen file cannot be sent, as a message key and its values; null when it can. */
 export function fileProblem(file: { name: string; size: number }): { key: Key; params: Record<string, string> } | null {

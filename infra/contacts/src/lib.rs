@@ -22,6 +22,7 @@ use contact_engine::dialect::{Delimiter, DialectOptions, Enclosure, Encoding};
 use contact_engine::lookup::EmptyWorkspace;
 use contact_engine::options::{Identifier, ImportOptions, MappingEntry, Purpose, Workspace};
 use contact_engine::reader::FileSource;
+use contact_engine::spreadsheet;
 use contact_engine::{ValidateError, validate};
 use contact_service::http::auth::Keys;
 use contact_service::operations::Role;
@@ -109,8 +110,11 @@ struct DemoArgs {
 
 #[derive(clap::Args)]
 struct ValidateArgs {
-    /// The delimited file (.csv or .txt).
+    /// The file: delimited text (.csv, .tsv, .txt) or a spreadsheet (.xlsx, .xls, .ods).
     file: PathBuf,
+    /// The sheet of a spreadsheet to read (the first when not given).
+    #[arg(long)]
+    sheet: Option<String>,
     /// add_new, update_existing, add_and_update or add_all.
     #[arg(long, value_parser = json_word::<Purpose>, default_value = "add_and_update")]
     purpose: Purpose,
@@ -426,11 +430,21 @@ fn run_validate(args: ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> 
         }),
         mapping: args.mapping.map(|m| m.0),
         tags: args.tags,
+        sheet: args.sheet,
         ..ImportOptions::default()
     };
-    let source = FileSource(args.file.clone());
     // Opened here so a missing file is told as such, not as a read failure.
     File::open(&args.file).map_err(|e| failure(format!("{}: {e}", args.file.display())))?;
+    // A spreadsheet is read as the CSV of its sheet, written to a folder of
+    // its own.
+    let folder = tempfile::tempdir().map_err(|e| failure(e.to_string()))?;
+    let converted = folder.path().join("sheet.csv");
+    let sheets = spreadsheet::convert_file(&args.file, options.sheet.as_deref(), &converted)
+        .map_err(|e| failure(e.to_string()))?;
+    let source = FileSource(match sheets {
+        Some(_) => converted,
+        None => args.file.clone(),
+    });
     let validation = validate(&source, &options, &workspace, &EmptyWorkspace)?;
     if args.errors.is_some() || args.preview.is_some() {
         let mut errors = args.errors.as_deref().map(Staged::create).transpose()?;

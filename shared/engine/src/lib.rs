@@ -23,6 +23,7 @@ pub mod refusal;
 pub mod remembered;
 pub mod row;
 pub mod single_byte;
+pub mod spreadsheet;
 pub mod suggestions;
 pub mod validation;
 

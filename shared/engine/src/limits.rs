@@ -44,12 +44,13 @@ pub const MAX_PAGE: usize = 100;
 /// Characters of a listing cursor: more is not one the API gave.
 pub const MAX_CURSOR_CHARS: usize = 400;
 
-/// File name endings the product takes: delimited text only.
-pub const FILE_EXTENSIONS: [&str; 3] = ["csv", "tsv", "txt"];
+/// File name endings the product takes: delimited text and spreadsheets.
+pub const FILE_EXTENSIONS: [&str; 6] = ["csv", "tsv", "txt", "xlsx", "xls", "ods"];
 
 /// Whether a declared file name is of a type the product takes (`.csv`,
-/// `.tsv` or `.txt`, in any case); the content is checked when it is read.
-pub fn is_delimited_text_name(file_name: &str) -> bool {
+/// `.tsv`, `.txt`, `.xlsx`, `.xls` or `.ods`, in any case); the content is
+/// checked when it is read.
+pub fn is_accepted_file_name(file_name: &str) -> bool {
     std::path::Path::new(file_name.trim())
         .extension()
         .and_then(|e| e.to_str())
@@ -68,18 +69,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_delimited_text_names() {
+    fn only_delimited_text_and_spreadsheet_names() {
         for ok in [
             "clientes.csv",
             "CONTATOS.TXT",
             "a.b.csv",
             " x.csv ",
             "lista.tsv",
+            "contactos.xlsx",
+            "VIEJO.XLS",
+            "hoja.ods",
         ] {
-            assert!(is_delimited_text_name(ok), "{ok}");
+            assert!(is_accepted_file_name(ok), "{ok}");
         }
-        for no in ["contacts.xlsx", "contacts", "csv", "report.pdf", ".csv.exe"] {
-            assert!(!is_delimited_text_name(no), "{no}");
+        for no in [
+            "contacts.xlsb",
+            "contacts",
+            "csv",
+            "report.pdf",
+            ".csv.exe",
+            "a.numbers",
+        ] {
+            assert!(!is_accepted_file_name(no), "{no}");
         }
     }
 }

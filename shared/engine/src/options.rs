@@ -122,6 +122,11 @@ pub struct ImportOptions {
     /// `null` maps the columns automatically.
     #[serde(default)]
     pub mapping: Option<Vec<MappingEntry>>,
+    /// The sheet of a spreadsheet upload to read, by name (case aside);
+    /// the first sheet when `null`. The review lists the workbook's sheets.
+    /// Ignored for delimited text.
+    #[serde(default)]
+    pub sheet: Option<String>,
 }
 
 impl Default for ImportOptions {
@@ -136,6 +141,7 @@ impl Default for ImportOptions {
             default_country: None,
             dialect: None,
             mapping: None,
+            sheet: None,
         }
     }
 }

@@ -27,6 +27,12 @@ pub enum Refusal {
     )]
     UncertainEncoding { windows: String, mac: String },
     #[error(
+        "the spreadsheet cannot be read ({why}); open it and save it again, or save it as CSV UTF-8"
+    )]
+    UnreadableSpreadsheet { why: String },
+    #[error("the workbook has no sheet \"{name}\"; its sheets are: {sheets}")]
+    NoSuchSheet { name: String, sheets: String },
+    #[error(
         "line {line} opens a quoted value that is never closed, so the rest of the file cannot be read"
     )]
     UnclosedQuote { line: u64 },
@@ -54,6 +60,8 @@ impl Refusal {
             Self::TooManyColumns { .. } => "too_many_columns",
             Self::Undecodable { .. } => "undecodable_bytes",
             Self::UncertainEncoding { .. } => "uncertain_encoding",
+            Self::UnreadableSpreadsheet { .. } => "unreadable_spreadsheet",
+            Self::NoSuchSheet { .. } => "no_such_sheet",
             Self::UnclosedQuote { .. } => "unclosed_quote",
         }
     }

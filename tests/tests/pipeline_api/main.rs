@@ -68,12 +68,19 @@ async fn files_that_break_the_rules_are_refused_when_declared() {
         413,
         "file_too_large",
     );
-    for name in ["contactos.xlsx", "lista.pdf", "sin-extension"] {
+    for name in ["contactos.numbers", "lista.pdf", "sin-extension"] {
         assert_error(&create(name, 100).await, 415, "unsupported_file_type");
     }
     assert_error(&create("vacio.csv", 0).await, 400, "empty_file");
     // At the limits, and a .txt file, it is taken.
-    for (name, size) in [("justo.csv", mib20), ("texto.TXT", 10), ("lista.tsv", 10)] {
+    for (name, size) in [
+        ("justo.csv", mib20),
+        ("texto.TXT", 10),
+        ("lista.tsv", 10),
+        ("libro.xlsx", 10),
+        ("viejo.XLS", 10),
+        ("hoja.ods", 10),
+    ] {
         let created = create(name, size).await;
         assert_eq!(created.status, 201, "{name}: {}", created.body);
         assert_eq!(created.body["status"], "awaiting_upload");

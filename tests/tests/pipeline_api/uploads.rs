@@ -182,13 +182,13 @@ async fn a_tab_separated_tsv_file_is_taken() {
         .call(
             "POST",
             "/v1/imports",
-            Some(&json!({"file_name": "contactos.xlsx", "size_bytes": 10})),
+            Some(&json!({"file_name": "contactos.numbers", "size_bytes": 10})),
         )
         .await);
     assert_error(&refused, 415, "unsupported_file_type");
     let message = refused.body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains(".tsv") && message.contains("CSV UTF-8"),
+        message.contains(".tsv") && message.contains(".xlsx"),
         "{message}"
     );
 }
@@ -235,4 +235,107 @@ async fn a_mac_roman_file_is_read_right_and_an_uncertain_one_asks_for_its_encodi
     chosen["dialect"] = json!({"encoding": "windows-1252"});
     let import = reviewed(&api, "nota.csv", &uncertain, Some(chosen)).await;
     assert_eq!(import["review"]["rows"], 1, "{import}");
+}
+
+/// A workbook as Excel saves one: a cover sheet first, then the contacts,
+/// the phones stored as numbers and a date column.
+fn workbook() -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let cover = book.add_worksheet();
+    cover.set_name("Portada").unwrap();
+    cover.write_string(0, 0, "Clientes de la feria").unwrap();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Clientes").unwrap();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    for (c, name) in ["Nombre", "Celular", "Alta"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *name).unwrap();
+    }
+    let rows = [
+        ("José Peña", 593991234801.0),
+        ("Íñigo Ibáñez", 593991234802.0),
+    ];
+    for (r, (name, phone)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        sheet.write_string(r, 0, *name).unwrap();
+        sheet.write_number(r, 1, *phone).unwrap();
+        let day = ExcelDateTime::from_ymd(2026, 11, 20 + r as u8).unwrap();
+        sheet.write_datetime_with_format(r, 2, &day, &date).unwrap();
+    }
+    // Row 4 empty; row 5 has a phone Excel cannot hold as a number.
+    sheet.write_string(4, 0, "Ana").unwrap();
+    sheet.write_string(4, 1, "no tiene").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_excel_workbook_imports_from_its_first_sheet_with_rows_with_its_cells_as_shown() {
+    let api = shared().owner("api-xlsx");
+    let bytes = workbook();
+    let options = json!({"default_country": "EC", "import_tag": false});
+    // The first sheet is a cover: passed over for the first with rows, and
+    // the review lists the sheets.
+    let import = reviewed(&api, "clientes.xlsx", &bytes, Some(options.clone())).await;
+    assert_eq!(
+        import["sheets"],
+        json!({"names": ["Portada", "Clientes"], "read": "Clientes"})
+    );
+    assert_eq!(import["headers"], json!(["Nombre", "Celular", "Alta"]));
+    assert_eq!(
+        import["samples"][1],
+        json!(["593991234801", "593991234802", "no tiene"])
+    );
+    assert_eq!(import["samples"][2], json!(["2026-11-21", "2026-11-22"]));
+    assert_eq!(review_counts(&import), [3, 2, 0, 0, 1]);
+    // Errors name the row as the sheet numbers it.
+    let id = id_of(&import);
+    let errors = error_file(&api, &id, b',').await;
+    assert!(
+        errors.rows[0].last().unwrap().starts_with("Row 5: "),
+        "{:?}",
+        errors.rows
+    );
+
+    // Imported; the result file is CSV with every row of the sheet.
+    confirmed(&api, &id).await;
+    assert_eq!(
+        one_by_phone(&api, "+593991234801").await["first_name"],
+        "José Peña"
+    );
+    let result = result_file(&api, &id, b',').await;
+    assert_eq!(
+        result.values("Celular"),
+        ["593991234801", "593991234802", "no tiene"]
+    );
+    assert_eq!(
+        result.values("Import Status"),
+        ["Imported", "Imported", "Error"]
+    );
+
+    // The cover named: it has no rows, and the refusal says which sheet
+    // was read and which others there are.
+    let mut cover = options;
+    cover["sheet"] = json!("Portada");
+    let import = validated(&api, "clientes.xlsx", &bytes, Some(cover)).await;
+    assert_eq!(import["status"], "failed", "{import}");
+    let error = import["error"].as_str().unwrap();
+    assert!(error.contains("no data rows"), "{error}");
+    assert!(
+        error.ends_with("(read from sheet \"Portada\" of Portada, Clientes; choose another with the sheet option)"),
+        "{error}"
+    );
+
+    // A sheet the workbook does not have is refused naming those it has.
+    let import = validated(
+        &api,
+        "clientes.xlsx",
+        &bytes,
+        Some(json!({"sheet": "Ventas"})),
+    )
+    .await;
+    assert_eq!(import["status"], "failed");
+    assert_eq!(
+        import["error"],
+        "the workbook has no sheet \"Ventas\"; its sheets are: Portada, Clientes"
+    );
 }

@@ -386,7 +386,7 @@ export class ContactImport extends LocalizedElement {
         <input
           type="file"
           id="file"
-          accept=".csv,.tsv,.txt,text/csv,text/plain,text/tab-separated-values"
+          accept=".csv,.tsv,.txt,.xlsx,.xls,.ods,text/csv,text/plain,text/tab-separated-values"
           ?disabled=${this.busy}
           @change=${(e: Event) => void this.chooseFile((e.target as HTMLInputElement).files?.[0])}
         />

@@ -217,6 +217,18 @@ export class ReviewStep extends LocalizedElement {
   private renderDialect() {
     const d = this.imp.dialect;
     if (!d) return nothing;
+    const sheets = this.imp.sheets;
+    if (sheets) {
+      // A workbook is read from one sheet; its dialect is ours, not the file's.
+      return html`<h3>${t("review.dialect")}</h3>
+        <div class="dialect">
+          <label>${t("review.sheet")}
+            <select id="sheet" ?disabled=${this.busy}
+              @change=${(e: Event) => this.emit("change-options", { sheet: (e.target as HTMLSelectElement).value })}>
+              ${sheets.names.map((name) => html`<option value=${name} ?selected=${sheets.read === name}>${name}</option>`)}
+            </select></label>
+        </div>`;
+    }
     const change = (member: string) => (e: Event) =>
       this.emit("change-options", { dialect: { [member]: (e.target as HTMLSelectElement).value } });
     return html`<h3>${t("review.dialect")}</h3>

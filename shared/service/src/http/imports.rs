@@ -42,7 +42,7 @@ pub(super) fn routes() -> Router<Shared> {
     (status = 403, description = "forbidden: needs the owner or manager role"),
     (status = 409, description = "import_in_progress: another import of the workspace is importing"),
     (status = 413, description = "file_too_large: size_bytes over 20 MiB; body_too_large: the body over 1 MiB"),
-    (status = 415, description = "unsupported_file_type: not .csv, .tsv or .txt; unsupported_media_type: the body is not JSON")))]
+    (status = 415, description = "unsupported_file_type: not .csv, .tsv, .txt, .xlsx, .xls or .ods; unsupported_media_type: the body is not JSON")))]
 async fn create_import(
     State(app): State<Shared>,
     caller: Caller,

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use contact_engine::corrections::RowCorrection;
 use contact_engine::dialect::Dialect;
 use contact_engine::options::{ImportOptions, MappingEntry};
+use contact_engine::spreadsheet::Sheets;
 use contact_engine::validation::{MappingProblem, Review};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -25,6 +26,9 @@ pub struct ImportView {
     pub options: ImportOptions,
     pub dialect: Option<Dialect>,
     pub headers: Option<Vec<String>>,
+    /// For a spreadsheet upload: its sheets and the one read (choose
+    /// another with the `sheet` option); `null` for delimited text.
+    pub sheets: Option<Sheets>,
     /// The default country the review read numbers written without their
     /// country code in, and where it came from (`null` until validated).
     pub default_country: Option<CountryInForce>,
@@ -107,6 +111,7 @@ impl ImportView {
             options: record.options.clone(),
             dialect: record.dialect,
             headers: record.headers.clone(),
+            sheets: record.sheets.clone(),
             default_country: record.country_in_force.clone(),
             mapping: record.mapping.clone(),
             review: record.review,

@@ -29,11 +29,12 @@ pub const HISTORY_PAGE: (i32, i32) = (20, 100);
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateImport {
-    /// A `.csv`, `.tsv` or `.txt` name (any case); any other answers 415.
+    /// A `.csv`, `.tsv`, `.txt`, `.xlsx`, `.xls` or `.ods` name (any
+    /// case); any other answers 415.
     #[schema(
         min_length = 1,
         max_length = 255,
-        pattern = r"[^/\\]\.([cC][sS][vV]|[tT][sS][vV]|[tT][xX][tT])\s*$"
+        pattern = r"[^/\\]\.([cC][sS][vV]|[tT][sS][vV]|[tT][xX][tT]|[xX][lL][sS][xX]?|[oO][dD][sS])\s*$"
     )]
     pub file_name: String,
     /// 1 byte to 20 MiB; more answers 413.
@@ -83,9 +84,9 @@ impl Imports {
                 ),
             ));
         }
-        if !limits::is_delimited_text_name(name) {
+        if !limits::is_accepted_file_name(name) {
             return Err(ServiceError::UnsupportedType(format!(
-                "{name} is not delimited text: upload a .csv, .tsv or .txt file (from Excel: Save As, CSV UTF-8)"
+                "{name} is neither delimited text nor a spreadsheet: upload a .csv, .tsv, .txt, .xlsx, .xls or .ods file"
             )));
         }
         if request.size_bytes > MAX_FILE_BYTES {

@@ -11,8 +11,10 @@
 use contact_engine::classify::Status;
 use contact_engine::limits::MAX_FILE_BYTES;
 use contact_engine::lookup::LOOKUP_BATCH;
+use contact_engine::options::ImportOptions;
 use contact_engine::reader::FileSource;
 use contact_engine::refusal::Refusal;
+use contact_engine::spreadsheet::{self, ConvertError, Sheets};
 use contact_engine::{
     MappingReview, ReviewRowsOut, Scan, StageOut, ValidateError, Validation, scan_corrected,
 };
@@ -33,6 +35,38 @@ pub const CHUNK_ROWS: usize = 500;
 pub struct Validator {
     store: Store,
     config: Config,
+}
+
+/// The file every reading of the upload reads: the upload itself, or for
+/// a spreadsheet the CSV of its chosen sheet, written once beside it, and
+/// the workbook's sheets.
+fn readable(
+    upload: &std::path::Path,
+    options: &ImportOptions,
+) -> Result<(FileSource, Option<Sheets>), Failure> {
+    let csv = upload.with_extension("csv");
+    let converted = tokio::task::block_in_place(|| {
+        spreadsheet::convert_file(upload, options.sheet.as_deref(), &csv)
+    });
+    match converted {
+        Ok(None) => Ok((FileSource(upload.to_path_buf()), None)),
+        Ok(Some(sheets)) => Ok((FileSource(csv), Some(sheets))),
+        Err(ConvertError::Refused(refusal)) => Err(Failure::Refused(refusal.to_string())),
+        Err(ConvertError::Io(e)) => Err(ServiceError::failed("reading the spreadsheet", e).into()),
+    }
+}
+
+/// Why the file is refused; for a spreadsheet, also which sheet was read
+/// and which others there are to choose from.
+fn refused_words(refusal: &Refusal, sheets: Option<&Sheets>) -> String {
+    match sheets {
+        Some(sheets) if sheets.names.len() > 1 => format!(
+            "{refusal} (read from sheet \"{}\" of {}; choose another with the sheet option)",
+            sheets.read,
+            sheets.names.join(", ")
+        ),
+        _ => refusal.to_string(),
+    }
 }
 
 /// How a validation ends without a review.
@@ -174,8 +208,8 @@ impl Validator {
             .await
             .at("downloading the upload")?;
         let workspace = workspace_facts(&self.store, ws).await?;
-        let source = FileSource(file.clone());
         let options = &record.options;
+        let (source, sheets) = readable(&file, options)?;
         // Reading and checking is CPU work on every core: kept off the async
         // workers' backs. Then the table is asked about the identifiers,
         // and the rows are classified.
@@ -187,9 +221,15 @@ impl Validator {
             Ok(scanned) => self.classify(ws, scanned).await?,
             Err(ValidateError::Mapping(found)) => {
                 let country = CountryInForce::of(options, &workspace);
-                return Ok(self.stop_for_mapping(record, *found, country).await?);
+                let stopped = ImportRecord {
+                    sheets,
+                    ..record.clone()
+                };
+                return Ok(self.stop_for_mapping(&stopped, *found, country).await?);
             }
-            Err(ValidateError::Refused(r)) => return Err(Failure::Refused(r.to_string())),
+            Err(ValidateError::Refused(r)) => {
+                return Err(Failure::Refused(refused_words(&r, sheets.as_ref())));
+            }
             Err(ValidateError::Options(o)) => return Err(Failure::Refused(o.to_string())),
             Err(e) => return Err(ServiceError::failed("reading the upload", e).into()),
         };
@@ -265,6 +305,7 @@ impl Validator {
         let reviewed = ImportRecord {
             dialect: Some(summary.dialect),
             headers: Some(summary.headers),
+            sheets,
             country_in_force: Some(CountryInForce::of(options, &workspace)),
             mapping: Some(summary.mapping),
             review: Some(summary.review),

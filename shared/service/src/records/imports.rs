@@ -5,6 +5,7 @@ use contact_engine::classify::Status;
 use contact_engine::corrections::Corrections;
 use contact_engine::dialect::Dialect;
 use contact_engine::options::{ImportOptions, MappingEntry, Workspace};
+use contact_engine::spreadsheet::Sheets;
 use contact_engine::validation::{ChunkSpan, MappingProblem, Review};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -115,6 +116,9 @@ pub struct ImportRecord {
     pub dialect: Option<Dialect>,
     #[serde(default)]
     pub headers: Option<Vec<String>>,
+    /// A spreadsheet upload's sheets, and the one read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheets: Option<Sheets>,
     /// The default country the validation read numbers in.
     #[serde(default)]
     pub country_in_force: Option<CountryInForce>,
@@ -209,6 +213,7 @@ impl ImportRecord {
             validating_message: None,
             dialect: None,
             headers: None,
+            sheets: None,
             country_in_force: None,
             mapping: None,
             review: None,

@@ -129,7 +129,7 @@ impl ImportStore {
         let ws = &record.workspace;
         let expires_at = record.review_expires_at.unwrap_or_default();
         let update = self
-            .update(&record.workspace, &record.id, "SET #status = :review, dialect = :dialect, headers = :headers, mapping = :mapping, review = :counts, problems = :problems, country_in_force = :country, review_expires_at = :expires, rows_total = :rows, samples = :samples, last_row = :last_row, row_files = :row_files REMOVE validating_message")
+            .update(&record.workspace, &record.id, "SET #status = :review, dialect = :dialect, headers = :headers, sheets = :sheets, mapping = :mapping, review = :counts, problems = :problems, country_in_force = :country, review_expires_at = :expires, rows_total = :rows, samples = :samples, last_row = :last_row, row_files = :row_files REMOVE validating_message")
             .value(":samples", to_value(&record.samples)?)
             .value(":last_row", to_value(&record.last_row)?)
             .value(":row_files", to_value(&record.row_files)?)
@@ -138,6 +138,7 @@ impl ImportStore {
             .value(":review", s("review"))
             .value(":dialect", to_value(&record.dialect)?)
             .value(":headers", to_value(&record.headers)?)
+            .value(":sheets", to_value(&record.sheets)?)
             .value(":mapping", to_value(&record.mapping)?)
             .value(":rows", n(record.rows_total))
             .value(":expires", n(expires_at))

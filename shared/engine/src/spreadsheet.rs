@@ -1,0 +1,436 @@
+//! Spreadsheets — Excel workbooks (`.xlsx`, `.xls`) and OpenDocument
+//! spreadsheets (`.ods`) — read with `calamine` and written out once as the
+//! CSV the reader reads (UTF-8, comma-separated), so that everything after
+//! (the two passes, corrections, the error, preview and result files, which
+//! stay CSV with every original row) is the same for every upload.
+//!
+//! Each cell becomes the text a person sees in it, as far as the file
+//! tells: text as written; a whole number without a decimal point or an
+//! exponent however long (a phone stored as the number 5511987654321 stays
+//! `5511987654321`, never `5.5119E+12`); other numbers to Excel's 15
+//! significant digits (`0.1 + 0.2` is `0.3`); dates as ISO `YYYY-MM-DD`
+//! (`YYYY-MM-DD HH:MM:SS` with a time, `HH:MM:SS` a time alone); booleans
+//! `TRUE` and `FALSE`; errors as Excel writes them (`#N/A`). A number
+//! format's currency sign, thousands separators or percent are not applied.
+//!
+//! Row numbers stay the spreadsheet's: empty rows before and between rows
+//! are written as lines of one empty value, which the reader counts and
+//! skips, and columns start at column A. An `.xlsx` sheet is read a cell at a time
+//! (memory holds the shared strings and one row); an `.xls` (at most 65,536
+//! rows) or `.ods` sheet is read whole, as `calamine` reads them.
+
+use std::io::{Cursor, Write};
+
+use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, Xls, Xlsx, open_workbook_from_rs};
+
+use crate::refusal::Refusal;
+
+/// The kinds of spreadsheet read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Xlsx,
+    Xls,
+    Ods,
+}
+
+/// The media type an OpenDocument spreadsheet names in its first entry.
+const ODS_MEDIA_TYPE: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
+
+/// The kind of spreadsheet a file's first bytes begin, if any: an OLE2
+/// compound document (`.xls`), or a zip archive whose `mimetype` entry
+/// names an OpenDocument spreadsheet (`.ods`) or not (taken for `.xlsx`,
+/// and refused when it is no workbook).
+pub fn kind(head: &[u8]) -> Option<Kind> {
+    if head.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        return Some(Kind::Xls);
+    }
+    if !head.starts_with(b"PK\x03\x04") {
+        return None;
+    }
+    let first_entry = &head[..head.len().min(256)];
+    let ods = first_entry
+        .windows(ODS_MEDIA_TYPE.len())
+        .any(|w| w == ODS_MEDIA_TYPE);
+    Some(if ods { Kind::Ods } else { Kind::Xlsx })
+}
+
+/// The workbook's sheets and the one read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sheets {
+    /// Every sheet, in the workbook's order.
+    pub names: Vec<String>,
+    /// The sheet read: the one the options name, else the first that has a
+    /// header and a row below it.
+    pub read: String,
+}
+
+/// Writes the sheet `sheet` of the spreadsheet `bytes` as CSV to `out`;
+/// answers the workbook's sheets. Without a sheet named, the first sheet
+/// that has a header and a row below it is read — a cover or notes sheet
+/// before the data is passed over — else the first.
+pub fn to_csv(
+    bytes: &[u8],
+    kind: Kind,
+    sheet: Option<&str>,
+    out: impl Write,
+) -> Result<Sheets, Refusal> {
+    let mut book = Book::open(bytes, kind)?;
+    let names = book.sheet_names();
+    let read = match sheet.map(str::trim).filter(|w| !w.is_empty()) {
+        Some(wanted) => names
+            .iter()
+            .find(|n| n.trim().to_lowercase() == wanted.to_lowercase())
+            .cloned()
+            .ok_or_else(|| Refusal::NoSuchSheet {
+                name: wanted.to_string(),
+                sheets: names.join(", "),
+            })?,
+        None => {
+            let mut with_rows = None;
+            for name in &names {
+                if book.has_rows(name, 2)? {
+                    with_rows = Some(name.clone());
+                    break;
+                }
+            }
+            match with_rows.or_else(|| names.first().cloned()) {
+                Some(name) => name,
+                None => return Err(Refusal::NoDataRows),
+            }
+        }
+    };
+    let mut csv = CsvOut::new(out);
+    book.write(&read, &mut csv)?;
+    csv.finish().map_err(io_refusal)?;
+    Ok(Sheets { names, read })
+}
+
+/// An open workbook of any kind read.
+enum Book<'b> {
+    Xlsx(Xlsx<Cursor<&'b [u8]>>),
+    Xls(Xls<Cursor<&'b [u8]>>),
+    Ods(Ods<Cursor<&'b [u8]>>),
+}
+
+fn unreadable(e: impl std::fmt::Display) -> Refusal {
+    Refusal::UnreadableSpreadsheet { why: e.to_string() }
+}
+
+impl<'b> Book<'b> {
+    fn open(bytes: &'b [u8], kind: Kind) -> Result<Self, Refusal> {
+        let data = Cursor::new(bytes);
+        Ok(match kind {
+            Kind::Xlsx => Self::Xlsx(open_workbook_from_rs(data).map_err(unreadable)?),
+            Kind::Xls => Self::Xls(open_workbook_from_rs(data).map_err(unreadable)?),
+            Kind::Ods => Self::Ods(open_workbook_from_rs(data).map_err(unreadable)?),
+        })
+    }
+
+    fn sheet_names(&self) -> Vec<String> {
+        match self {
+            Self::Xlsx(b) => b.sheet_names(),
+            Self::Xls(b) => b.sheet_names(),
+            Self::Ods(b) => b.sheet_names(),
+        }
+    }
+
+    fn range(&mut self, name: &str) -> Result<calamine::Range<Data>, Refusal> {
+        match self {
+            Self::Xlsx(b) => b.worksheet_range(name).map_err(unreadable),
+            Self::Xls(b) => b.worksheet_range(name).map_err(unreadable),
+            Self::Ods(b) => b.worksheet_range(name).map_err(unreadable),
+        }
+    }
+
+    /// Whether sheet `name` has `rows` rows holding a value (an `.xlsx`
+    /// read only as far as it takes to tell).
+    fn has_rows(&mut self, name: &str, rows: usize) -> Result<bool, Refusal> {
+        if let Self::Xlsx(book) = self {
+            let mut cells = book.worksheet_cells_reader(name).map_err(unreadable)?;
+            let mut seen = Vec::new();
+            let mut text = String::new();
+            while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+                text.clear();
+                cell_text(cell.get_value(), &mut text);
+                let row = cell.get_position().0;
+                if !text.trim().is_empty() && seen.last() != Some(&row) {
+                    seen.push(row);
+                    if seen.len() >= rows {
+                        return Ok(true);
+                    }
+                }
+            }
+            return Ok(false);
+        }
+        let range = self.range(name)?;
+        let mut text = String::new();
+        let filled = range
+            .rows()
+            .filter(|row| {
+                row.iter().any(|value| {
+                    text.clear();
+                    cell_text(&borrowed(value), &mut text);
+                    !text.trim().is_empty()
+                })
+            })
+            .take(rows)
+            .count();
+        Ok(filled >= rows)
+    }
+
+    /// Writes sheet `name` a cell at a time (`.xlsx`) or whole.
+    fn write(&mut self, name: &str, csv: &mut CsvOut<impl Write>) -> Result<(), Refusal> {
+        if let Self::Xlsx(book) = self {
+            let mut cells = book.worksheet_cells_reader(name).map_err(unreadable)?;
+            while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+                let (row, column) = cell.get_position();
+                csv.cell(row, column, cell.get_value())
+                    .map_err(io_refusal)?;
+            }
+            return Ok(());
+        }
+        let range = self.range(name)?;
+        write_range(csv, &range)
+    }
+}
+
+/// Why a file could not be made readable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("reading or writing the file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// When the file at `upload` is a spreadsheet, writes the CSV of its sheet
+/// `sheet` (the first when `None`) to `csv` and answers the workbook's
+/// sheets: then `csv` is the file every reading reads. `None` for
+/// delimited text, which is read as it is.
+pub fn convert_file(
+    upload: &std::path::Path,
+    sheet: Option<&str>,
+    csv: &std::path::Path,
+) -> Result<Option<Sheets>, ConvertError> {
+    let mut head = [0u8; 512];
+    let read = std::io::Read::read(&mut std::fs::File::open(upload)?, &mut head)?;
+    let Some(kind) = kind(&head[..read]) else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(upload)?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(csv)?);
+    let sheets = to_csv(&bytes, kind, sheet, &mut out)?;
+    out.flush()?;
+    Ok(Some(sheets))
+}
+
+fn io_refusal(e: std::io::Error) -> Refusal {
+    Refusal::UnreadableSpreadsheet { why: e.to_string() }
+}
+
+fn write_range(csv: &mut CsvOut<impl Write>, range: &calamine::Range<Data>) -> Result<(), Refusal> {
+    let Some((top, left)) = range.start() else {
+        return Ok(());
+    };
+    for (i, row) in range.rows().enumerate() {
+        for (j, value) in row.iter().enumerate() {
+            let value = borrowed(value);
+            csv.cell(top + i as u32, left + j as u32, &value)
+                .map_err(io_refusal)?;
+        }
+    }
+    Ok(())
+}
+
+/// Cells in row order into CSV rows, empty records where the sheet has
+/// empty rows, empty values where it has empty cells.
+struct CsvOut<W: Write> {
+    csv: csv::Writer<W>,
+    /// The row being filled and the next row the file will write.
+    row: Vec<String>,
+    row_index: Option<u32>,
+    next_line: u32,
+    text: String,
+}
+
+impl<W: Write> CsvOut<W> {
+    fn new(out: W) -> Self {
+        Self {
+            csv: csv::WriterBuilder::new().flexible(true).from_writer(out),
+            row: Vec::new(),
+            row_index: None,
+            next_line: 0,
+            text: String::new(),
+        }
+    }
+
+    fn cell(&mut self, row: u32, column: u32, value: &DataRef<'_>) -> std::io::Result<()> {
+        self.text.clear();
+        cell_text(value, &mut self.text);
+        if self.text.is_empty() {
+            return Ok(());
+        }
+        if self.row_index != Some(row) {
+            self.end_row()?;
+            self.row_index = Some(row);
+        }
+        let column = column as usize;
+        if self.row.len() <= column {
+            self.row.resize(column + 1, String::new());
+        }
+        self.row[column].clone_from(&self.text);
+        Ok(())
+    }
+
+    /// Writes the row being filled, after a blank line for each empty row
+    /// before it.
+    fn end_row(&mut self) -> std::io::Result<()> {
+        let Some(index) = self.row_index.take() else {
+            return Ok(());
+        };
+        // An empty record is a line of one empty value, `""`: the reader
+        // counts it and skips it.
+        for _ in self.next_line..index {
+            self.csv.write_record(None::<&[u8]>)?;
+        }
+        self.csv.write_record(&self.row)?;
+        self.row.clear();
+        self.next_line = index + 1;
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        self.end_row()?;
+        self.csv.flush()
+    }
+}
+
+/// The text a person sees in a cell (see the module's description).
+fn cell_text(value: &DataRef<'_>, out: &mut String) {
+    use std::fmt::Write as _;
+    match value {
+        DataRef::Empty => {}
+        DataRef::String(s) => out.push_str(s),
+        DataRef::SharedString(s) => out.push_str(s),
+        DataRef::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        DataRef::Float(f) => number_text(*f, out),
+        DataRef::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
+        DataRef::DateTime(d) => date_text(d, out),
+        DataRef::DateTimeIso(s) => out.push_str(&iso_text(s)),
+        DataRef::DurationIso(s) => out.push_str(s),
+        DataRef::Error(e) => {
+            let _ = write!(out, "{e}");
+        }
+    }
+}
+
+/// A whole number in full; any other to 15 significant digits, as Excel
+/// shows and keeps numbers.
+fn number_text(f: f64, out: &mut String) {
+    use std::fmt::Write as _;
+    if !f.is_finite() {
+        let _ = write!(out, "{f}");
+    } else if f.fract() == 0.0 && f.abs() < 1e17 {
+        let _ = write!(out, "{}", f as i64);
+    } else {
+        let shown: f64 = format!("{f:.14e}").parse().unwrap_or(f);
+        let _ = write!(out, "{shown}");
+    }
+}
+
+fn date_text(d: &ExcelDateTime, out: &mut String) {
+    use std::fmt::Write as _;
+    if !d.is_datetime() {
+        return number_text(d.as_f64(), out);
+    }
+    let (year, month, day, hour, minute, second, _) = d.to_ymd_hms_milli();
+    let midnight = (hour, minute, second) == (0, 0, 0);
+    if d.as_f64() < 1.0 && !midnight {
+        let _ = write!(out, "{hour:02}:{minute:02}:{second:02}");
+    } else if midnight {
+        let _ = write!(out, "{year:04}-{month:02}-{day:02}");
+    } else {
+        let _ = write!(
+            out,
+            "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"
+        );
+    }
+}
+
+/// An ISO date-time as an `.ods` stores it, in the same forms as
+/// [`date_text`]: `2024-03-01T00:00:00` is `2024-03-01`.
+fn iso_text(s: &str) -> String {
+    match s.split_once('T') {
+        Some((date, "00:00:00")) => date.to_string(),
+        Some((date, time)) => format!("{date} {}", time.split('.').next().unwrap_or(time)),
+        None => s.to_string(),
+    }
+}
+
+/// A whole-sheet cell as the cell-at-a-time reader gives one.
+fn borrowed(value: &Data) -> DataRef<'_> {
+    match value {
+        Data::Empty => DataRef::Empty,
+        Data::Int(i) => DataRef::Int(*i),
+        Data::Float(f) => DataRef::Float(*f),
+        Data::String(s) => DataRef::SharedString(s),
+        Data::Bool(b) => DataRef::Bool(*b),
+        Data::DateTime(d) => DataRef::DateTime(*d),
+        Data::DateTimeIso(s) => DataRef::DateTimeIso(s.clone()),
+        Data::DurationIso(s) => DataRef::DurationIso(s.clone()),
+        Data::Error(e) => DataRef::Error(e.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(value: DataRef<'_>) -> String {
+        let mut out = String::new();
+        cell_text(&value, &mut out);
+        out
+    }
+
+    #[test]
+    fn cells_read_as_a_person_sees_them() {
+        assert_eq!(text(DataRef::Float(5511987654321.0)), "5511987654321");
+        assert_eq!(text(DataRef::Float(593991234567.0)), "593991234567");
+        assert_eq!(text(DataRef::Float(0.1 + 0.2)), "0.3");
+        assert_eq!(text(DataRef::Float(-12.5)), "-12.5");
+        assert_eq!(text(DataRef::Int(42)), "42");
+        assert_eq!(text(DataRef::Bool(true)), "TRUE");
+        assert_eq!(text(DataRef::Error(calamine::CellErrorType::NA)), "#N/A");
+        let date = |v| {
+            DataRef::DateTime(ExcelDateTime::new(
+                v,
+                calamine::ExcelDateTimeType::DateTime,
+                false,
+            ))
+        };
+        assert_eq!(text(date(45943.0)), "2025-10-13");
+        assert_eq!(text(date(45943.5)), "2025-10-13 12:00:00");
+        assert_eq!(text(date(0.75)), "18:00:00");
+        assert_eq!(
+            text(DataRef::DateTimeIso("2024-03-01T00:00:00".into())),
+            "2024-03-01"
+        );
+    }
+
+    #[test]
+    fn kinds_by_their_first_bytes() {
+        assert_eq!(
+            kind(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest"),
+            Some(Kind::Xls)
+        );
+        let mut ods = b"PK\x03\x04".to_vec();
+        ods.extend([0u8; 26]);
+        ods.extend(b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet");
+        assert_eq!(kind(&ods), Some(Kind::Ods));
+        assert_eq!(kind(b"PK\x03\x04[Content_Types].xml"), Some(Kind::Xlsx));
+        assert_eq!(kind(b"Nombre,Celular\n"), None);
+    }
+}
