@@ -58,7 +58,7 @@ reset:
 # Speed and memory figures of the engine against a Python csv + phonenumbers
 # validator (installs the Python package when missing); see docs/BENCHMARKS.md.
 bench:
-	$(PYTHON) -c "import phonenumbers" 2>/dev/null || $(PYTHON) -m pip install -q phonenumbers
+	$(PYTHON) -c "import phonenumbers, xlsxwriter" 2>/dev/null || $(PYTHON) -m pip install -q phonenumbers XlsxWriter
 	$(CARGO) run --release -p contacts --bin bench
 
 # A 200,000-row import end to end on the local stack: time per stage and AWS

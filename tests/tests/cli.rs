@@ -96,12 +96,13 @@ fn a_refused_file_exits_non_zero_with_the_reason_and_writes_nothing() {
     assert!(!Path::new(&errors).exists());
     assert!(!errors.with_file_name("never.csv.partial").exists());
 
+    // A zip archive that is no workbook, whatever its name.
     let workbook = scratch("contacts.csv");
     std::fs::write(&workbook, b"PK\x03\x04\x14\x00\x06\x00").unwrap();
     let (code, _, err) = run(&["validate", workbook.to_str().unwrap()]);
     assert_eq!(code, ExitCode::from(2));
     assert!(
-        err.contains("not delimited text") && err.contains("Excel"),
+        err.contains("the spreadsheet cannot be read") && err.contains("CSV UTF-8"),
         "{err}"
     );
 }

@@ -440,7 +440,10 @@ fn run_validate(args: ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> 
     let folder = tempfile::tempdir().map_err(|e| failure(e.to_string()))?;
     let converted = folder.path().join("sheet.csv");
     let sheets = spreadsheet::convert_file(&args.file, options.sheet.as_deref(), &converted)
-        .map_err(|e| failure(e.to_string()))?;
+        .map_err(|e| match e {
+            spreadsheet::ConvertError::Refused(r) => Failure::from(ValidateError::Refused(r)),
+            spreadsheet::ConvertError::Io(e) => failure(e.to_string()),
+        })?;
     let source = FileSource(match sheets {
         Some(_) => converted,
         None => args.file.clone(),

@@ -495,8 +495,29 @@ async fn a_fill_only_mapping_fills_empty_fields_and_keeps_the_rest() {
         (Some("Carla"), Some("Costa"), Some("carla@new.com"))
     );
 
-    // The same rows with overwrite on (the default) replace and clear.
-    let again = reviewed(&api, "reemplazar.csv", &bytes, None).await;
+    // The same rows with overwrite on replace and clear. The mapping is
+    // given: the workspace remembers the fill-only choices confirmed above,
+    // and would map these headers so by itself.
+    let remembered = reviewed(&api, "recordado.csv", &bytes, None).await;
+    let first_name = &remembered["mapping"][0];
+    assert_eq!(
+        (&first_name["overwrite"], &first_name["remembered"]),
+        (&json!(false), &json!(true))
+    );
+    ok(api
+        .call(
+            "DELETE",
+            &format!("/v1/imports/{}", id_of(&remembered)),
+            None,
+        )
+        .await);
+    let overwrite = json!({"mapping": [
+        {"column": "First Name", "field": "first_name"},
+        {"column": "Last Name", "field": "last_name"},
+        {"column": "Phone", "field": "phone"},
+        {"column": "Email", "field": "email"},
+    ]});
+    let again = reviewed(&api, "reemplazar.csv", &bytes, Some(overwrite)).await;
     let done = confirmed(&api, &id_of(&again)).await;
     assert_eq!(result_counts(&done), [0, 3, 0, 0]);
     let ana = one_by_phone(&api, &ec_phone(6_000)).await;

@@ -85,6 +85,8 @@ struct Counts {
 enum Kind {
     Local,
     Global,
+    /// The local file as a workbook.
+    Spreadsheet,
 }
 
 struct Case {
@@ -138,7 +140,7 @@ fn run() -> Res<()> {
     let mut cases = Vec::new();
     for rows in LOCAL_ROWS {
         let path = bench_dir.join(format!("local-{rows}.csv"));
-        generate(&python, &local_generator, rows, &path)?;
+        generate(&python, &local_generator, &[rows.to_string()], &path)?;
         cases.push(case(
             path,
             Kind::Local,
@@ -148,9 +150,37 @@ fn run() -> Res<()> {
         )?);
     }
     let path = bench_dir.join(format!("global-{GLOBAL_ROWS}.csv"));
-    generate(&python, &global_generator, GLOBAL_ROWS, &path)?;
+    generate(
+        &python,
+        &global_generator,
+        &[GLOBAL_ROWS.to_string()],
+        &path,
+    )?;
     // Every global number is written with +country: no default country.
     cases.push(case(path, Kind::Global, GLOBAL_ROWS, None, true)?);
+    // The 200k local file as an .xlsx, and with a column of notes that
+    // brings it near the 20 MiB limit.
+    let xlsx_generator = root.join("infra/bench/gen-xlsx.py");
+    let local = bench_dir.join("local-200000.csv").display().to_string();
+    for (name, flags) in [
+        ("local-200000.xlsx", &[][..]),
+        ("wide-200000.xlsx", &["--notes"][..]),
+    ] {
+        let path = bench_dir.join(name);
+        let args: Vec<String> = flags
+            .iter()
+            .map(|f| f.to_string())
+            .chain([local.clone()])
+            .collect();
+        generate(&python, &xlsx_generator, &args, &path)?;
+        cases.push(case(
+            path,
+            Kind::Spreadsheet,
+            200_000,
+            Some(LOCAL_COUNTRY),
+            false,
+        )?);
+    }
 
     let mut outcomes = Vec::new();
     for c in &cases {
@@ -298,7 +328,8 @@ fn print_machine(python: &Path) {
 }
 
 /// Writes `out` with `generator ROWS OUT` unless it exists.
-fn generate(python: &Path, generator: &Path, rows: u64, out: &Path) -> Res<()> {
+/// Runs `generator ARGS… OUT.partial`, then names the file `out`.
+fn generate(python: &Path, generator: &Path, args: &[String], out: &Path) -> Res<()> {
     if out.is_file() {
         return Ok(());
     }
@@ -306,13 +337,13 @@ fn generate(python: &Path, generator: &Path, rows: u64, out: &Path) -> Res<()> {
     let partial = out.with_extension("csv.partial");
     let status = Command::new(python)
         .arg(generator)
-        .arg(rows.to_string())
+        .args(args)
         .arg(&partial)
         .status()
         .map_err(|e| format!("{}: {e}", generator.display()))?;
     if !status.success() {
         let _ = fs::remove_file(&partial);
-        return Err(format!("{} {rows} failed: {status}", generator.display()));
+        return Err(format!("{} {args:?} failed: {status}", generator.display()));
     }
     fs::rename(&partial, out).map_err(|e| format!("{}: {e}", out.display()))
 }

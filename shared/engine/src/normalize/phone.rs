@@ -3,9 +3,12 @@
 //! The acceptance rule is "possible number" (the length fits the numbering
 //! plan), not "valid number": metadata lags real numbering plans, and a
 //! rejected row costs a user more than a number that later fails delivery.
+//! One exception: a possible number that keeps its country's trunk prefix
+//! inside it is no real number unless it is valid ([`trunk_prefix`]).
 
 use rlibphonenumber::{
     NumberLengthType, PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat, Region,
+    get_national_significant_number_owned,
 };
 
 /// A phone number in E.164 form.
@@ -229,13 +232,58 @@ pub fn phone_region(code: &str) -> Option<&'static str> {
 
 fn possible(digits: &str, region: Option<Region>) -> Option<Phone> {
     let number: PhoneNumber = PHONE_NUMBER_UTIL.parse(digits, region).ok()?;
-    match number.is_possible_with_reason() {
-        Ok(NumberLengthType::IsPossible) => Some(Phone {
+    if number.is_possible_with_reason() != Ok(NumberLengthType::IsPossible) {
+        return None;
+    }
+    // libphonenumber keeps a trunk prefix inside the national number when
+    // taking it off would leave too few digits for the region read in
+    // (`012345678` in France is `+33012345678`): no E.164 number has one.
+    // Such an answer is taken when it is a valid number (Russia's `8 800`
+    // numbers really begin with the trunk digit); else the number without
+    // the prefix, when that is valid in the calling code (a UK freephone
+    // `0800 735456` read in Jersey); else none.
+    let nsn = get_national_significant_number_owned(&number);
+    let kept = trunk_prefix(number.country_code).filter(|p| nsn.starts_with(p));
+    if let Some(prefix) = kept
+        && !number.is_valid()
+    {
+        let without = format!("+{}{}", number.country_code, &nsn[prefix.len()..]);
+        let number = PHONE_NUMBER_UTIL.parse(&without, None).ok()?;
+        return number.is_valid().then(|| Phone {
             e164: number.format_as(PhoneNumberFormat::E164).into_owned(),
-        }),
+        });
+    }
+    Some(Phone {
+        e164: number.format_as(PhoneNumberFormat::E164).into_owned(),
+    })
+}
+
+/// The trunk (national) prefix dialled before national numbers in the
+/// regions of `calling_code`, from libphonenumber's metadata (which
+/// `rlibphonenumber` does not export; `tests/phone_oracle` checks this
+/// table against `phonenumber`'s copy of it): `1` in NANPA and the
+/// Marshall Islands, `8` in Russia and Kazakhstan, Belarus and
+/// Turkmenistan, `06` in Hungary, `0` in [`TRUNK_ZERO`], none elsewhere (a
+/// leading `0` is part of Italian numbers).
+pub fn trunk_prefix(calling_code: i32) -> Option<&'static str> {
+    match calling_code {
+        1 | 692 => Some("1"),
+        7 | 375 | 993 => Some("8"),
+        36 => Some("06"),
+        c if TRUNK_ZERO.binary_search(&c).is_ok() => Some("0"),
         _ => None,
     }
 }
+
+/// The calling codes whose regions dial `0` before national numbers.
+const TRUNK_ZERO: [i32; 103] = [
+    20, 27, 31, 32, 33, 40, 41, 43, 44, 46, 49, 51, 53, 54, 55, 57, 58, 60, 61, 62, 63, 64, 66, 81,
+    82, 84, 86, 90, 91, 92, 93, 94, 95, 98, 211, 212, 213, 218, 231, 232, 233, 234, 243, 249, 250,
+    251, 252, 254, 255, 256, 260, 261, 262, 263, 264, 265, 291, 353, 355, 358, 359, 370, 373, 374,
+    377, 380, 381, 382, 383, 385, 386, 387, 389, 421, 423, 508, 590, 591, 593, 594, 595, 596, 598,
+    686, 850, 855, 856, 880, 886, 961, 962, 963, 964, 966, 967, 970, 971, 972, 976, 977, 994, 995,
+    996,
+];
 
 #[cfg(test)]
 mod tests {
@@ -317,6 +365,41 @@ mod tests {
         assert_eq!(e164("+12", None), Err(PhoneError::NotAPhoneNumber));
         assert_eq!(e164("  ", Some("EC")), Ok(None));
         assert_eq!(e164("-", Some("EC")), Ok(None));
+    }
+
+    #[test]
+    fn a_number_that_keeps_its_trunk_prefix_is_taken_only_when_valid() {
+        // One digit short once the trunk prefix is off: libphonenumber would
+        // keep the prefix inside the number.
+        for (bad, country) in [
+            ("012345678", "FR"),
+            ("1201555012", "US"),
+            ("0 0 0 0 0 0 0 0", "BR"),
+            ("0153445678", "JE"),
+        ] {
+            assert_eq!(
+                e164(bad, Some(country)),
+                Err(PhoneError::NotAPhoneNumber),
+                "{bad} in {country}"
+            );
+        }
+        // A real number whose digits begin with the trunk digit stays.
+        assert_eq!(
+            e164("8 800 555 35 35", Some("RU")),
+            Ok(Some("+78005553535".into()))
+        );
+        // Valid once the prefix is off, in the calling code's other region.
+        assert_eq!(
+            e164("0800735456", Some("JE")),
+            Ok(Some("+44800735456".into()))
+        );
+        // Italy dials no trunk prefix: its leading 0 is the number's own.
+        assert_eq!(
+            e164("06 6982 1234", Some("IT")),
+            Ok(Some("+390669821234".into()))
+        );
+        assert_eq!(trunk_prefix(36), Some("06"));
+        assert_eq!(trunk_prefix(39), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use contact_engine::normalize::phone::normalize;
+use contact_engine::normalize::phone::{normalize, trunk_prefix};
 use phonenumber::country;
 use phonenumber::metadata::DATABASE;
 use phonenumber::{Metadata, Mode};
@@ -169,87 +169,61 @@ fn generated_numbers_agree_with_the_oracle_but_for_documented_patterns() {
     }
 }
 
-/// `normalize` with the fix docs/PHONES.md proposes for `TrunkPrefixKept`:
-/// a number whose national significant number starts with its country's
-/// trunk prefix is accepted only when it is valid.
-fn ours_with_trunk_fix(raw: &str, default_country: Option<&str>) -> Outcome {
-    fn possible(digits: &str, region: Option<Region>) -> Option<String> {
-        let number = PHONE_NUMBER_UTIL.parse(digits, region).ok()?;
-        if number.is_possible_with_reason() != Ok(NumberLengthType::IsPossible) {
-            return None;
-        }
-        let nsn = get_national_significant_number_owned(&number);
-        let trunk = national_prefixes(number.country_code)
-            .iter()
-            .any(|p| nsn.starts_with(p.as_str()));
-        if trunk && !number.is_valid() {
-            return None;
-        }
-        Some(number.format_as(PhoneNumberFormat::E164).into_owned())
+/// The trunk prefixes the engine knows (`phone::trunk_prefix`, a table,
+/// since rlibphonenumber does not export them) are the metadata's, as
+/// phonenumber carries it, for every calling code.
+#[test]
+fn the_engine_s_trunk_prefixes_are_the_metadata_s() {
+    for code in 1..1000 {
+        let mut theirs = national_prefixes(code);
+        theirs.sort();
+        theirs.dedup();
+        let ours: Vec<String> = trunk_prefix(code).map(String::from).into_iter().collect();
+        assert_eq!(ours, theirs, "+{code}");
     }
-    let compact = match compact_cell(raw) {
-        Ok(Some(compact)) => compact,
-        Ok(None) => return Outcome::Empty,
-        Err(()) => return Outcome::Reject,
-    };
-    let answer = if compact.starts_with('+') {
-        possible(&compact, None)
-    } else {
-        let region = default_country.and_then(|c| Region::from_code(c).ok());
-        region
-            .and_then(|r| possible(&compact, Some(r)))
-            .or_else(|| {
-                possible(
-                    &contact_engine::normalize::phone::international(&compact),
-                    None,
-                )
-            })
-    };
-    answer.map_or(Outcome::Reject, Outcome::E164)
 }
 
-/// The figures docs/PHONES.md gives for the proposed trunk-prefix fix.
+/// No answer of ours keeps a trunk prefix inside a number that is not
+/// valid, on the samples and the generated set; and the rule changes only
+/// such answers of libphonenumber's, never a valid one.
 #[test]
-fn proposed_trunk_prefix_fix() {
+fn no_answer_keeps_a_trunk_prefix_inside_a_number_that_is_not_valid() {
     let mut cases = sample_cases();
     cases.extend(generated_cases());
-    // What the fix changes in our own answers.
-    let changed = compare(&cases, false, ours, ours_with_trunk_fix);
-    let lost_valid = changed.iter().filter(|d| is_valid_e164(&d.ours)).count();
-    let kept_trunk = changed
+    // `ours` is the "oracle" side here: what the rule makes of each answer.
+    let changed = compare(&cases, false, ours_keeping_trunk_prefixes, ours);
+    eprintln!(
+        "the trunk prefix rule changes {} of {} answers",
+        changed.len(),
+        cases.len()
+    );
+    for d in &changed {
+        let before = match &d.ours {
+            Outcome::E164(e) => split_e164(e),
+            _ => None,
+        };
+        assert!(
+            before.is_some_and(|s| keeps_trunk_prefix(&s)),
+            "only answers that kept a trunk prefix change: {d}"
+        );
+    }
+    let rescued = changed.iter().filter(|d| is_valid_e164(&d.oracle)).count();
+    let refused = changed
         .iter()
-        .filter(|d| match &d.ours {
-            Outcome::E164(e) => split_e164(e).is_some_and(|s| keeps_trunk_prefix(&s)),
-            _ => false,
-        })
-        .count();
-    // What is left of the disagreements with the oracle.
-    let before = compare(&cases, false, ours, oracle);
-    let after = compare(&cases, false, ours_with_trunk_fix, oracle);
-    let trunk_before = before
-        .iter()
-        .filter(|d| classify(d) == Some(Pattern::TrunkPrefixKept))
+        .filter(|d| d.oracle == Outcome::Reject)
         .count();
     eprintln!(
-        "trunk fix: {} answers change ({} had a trunk prefix kept, {} were valid); \
-         disagreements {} -> {} (TrunkPrefixKept before: {trunk_before})",
-        changed.len(),
-        kept_trunk,
-        lost_valid,
-        before.len(),
-        after.len()
+        "  {refused} refused, {rescued} valid without the prefix, {} read as international",
+        changed.len() - refused - rescued
     );
-    if report_enabled() {
-        print_list("changed by the fix (ours, fixed)", &changed);
-        print_list("disagreements left with the fix", &after);
+    for case in &cases {
+        if let Outcome::E164(e) = ours(&case.raw, case.default_country.as_deref()) {
+            assert!(
+                !split_e164(&e).is_some_and(|s| keeps_trunk_prefix(&s)),
+                "{case:?} answers {e}"
+            );
+        }
     }
-    assert_eq!(lost_valid, 0, "the fix must not reject a valid number");
-    assert_eq!(
-        kept_trunk,
-        changed.len(),
-        "the fix must change nothing else"
-    );
-    assert!(after.len() < before.len());
 }
 
 /// Calling codes whose possible national lengths differ between the two

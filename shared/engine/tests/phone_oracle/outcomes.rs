@@ -38,6 +38,36 @@ pub(crate) fn ours(raw: &str, default_country: Option<&str>) -> Outcome {
     }
 }
 
+/// Ours without the trunk-prefix rule: libphonenumber's "possible number"
+/// alone, which keeps a trunk prefix inside a number when taking it off
+/// leaves too few digits. What the rule is measured against.
+pub(crate) fn ours_keeping_trunk_prefixes(raw: &str, default_country: Option<&str>) -> Outcome {
+    fn possible(digits: &str, region: Option<Region>) -> Option<String> {
+        let number = PHONE_NUMBER_UTIL.parse(digits, region).ok()?;
+        (number.is_possible_with_reason() == Ok(NumberLengthType::IsPossible))
+            .then(|| number.format_as(PhoneNumberFormat::E164).into_owned())
+    }
+    let compact = match compact_cell(raw) {
+        Ok(Some(compact)) => compact,
+        Ok(None) => return Outcome::Empty,
+        Err(()) => return Outcome::Reject,
+    };
+    let answer = if compact.starts_with('+') {
+        possible(&compact, None)
+    } else {
+        let region = default_country.and_then(|c| Region::from_code(c).ok());
+        region
+            .and_then(|r| possible(&compact, Some(r)))
+            .or_else(|| {
+                possible(
+                    &contact_engine::normalize::phone::international(&compact),
+                    None,
+                )
+            })
+    };
+    answer.map_or(Outcome::Reject, Outcome::E164)
+}
+
 // ---------------------------------------------------------------------------
 // The oracle: the same rule, written with the `phonenumber` crate.
 
