@@ -269,3 +269,87 @@ fn an_excel_file_with_a_separator_line_is_read_by_it_and_scientific_numbers_say_
         "{ximena}"
     );
 }
+
+#[test]
+fn a_whatsapp_tool_s_country_code_column_reads_each_row_s_phone() {
+    // Interakt's contact upload: the calling code without `+` in `Country
+    // Code`, the number without it in `Phone Number`, consent in `WhatsApp
+    // Opted` (never mapped, nor suggested as the phone).
+    let (mapping, rows) = imported("interakt.csv", &in_country("EC"));
+    assert_eq!(
+        mapped(&mapping),
+        [
+            ("Name", "first_name".to_string()),
+            ("Country Code", "country".to_string()),
+            ("Phone Number", "phone".to_string()),
+            ("Email", "email".to_string()),
+        ]
+    );
+    let opted = mapping
+        .iter()
+        .find(|e| e.column == "WhatsApp Opted")
+        .unwrap();
+    assert_eq!((&opted.field, &opted.suggestion), (&None, &None));
+    assert_eq!(
+        contacts(&rows),
+        [
+            ok("Asha Rao", "+919876543210", "asha@example.com", &[]),
+            ok("Luis Vera", "+593991234520", "", &[]),
+        ]
+    );
+    let countries: Vec<_> = rows
+        .iter()
+        .map(|r| r.draft.as_ref().unwrap().country.clone())
+        .collect();
+    assert_eq!(countries, [Some("IN".into()), Some("EC".into())]);
+}
+
+#[test]
+fn a_respond_io_style_export_maps_by_its_field_names() {
+    let (mapping, rows) = imported("respondio.csv", &in_country("EC"));
+    assert_eq!(
+        mapped(&mapping),
+        [
+            ("id", "contact_id".to_string()),
+            ("firstName", "first_name".to_string()),
+            ("lastName", "last_name".to_string()),
+            ("phone", "phone".to_string()),
+            ("email", "email".to_string()),
+            ("language", "language".to_string()),
+            ("countryCode", "country".to_string()),
+            ("assignee", "assignee".to_string()),
+            ("tags", "tags".to_string()),
+        ]
+    );
+    assert_eq!(
+        contacts(&rows),
+        [
+            ok(
+                "María",
+                "+593991234521",
+                "maria@example.com",
+                &["vip", "feria"]
+            ),
+            ok("Siti", "+60189988777", "", &[]),
+        ]
+    );
+}
+
+#[test]
+fn an_icloud_export_through_a_vcard_converter_takes_the_iphone_number() {
+    let (mapping, rows) = imported("icloud-vcard-converter.csv", &in_country("BR"));
+    assert_eq!(
+        mapped(&mapping),
+        [
+            ("First Name", "first_name".to_string()),
+            ("Last Name", "last_name".to_string()),
+            ("Phone (iPhone)", "phone".to_string()),
+            ("Email (Home)", "email".to_string()),
+        ]
+    );
+    assert!(note(&mapping, "Phone (iPhone)").contains("Phone (Home)"));
+    assert_eq!(
+        contacts(&rows),
+        [ok("João", "+5511998760111", "joao@example.com", &[])]
+    );
+}

@@ -60,6 +60,13 @@ pub fn names(field: ContactField) -> &'static [&'static str] {
             "telefonomovil",
             "movil",
             "numerodewhatsapp",
+            // Apple's labels and vCard's `TEL;TYPE=CELL`, as vCard-to-CSV
+            // converters name the columns of an iCloud export.
+            "iphone",
+            "phoneiphone",
+            "phonemobile",
+            "phonecell",
+            "teltypecell",
             // A phone of no stated kind.
             "phone",
             "phonenumber",
@@ -76,6 +83,7 @@ pub fn names(field: ContactField) -> &'static [&'static str] {
             "fone",
             "telefonoprincipal",
             "telefoneprincipal",
+            "phonemain",
             // Home and work lines, when the file has nothing better.
             "homephone",
             "businessphone",
@@ -92,6 +100,10 @@ pub fn names(field: ContactField) -> &'static [&'static str] {
             "homephone2",
             "businessphone2",
             "carphone",
+            "phonehome",
+            "phonework",
+            "teltypehome",
+            "teltypework",
         ],
         ContactField::Email => &[
             "email",
@@ -109,6 +121,12 @@ pub fn names(field: ContactField) -> &'static [&'static str] {
             "email2value",
             "email3address",
             "email3value",
+            // vCard's `EMAIL;TYPE=…`, as converters of iCloud exports name them.
+            "emailhome",
+            "emailinternet",
+            "emailtypeinternet",
+            "emailwork",
+            "emailother",
         ],
         ContactField::Country => &["country", "countrycode", "pais", "countryregion"],
         ContactField::Language => &["language", "lang", "locale", "idioma", "lengua", "lingua"],

@@ -26,6 +26,8 @@ pub struct Plan {
     pub columns: Vec<(usize, Target)>,
     pub identifier_column: Option<usize>,
     pub first_name_column: Option<usize>,
+    /// The column a row's own country comes from: its phone is read there.
+    pub country_column: Option<usize>,
 }
 
 impl Plan {
@@ -80,8 +82,10 @@ pub fn plan(
         columns,
         identifier_column: None,
         first_name_column: None,
+        country_column: None,
     };
     plan.first_name_column = plan.column_of(ContactField::FirstName);
+    plan.country_column = plan.column_of(ContactField::Country);
     if let Some(identifier) = options.identifier_in_force() {
         plan.identifier_column = plan.column_of(identifier.field());
         if plan.identifier_column.is_none() {

@@ -106,6 +106,26 @@ pub struct RowRules<'a> {
 }
 
 impl<'a> RowRules<'a> {
+    /// The rules for one row: a row whose country column reads as a
+    /// country (a code, a name or a calling code) has its phones read in
+    /// that country rather than in the import's default one — a Spanish
+    /// row's `612 345 678` is `+34612345678` in an Ecuadorian workspace,
+    /// and a file that writes the calling code in a column of its own
+    /// (`Country Code` `91`, `Phone Number` `9876543210`) reads whole.
+    pub fn for_row(&self, record: &StringRecord) -> RowRules<'a> {
+        let own = self
+            .plan
+            .country_column
+            .and_then(|c| normalize::country(cell_value(record, c)).ok());
+        match own {
+            Some(country) => RowRules {
+                default_country: Some(country),
+                ..*self
+            },
+            None => *self,
+        }
+    }
+
     /// Checks one trimmed, non-empty value bound for `target`.
     pub fn value<'v>(&self, target: Target, value: &'v str) -> Result<Stored<'v>, ValueError> {
         let text = |v: &'v str| normalize::text(v).map(|t| Stored::Text(Cow::Borrowed(t)));
@@ -158,6 +178,7 @@ impl<'a> RowRules<'a> {
     /// The contact a row describes, or each (column, problem) that stops it.
     /// The country is filled from the phone's region when the row has none.
     pub fn draft(&self, record: &StringRecord) -> Result<ContactDraft, Vec<(usize, ValueError)>> {
+        let rules = self.for_row(record);
         let mut draft = ContactDraft::default();
         let mut problems = Vec::new();
         let mut phone = None;
@@ -166,7 +187,7 @@ impl<'a> RowRules<'a> {
             if value.is_empty() {
                 continue;
             }
-            let stored = match self.value(target, value) {
+            let stored = match rules.value(target, value) {
                 Ok(stored) => stored,
                 Err(e) => {
                     problems.push((column, e));
@@ -222,6 +243,44 @@ mod tests {
 
     fn headers(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_row_s_own_country_reads_its_phone() {
+        let ws = Workspace::default();
+        let h = headers(&["Name", "Country Code", "Phone Number"]);
+        let plan = mapping::plan(&h, &ImportOptions::default(), &ws).unwrap();
+        let rules = RowRules {
+            plan: &plan,
+            workspace: &ws,
+            default_country: Some("EC"),
+        };
+        let phone = |row: Vec<&str>| {
+            rules
+                .draft(&StringRecord::from(row))
+                .map(|d| (d.phone, d.country))
+        };
+        let some = |s: &str| Some(s.to_string());
+        // The calling code in a column of its own, as WhatsApp tools write it.
+        assert_eq!(
+            phone(vec!["Asha", "91", "9876543210"]),
+            Ok((some("+919876543210"), some("IN")))
+        );
+        // A Spanish row in an Ecuadorian import.
+        assert_eq!(
+            phone(vec!["Lola", "ES", "612 345 678"]),
+            Ok((some("+34612345678"), some("ES")))
+        );
+        // No country of its own: the import's default.
+        assert_eq!(
+            phone(vec!["Ana", "", "0991234503"]),
+            Ok((some("+593991234503"), some("EC")))
+        );
+        // A number written with + is what it says, whatever the column.
+        assert_eq!(
+            phone(vec!["Rui", "BR", "+593991234504"]),
+            Ok((some("+593991234504"), some("BR")))
+        );
     }
 
     #[test]

@@ -68,6 +68,8 @@ const NOT_THE_VALUE: &[&str] = &[
     "prefijo",
     "extension",
     "ext",
+    "opted",
+    "optado",
     "country",
     "pais",
 ];

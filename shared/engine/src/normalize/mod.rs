@@ -100,9 +100,19 @@ fn country_codes() -> &'static BTreeSet<&'static str> {
     })
 }
 
-/// An ISO 3166-1 alpha-2 code, from a code in any case or a country name in
-/// English, Spanish or Portuguese.
+/// An ISO 3166-1 alpha-2 code, from a code in any case, a country name in
+/// English, Spanish or Portuguese, or a calling code (`593`, `+55`, as
+/// WhatsApp tools write a `Country Code` column): the region the calling
+/// code is first dialled in (`1` is the United States, `44` the United
+/// Kingdom, `7` Russia).
 pub fn country(value: &str) -> Result<&'static str, ValueError> {
+    let digits = value.strip_prefix('+').unwrap_or(value);
+    if (1..=3).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let code = digits.parse().map_err(|_| ValueError::Country)?;
+        return phone::main_region(code)
+            .filter(|r| country_codes().contains(r))
+            .ok_or(ValueError::Country);
+    }
     if value.len() == 2 {
         let upper = value.to_ascii_uppercase();
         if let Some(code) = country_codes().get(upper.as_str()) {
@@ -321,6 +331,23 @@ mod tests {
         }
         assert_eq!(country("XX"), Err(ValueError::Country));
         assert_eq!(country("Atlantis"), Err(ValueError::Country));
+    }
+
+    #[test]
+    fn a_calling_code_is_the_country_it_is_first_dialled_in() {
+        for (value, code) in [
+            ("593", "EC"),
+            ("+55", "BR"),
+            ("1", "US"),
+            ("44", "GB"),
+            ("91", "IN"),
+        ] {
+            assert_eq!(country(value), Ok(code), "{value}");
+        }
+        // Non-geographic services, and codes no one has.
+        for value in ["800", "999", "0", "+"] {
+            assert_eq!(country(value), Err(ValueError::Country), "{value}");
+        }
     }
 
     #[test]

@@ -214,6 +214,14 @@ pub fn normalize(raw: &str, default_country: Option<&str>) -> Result<Option<Phon
         })
 }
 
+/// The region a calling code is first dialled in (`1` → `US`, `44` →
+/// `GB`), `None` for a code no region has (or only non-geographic
+/// services, `800`).
+pub fn main_region(calling_code: i32) -> Option<&'static str> {
+    let region = PHONE_NUMBER_UTIL.get_region_for_country_code(calling_code)?;
+    phone_region(region.as_region_str().as_str())
+}
+
 /// The region code (ISO 3166-1 alpha-2, or `XK`, `AC`, `TA`…) of a region
 /// the phone metadata knows, in upper case.
 pub fn phone_region(code: &str) -> Option<&'static str> {

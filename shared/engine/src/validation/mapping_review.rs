@@ -125,6 +125,7 @@ impl SampleRules<'_> {
             columns: Vec::new(),
             identifier_column: None,
             first_name_column: None,
+            country_column: None,
         };
         let rules = RowRules {
             plan: &plan,

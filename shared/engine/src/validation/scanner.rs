@@ -153,12 +153,13 @@ impl Scanner<'_> {
             });
         }
         let plan = self.rules.plan;
+        let rules = self.rules.for_row(record);
         for &(column, target) in &plan.columns {
             let value = cell_value(record, column);
             if value.is_empty() {
                 continue;
             }
-            match self.rules.value(target, value) {
+            match rules.value(target, value) {
                 Ok(stored) if Some(column) == plan.identifier_column => {
                     key = Some(stored.into_text())
                 }

@@ -104,6 +104,7 @@ impl Checker {
                 columns: Vec::new(),
                 identifier_column: None,
                 first_name_column: None,
+                country_column: None,
             },
             default_country: settings
                 .default_country
