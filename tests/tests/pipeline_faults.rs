@@ -13,7 +13,7 @@ use contact_engine::options::Identifier;
 use contact_service::http::auth::Auth;
 use contact_service::operations::Role;
 use contact_service::operations::Service;
-use contact_service::operations::imports::chunk_jobs;
+use contact_service::operations::chunks::chunk_jobs;
 use contact_service::store::Clients;
 use contacts::client::ApiClient;
 use contacts::stack::calls::{Fault, FaultKind};

@@ -21,7 +21,7 @@ use clap::{Parser, Subcommand};
 use contact_engine::dialect::{Delimiter, DialectOptions, Enclosure, Encoding};
 use contact_engine::lookup::EmptyWorkspace;
 use contact_engine::options::{Identifier, ImportOptions, MappingEntry, Purpose, Workspace};
-use contact_engine::reader::FileSource;
+use contact_engine::reader::{FileSource, SheetSource, Source};
 use contact_engine::spreadsheet;
 use contact_engine::{ValidateError, validate};
 use contact_service::http::auth::Keys;
@@ -444,16 +444,16 @@ fn run_validate(args: ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> 
             spreadsheet::ConvertError::Refused(r) => Failure::from(ValidateError::Refused(r)),
             spreadsheet::ConvertError::Io(e) => failure(e.to_string()),
         })?;
-    let source = FileSource(match sheets {
-        Some(_) => converted,
-        None => args.file.clone(),
-    });
-    let validation = validate(&source, &options, &workspace, &EmptyWorkspace)?;
+    let source: Box<dyn Source> = match sheets {
+        Some(_) => Box::new(SheetSource(converted)),
+        None => Box::new(FileSource(args.file.clone())),
+    };
+    let validation = validate(&*source, &options, &workspace, &EmptyWorkspace)?;
     if args.errors.is_some() || args.preview.is_some() {
         let mut errors = args.errors.as_deref().map(Staged::create).transpose()?;
         let mut preview = args.preview.as_deref().map(Staged::create).transpose()?;
         validation.write_files(
-            &source,
+            &*source,
             errors.as_mut().map(Staged::out),
             preview.as_mut().map(Staged::out),
         )?;

@@ -44,6 +44,12 @@ pub const MAX_PAGE: usize = 100;
 /// Characters of a listing cursor: more is not one the API gave.
 pub const MAX_CURSOR_CHARS: usize = 400;
 
+/// The most text a spreadsheet upload's sheet may hold once written as CSV:
+/// ten times the upload limit, since a workbook is compressed. Beyond it
+/// (a sheet of millions of cells, or a file made to expand) the workbook is
+/// refused before more is written.
+pub const MAX_SHEET_TEXT_BYTES: u64 = 10 * MAX_FILE_BYTES;
+
 /// File name endings the product takes: delimited text and spreadsheets.
 pub const FILE_EXTENSIONS: [&str; 6] = ["csv", "tsv", "txt", "xlsx", "xls", "ods"];
 

@@ -10,7 +10,7 @@ use csv::StringRecord;
 
 use crate::corrections::Corrections;
 use crate::dialect::{self, Detected, Dialect, DialectOptions, Encoding, SNIFF_BYTES};
-use crate::limits::{MAX_COLUMNS, MAX_DATA_ROWS, MAX_FILE_BYTES};
+use crate::limits::{MAX_COLUMNS, MAX_DATA_ROWS, MAX_FILE_BYTES, MAX_SHEET_TEXT_BYTES};
 use crate::refusal::Refusal;
 use crate::single_byte;
 
@@ -18,6 +18,11 @@ use crate::single_byte;
 /// validation reads twice (classify, then write the files out).
 pub trait Source {
     fn open(&self) -> io::Result<Box<dyn Read + Send + '_>>;
+
+    /// The most bytes the reader takes from it: an upload's limit.
+    fn byte_limit(&self) -> u64 {
+        MAX_FILE_BYTES
+    }
 }
 
 /// A file on disk.
@@ -26,6 +31,21 @@ pub struct FileSource(pub PathBuf);
 impl Source for FileSource {
     fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
         Ok(Box::new(File::open(&self.0)?))
+    }
+}
+
+/// The CSV a spreadsheet upload was turned into ([`crate::spreadsheet`]):
+/// the upload's limit held for the workbook, its text may be longer (a
+/// workbook is compressed), up to [`MAX_SHEET_TEXT_BYTES`].
+pub struct SheetSource(pub PathBuf);
+
+impl Source for SheetSource {
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+        Ok(Box::new(File::open(&self.0)?))
+    }
+
+    fn byte_limit(&self) -> u64 {
+        MAX_SHEET_TEXT_BYTES
     }
 }
 
@@ -133,6 +153,8 @@ struct Decoding<R> {
     encoding: Encoding,
     /// True when the encoding is a UTF-8 guess that invalid bytes may disprove.
     guessed: bool,
+    /// The most bytes taken ([`Source::byte_limit`]).
+    byte_limit: u64,
     buf: Box<[u8]>,
     start: usize,
     end: usize,
@@ -153,9 +175,10 @@ struct Decoding<R> {
 }
 
 impl<R: Read> Decoding<R> {
-    fn new(inner: R, encoding: Encoding, guessed: bool) -> Self {
+    fn new(inner: R, encoding: Encoding, guessed: bool, byte_limit: u64) -> Self {
         Self {
             inner,
+            byte_limit,
             decoder: encoding.codec().new_decoder_with_bom_removal(),
             encoding,
             guessed,
@@ -184,7 +207,7 @@ impl<R: Read> Decoding<R> {
         self.end = n;
         self.eof = n == 0;
         self.raw_bytes += n as u64;
-        if self.raw_bytes > MAX_FILE_BYTES {
+        if self.raw_bytes > self.byte_limit {
             return Err(io::Error::other(DecodeFault::TooLarge {
                 size: self.raw_bytes,
             }));
@@ -331,7 +354,12 @@ impl<'a> Records<'a> {
             separator_line,
         } = dialect::detect(&head, overrides)?;
         let chained: Box<dyn Read + Send + 'a> = Box::new(io::Cursor::new(head).chain(stream));
-        let decoding = Decoding::new(chained, dialect.encoding, encoding_guessed);
+        let decoding = Decoding::new(
+            chained,
+            dialect.encoding,
+            encoding_guessed,
+            source.byte_limit(),
+        );
         let mut builder = csv::ReaderBuilder::new();
         builder
             .has_headers(false)

@@ -1,6 +1,6 @@
 //! Why a whole file is refused. Each message names the rule it breaks.
 
-use crate::limits::{MAX_COLUMNS, MAX_DATA_ROWS, MAX_FILE_BYTES};
+use crate::limits::{MAX_COLUMNS, MAX_DATA_ROWS, MAX_FILE_BYTES, MAX_SHEET_TEXT_BYTES};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -30,6 +30,8 @@ pub enum Refusal {
         "the spreadsheet cannot be read ({why}); open it and save it again, or save it as CSV UTF-8"
     )]
     UnreadableSpreadsheet { why: String },
+    #[error("the sheet holds more than {} MiB of text; split it into smaller workbooks", MAX_SHEET_TEXT_BYTES / (1024 * 1024))]
+    SheetTooLarge,
     #[error("the workbook has no sheet \"{name}\"; its sheets are: {sheets}")]
     NoSuchSheet { name: String, sheets: String },
     #[error(
@@ -62,6 +64,7 @@ impl Refusal {
             Self::UncertainEncoding { .. } => "uncertain_encoding",
             Self::UnreadableSpreadsheet { .. } => "unreadable_spreadsheet",
             Self::NoSuchSheet { .. } => "no_such_sheet",
+            Self::SheetTooLarge => "sheet_too_large",
             Self::UnclosedQuote { .. } => "unclosed_quote",
         }
     }

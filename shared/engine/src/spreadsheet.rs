@@ -23,6 +23,7 @@ use std::io::{Cursor, Write};
 
 use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, Xls, Xlsx, open_workbook_from_rs};
 
+use crate::limits::{MAX_DATA_ROWS, MAX_SHEET_TEXT_BYTES};
 use crate::refusal::Refusal;
 
 /// The kinds of spreadsheet read.
@@ -102,7 +103,7 @@ pub fn to_csv(
     };
     let mut csv = CsvOut::new(out);
     book.write(&read, &mut csv)?;
-    csv.finish().map_err(io_refusal)?;
+    csv.finish()?;
     Ok(Sheets { names, read })
 }
 
@@ -185,8 +186,7 @@ impl<'b> Book<'b> {
             let mut cells = book.worksheet_cells_reader(name).map_err(unreadable)?;
             while let Some(cell) = cells.next_cell().map_err(unreadable)? {
                 let (row, column) = cell.get_position();
-                csv.cell(row, column, cell.get_value())
-                    .map_err(io_refusal)?;
+                csv.cell(row, column, cell.get_value())?;
             }
             return Ok(());
         }
@@ -226,7 +226,10 @@ pub fn convert_file(
 }
 
 fn io_refusal(e: std::io::Error) -> Refusal {
-    Refusal::UnreadableSpreadsheet { why: e.to_string() }
+    match e.kind() {
+        std::io::ErrorKind::FileTooLarge => Refusal::SheetTooLarge,
+        _ => Refusal::UnreadableSpreadsheet { why: e.to_string() },
+    }
 }
 
 fn write_range(csv: &mut CsvOut<impl Write>, range: &calamine::Range<Data>) -> Result<(), Refusal> {
@@ -236,36 +239,41 @@ fn write_range(csv: &mut CsvOut<impl Write>, range: &calamine::Range<Data>) -> R
     for (i, row) in range.rows().enumerate() {
         for (j, value) in row.iter().enumerate() {
             let value = borrowed(value);
-            csv.cell(top + i as u32, left + j as u32, &value)
-                .map_err(io_refusal)?;
+            csv.cell(top + i as u32, left + j as u32, &value)?;
         }
     }
     Ok(())
 }
 
 /// Cells in row order into CSV rows, empty records where the sheet has
-/// empty rows, empty values where it has empty cells.
+/// empty rows, empty values where it has empty cells. It stops with a
+/// refusal once the sheet has more rows than a file may, or more text than
+/// [`MAX_SHEET_TEXT_BYTES`]: nothing is written past what would be refused.
 struct CsvOut<W: Write> {
-    csv: csv::Writer<W>,
+    csv: csv::Writer<Capped<W>>,
     /// The row being filled and the next row the file will write.
     row: Vec<String>,
     row_index: Option<u32>,
     next_line: u32,
+    rows: u64,
     text: String,
 }
 
 impl<W: Write> CsvOut<W> {
     fn new(out: W) -> Self {
         Self {
-            csv: csv::WriterBuilder::new().flexible(true).from_writer(out),
+            csv: csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(Capped { out, written: 0 }),
             row: Vec::new(),
             row_index: None,
             next_line: 0,
+            rows: 0,
             text: String::new(),
         }
     }
 
-    fn cell(&mut self, row: u32, column: u32, value: &DataRef<'_>) -> std::io::Result<()> {
+    fn cell(&mut self, row: u32, column: u32, value: &DataRef<'_>) -> Result<(), Refusal> {
         self.text.clear();
         cell_text(value, &mut self.text);
         if self.text.is_empty() {
@@ -275,6 +283,7 @@ impl<W: Write> CsvOut<W> {
             self.end_row()?;
             self.row_index = Some(row);
         }
+        // At most 16,384 columns: an Excel row's width.
         let column = column as usize;
         if self.row.len() <= column {
             self.row.resize(column + 1, String::new());
@@ -285,24 +294,57 @@ impl<W: Write> CsvOut<W> {
 
     /// Writes the row being filled, after a blank line for each empty row
     /// before it.
-    fn end_row(&mut self) -> std::io::Result<()> {
+    fn end_row(&mut self) -> Result<(), Refusal> {
         let Some(index) = self.row_index.take() else {
             return Ok(());
         };
+        self.rows += 1;
+        if self.rows > MAX_DATA_ROWS + 1 {
+            return Err(Refusal::TooManyRows);
+        }
         // An empty record is a line of one empty value, `""`: the reader
         // counts it and skips it.
         for _ in self.next_line..index {
-            self.csv.write_record(None::<&[u8]>)?;
+            self.csv.write_record(None::<&[u8]>).map_err(csv_refusal)?;
         }
-        self.csv.write_record(&self.row)?;
+        self.csv.write_record(&self.row).map_err(csv_refusal)?;
         self.row.clear();
         self.next_line = index + 1;
         Ok(())
     }
 
-    fn finish(mut self) -> std::io::Result<()> {
+    fn finish(mut self) -> Result<(), Refusal> {
         self.end_row()?;
-        self.csv.flush()
+        self.csv.flush().map_err(io_refusal)
+    }
+}
+
+/// A writer that takes at most [`MAX_SHEET_TEXT_BYTES`].
+struct Capped<W> {
+    out: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Capped<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.written += buf.len() as u64;
+        if self.written > MAX_SHEET_TEXT_BYTES {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn csv_refusal(e: csv::Error) -> Refusal {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => io_refusal(e),
+        other => Refusal::UnreadableSpreadsheet {
+            why: format!("{other:?}"),
+        },
     }
 }
 
@@ -418,6 +460,38 @@ mod tests {
             text(DataRef::DateTimeIso("2024-03-01T00:00:00".into())),
             "2024-03-01"
         );
+    }
+
+    #[test]
+    fn a_sheet_past_the_row_or_text_limits_is_refused_before_more_is_written() {
+        let mut csv = CsvOut::new(std::io::sink());
+        let value = DataRef::Int(1);
+        let mut refused = None;
+        for row in 0..=(MAX_DATA_ROWS as u32 + 2) {
+            if let Err(e) = csv.cell(row, 0, &value) {
+                refused = Some((row, e));
+                break;
+            }
+        }
+        assert_eq!(
+            refused,
+            Some((MAX_DATA_ROWS as u32 + 2, Refusal::TooManyRows))
+        );
+
+        let mut capped = Capped {
+            out: std::io::sink(),
+            written: 0,
+        };
+        let mib = vec![b'x'; 1 << 20];
+        let mut wrote = 0u64;
+        let error = loop {
+            match capped.write(&mib) {
+                Ok(n) => wrote += n as u64,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(wrote, MAX_SHEET_TEXT_BYTES);
+        assert_eq!(io_refusal(error), Refusal::SheetTooLarge);
     }
 
     #[test]

@@ -5,18 +5,18 @@ use contact_engine::corrections::Corrections;
 use contact_engine::limits::{self, MAX_FILE_BYTES};
 use contact_engine::mapping;
 use contact_engine::options::{ImportOptions, MappingEntry};
-use contact_engine::validation::ChunkSpan;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::caller::Caller;
+use super::chunks::chunk_jobs;
 use super::config::Config;
 use super::error::{AtStep, ServiceError};
 use super::settings::{merged, remember_mapping, workspace_facts};
 use super::wording::json_error_words;
 use crate::records::ids::{is_safe_id, new_id};
 use crate::records::time::{self, duration_words, now};
-use crate::records::{ChunkJob, ImportRecord, ImportStatus, Revalidate, StagePlan};
+use crate::records::{ImportRecord, ImportStatus, Revalidate, StagePlan};
 use crate::store::{ConfirmError, Page, Presigned, Store, StoreError};
 
 /// How long a result file may be downloaded.
@@ -596,38 +596,6 @@ impl Imports {
     }
 }
 
-/// One message per chunk of a confirmed import, in file order; each carries
-/// its share of the quota left at confirm.
-pub fn chunk_jobs(record: &ImportRecord, plan: &StagePlan) -> Vec<ChunkJob> {
-    allowances(&plan.chunks, record.allowance)
-        .into_iter()
-        .zip(&plan.chunks)
-        .map(|(allowance, chunk)| ChunkJob {
-            workspace: record.workspace.clone(),
-            import: record.id.clone(),
-            generation: record.generation,
-            chunk: *chunk,
-            allowance,
-        })
-        .collect()
-}
-
-/// Shares the quota left at confirm among chunks in file order: each takes
-/// what the review predicts it creates, while any is left.
-pub fn allowances(chunks: &[ChunkSpan], quota: Option<u64>) -> Vec<Option<u64>> {
-    let Some(mut left) = quota else {
-        return vec![None; chunks.len()];
-    };
-    chunks
-        .iter()
-        .map(|c| {
-            let take = u64::from(c.adds).min(left);
-            left -= take;
-            Some(take)
-        })
-        .collect()
-}
-
 /// The import's options with `patch` merged in: JSON Merge Patch for every
 /// member but `mapping`, whose entries replace those of their own column in
 /// the mapping in force (the explicit one, else the one the review shows).
@@ -690,30 +658,4 @@ pub(super) fn not_in_review(message: impl Into<String>) -> ServiceError {
 
 fn changed_meanwhile() -> ServiceError {
     not_in_review("the import changed meanwhile; read it again")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chunk(adds: u32) -> ChunkSpan {
-        ChunkSpan {
-            index: 0,
-            first_row: 2,
-            rows: 10,
-            start: 0,
-            end: 1,
-            adds,
-        }
-    }
-
-    #[test]
-    fn the_quota_goes_to_the_first_chunks() {
-        let chunks = [chunk(4), chunk(0), chunk(5), chunk(3)];
-        assert_eq!(allowances(&chunks, None), vec![None; 4]);
-        assert_eq!(
-            allowances(&chunks, Some(7)),
-            vec![Some(4), Some(0), Some(3), Some(0)]
-        );
-    }
 }

@@ -8,6 +8,7 @@
 
 mod apply;
 pub mod caller;
+pub mod chunks;
 pub mod config;
 pub mod contacts;
 pub mod dead_letters;

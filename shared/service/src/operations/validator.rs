@@ -12,7 +12,7 @@ use contact_engine::classify::Status;
 use contact_engine::limits::MAX_FILE_BYTES;
 use contact_engine::lookup::LOOKUP_BATCH;
 use contact_engine::options::ImportOptions;
-use contact_engine::reader::FileSource;
+use contact_engine::reader::{FileSource, SheetSource, Source};
 use contact_engine::refusal::Refusal;
 use contact_engine::spreadsheet::{self, ConvertError, Sheets};
 use contact_engine::{
@@ -43,14 +43,14 @@ pub struct Validator {
 fn readable(
     upload: &std::path::Path,
     options: &ImportOptions,
-) -> Result<(FileSource, Option<Sheets>), Failure> {
+) -> Result<(Box<dyn Source + Send + Sync>, Option<Sheets>), Failure> {
     let csv = upload.with_extension("csv");
     let converted = tokio::task::block_in_place(|| {
         spreadsheet::convert_file(upload, options.sheet.as_deref(), &csv)
     });
     match converted {
-        Ok(None) => Ok((FileSource(upload.to_path_buf()), None)),
-        Ok(Some(sheets)) => Ok((FileSource(csv), Some(sheets))),
+        Ok(None) => Ok((Box::new(FileSource(upload.to_path_buf())), None)),
+        Ok(Some(sheets)) => Ok((Box::new(SheetSource(csv)), Some(sheets))),
         Err(ConvertError::Refused(refusal)) => Err(Failure::Refused(refusal.to_string())),
         Err(ConvertError::Io(e)) => Err(ServiceError::failed("reading the spreadsheet", e).into()),
     }
@@ -215,7 +215,7 @@ impl Validator {
         // and the rows are classified.
         let corrections = &record.corrections;
         let scanned = tokio::task::block_in_place(|| {
-            scan_corrected(&source, options, &workspace, corrections)
+            scan_corrected(&*source, options, &workspace, corrections)
         });
         let validation = match scanned {
             Ok(scanned) => self.classify(ws, scanned).await?,
@@ -261,7 +261,7 @@ impl Validator {
                 error,
             };
             validation.write_stage(
-                &source,
+                &*source,
                 options,
                 &workspace,
                 CHUNK_ROWS,
