@@ -265,3 +265,22 @@ test("a close header is suggested and used only when the user says so; a column 
   assert.equal(await emial.inputValue(), "email");
   assert.equal(await suggestion.count(), 0, "the suggestion is gone once used");
 });
+
+test("an Excel workbook imports through the wizard, read from its sheet with its numbers whole", async () => {
+  const page = await newPage(browser);
+  await page.goto(`${API}/#token=${token("browser-workbook", "owner")}`);
+  await page.locator("#country").fill("EC");
+  await page.locator("#to-upload").click();
+  // Excel 97-2003, as xlwt writes it: the phones stored as numbers.
+  const xls = readFileSync(new URL("../../tests/files/spreadsheets/clientes.xls", import.meta.url));
+  await page.locator("#file").setInputFiles({ name: "clientes.xls", mimeType: "application/vnd.ms-excel", buffer: xls });
+  await page.locator('ci-columns-step td', { hasText: "593991234567 · 5511987654321" }).waitFor();
+  assert.equal(await page.locator('select[data-column="Celular"]').inputValue(), "phone");
+  await page.locator("#to-review:not([disabled])").click();
+  await assert.doesNotReject(summary(page).filter({ hasText: "2 rows: 2 new, 0 updated, 0 skipped, 0 with errors." }).waitFor());
+  assert.equal(await page.locator("ci-review-step #sheet").inputValue(), "Clientes");
+  await shot(page, "16-workbook-review");
+  await accessible(page, "the review of a workbook");
+  await page.locator("#confirm:not([disabled])").click();
+  await page.locator("#done").waitFor({ timeout: 60_000 });
+});

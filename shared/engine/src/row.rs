@@ -116,7 +116,9 @@ impl<'a> RowRules<'a> {
         let own = self
             .plan
             .country_column
-            .and_then(|c| normalize::country(cell_value(record, c)).ok());
+            .map(|c| cell_value(record, c))
+            .filter(|value| !value.is_empty())
+            .and_then(|value| normalize::country(value).ok());
         match own {
             Some(country) => RowRules {
                 default_country: Some(country),

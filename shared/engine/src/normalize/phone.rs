@@ -8,7 +8,6 @@
 
 use rlibphonenumber::{
     NumberLengthType, PHONE_NUMBER_UTIL, PhoneNumber, PhoneNumberFormat, Region,
-    get_national_significant_number_owned,
 };
 
 /// A phone number in E.164 form.
@@ -78,6 +77,9 @@ const DIGIT_ZEROS: [u32; 66] = [
 
 /// The ASCII digit a Unicode decimal digit stands for.
 fn decimal_digit(c: char) -> Option<char> {
+    if c.is_ascii_digit() {
+        return Some(c);
+    }
     let code = u32::from(c);
     let i = DIGIT_ZEROS
         .partition_point(|&zero| zero <= code)
@@ -250,7 +252,14 @@ fn possible(digits: &str, region: Option<Region>) -> Option<Phone> {
     // numbers really begin with the trunk digit); else the number without
     // the prefix, when that is valid in the calling code (a UK freephone
     // `0800 735456` read in Jersey); else none.
-    let nsn = get_national_significant_number_owned(&number);
+    let e164 = number.format_as(PhoneNumberFormat::E164).into_owned();
+    // `+`, the calling code (1 to 3 digits), then the national number.
+    let code_digits = match number.country_code {
+        0..=9 => 1,
+        10..=99 => 2,
+        _ => 3,
+    };
+    let nsn = e164.get(1 + code_digits..).unwrap_or_default();
     let kept = trunk_prefix(number.country_code).filter(|p| nsn.starts_with(p));
     if let Some(prefix) = kept
         && !number.is_valid()
@@ -261,9 +270,7 @@ fn possible(digits: &str, region: Option<Region>) -> Option<Phone> {
             e164: number.format_as(PhoneNumberFormat::E164).into_owned(),
         });
     }
-    Some(Phone {
-        e164: number.format_as(PhoneNumberFormat::E164).into_owned(),
-    })
+    Some(Phone { e164 })
 }
 
 /// The trunk (national) prefix dialled before national numbers in the
