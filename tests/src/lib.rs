@@ -372,6 +372,23 @@ pub async fn error_file(api: &ApiClient, id: &str, delimiter: u8) -> CsvFile {
     file
 }
 
+/// Waits for an export (or a reset's backup) to end; answers it.
+pub async fn export_done(api: &ApiClient, id: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let answer = ok(api.call("GET", &format!("/v1/exports/{id}"), None).await);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        if answer.body["status"] != "running" {
+            return answer.body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "export {id} still running"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// The review counts `[rows, to_add, to_update, to_skip, errors]`.
 pub fn review_counts(import: &Value) -> [u64; 5] {
     let r = &import["review"];

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use contact_engine::files::unescape_formula;
 use contact_service::records::Contact;
-use end_to_end::{CsvFile, eventually, one_by_phone};
+use end_to_end::{CsvFile, export_done, one_by_phone};
 
 use super::*;
 
@@ -143,16 +143,8 @@ async fn files_the_service_writes_import_again_with_the_values_they_came_from() 
     // An export of the workspace, by its `id` column.
     let started = ok(api.call("POST", "/v1/exports", Some(&json!({}))).await);
     assert_eq!(started.status, 202, "{}", started.body);
-    let export_id = started.body["id"].as_str().unwrap().to_string();
-    let exported = eventually(PIPELINE_TIMEOUT, "the export completes", || {
-        let api = api.clone();
-        let path = format!("/v1/exports/{export_id}");
-        async move {
-            let answer = ok(api.call("GET", &path, None).await);
-            (answer.body["status"] == "completed").then_some(answer.body)
-        }
-    })
-    .await;
+    let exported = export_done(&api, started.body["id"].as_str().unwrap()).await;
+    assert_eq!(exported["status"], "completed", "{exported}");
     let export = reqwest::get(exported["url"].as_str().unwrap())
         .await
         .unwrap()

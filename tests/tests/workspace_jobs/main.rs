@@ -21,7 +21,7 @@ use contact_service::store::{Resources, RowWrite, Store};
 use contacts::client::ApiClient;
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::{
-    CsvFile, ec_phone, file, id_of, lock_holder, ok, own_stack, result_file, reviewed,
+    CsvFile, ec_phone, export_done, file, id_of, lock_holder, ok, own_stack, result_file, reviewed,
     seed_contact, shared, stored_job,
 };
 use serde_json::{Value, json};
@@ -40,23 +40,6 @@ async fn put_settings(api: &ApiClient, settings: Value) -> Value {
         answer.body
     );
     answer.body
-}
-
-/// Waits for an export (or a reset's backup) to end; answers it.
-async fn export_done(api: &ApiClient, id: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let answer = ok(api.call("GET", &format!("/v1/exports/{id}"), None).await);
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        if answer.body["status"] != "running" {
-            return answer.body;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "export {id} still running"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 async fn fetch_csv(url: &str) -> CsvFile {
