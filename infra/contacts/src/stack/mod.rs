@@ -7,6 +7,7 @@ mod cfn;
 pub mod drift;
 pub mod local;
 pub mod moto;
+mod poller;
 pub mod resources;
 pub mod specs;
 pub mod template;
