@@ -20,6 +20,7 @@
 //! rows) or `.ods` sheet is read whole, as `calamine` reads them.
 
 use std::io::{Cursor, Write};
+use std::ops::ControlFlow;
 
 use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, Xls, Xlsx, open_workbook_from_rs};
 
@@ -110,6 +111,13 @@ pub fn to_csv(
 /// An open workbook of any kind read.
 enum Book<'b> {
     Xlsx(Xlsx<Cursor<&'b [u8]>>),
+    /// An `.xls` or `.ods` workbook, whose sheets `calamine` reads whole:
+    /// the last one read is kept, so the sheet found to have rows is not
+    /// read a second time to be written.
+    Whole(WholeBook<'b>, Option<(String, calamine::Range<Data>)>),
+}
+
+enum WholeBook<'b> {
     Xls(Xls<Cursor<&'b [u8]>>),
     Ods(Ods<Cursor<&'b [u8]>>),
 }
@@ -123,75 +131,95 @@ impl<'b> Book<'b> {
         let data = Cursor::new(bytes);
         Ok(match kind {
             Kind::Xlsx => Self::Xlsx(open_workbook_from_rs(data).map_err(unreadable)?),
-            Kind::Xls => Self::Xls(open_workbook_from_rs(data).map_err(unreadable)?),
-            Kind::Ods => Self::Ods(open_workbook_from_rs(data).map_err(unreadable)?),
+            Kind::Xls => Self::Whole(
+                WholeBook::Xls(open_workbook_from_rs(data).map_err(unreadable)?),
+                None,
+            ),
+            Kind::Ods => Self::Whole(
+                WholeBook::Ods(open_workbook_from_rs(data).map_err(unreadable)?),
+                None,
+            ),
         })
     }
 
     fn sheet_names(&self) -> Vec<String> {
         match self {
             Self::Xlsx(b) => b.sheet_names(),
-            Self::Xls(b) => b.sheet_names(),
-            Self::Ods(b) => b.sheet_names(),
+            Self::Whole(WholeBook::Xls(b), _) => b.sheet_names(),
+            Self::Whole(WholeBook::Ods(b), _) => b.sheet_names(),
         }
     }
 
-    fn range(&mut self, name: &str) -> Result<calamine::Range<Data>, Refusal> {
+    /// Hands the non-empty cells of sheet `name` to `visit` in row order,
+    /// until it breaks.
+    fn cells(
+        &mut self,
+        name: &str,
+        mut visit: impl FnMut(u32, u32, &DataRef<'_>) -> Result<ControlFlow<()>, Refusal>,
+    ) -> Result<(), Refusal> {
         match self {
-            Self::Xlsx(b) => b.worksheet_range(name).map_err(unreadable),
-            Self::Xls(b) => b.worksheet_range(name).map_err(unreadable),
-            Self::Ods(b) => b.worksheet_range(name).map_err(unreadable),
-        }
-    }
-
-    /// Whether sheet `name` has `rows` rows holding a value (an `.xlsx`
-    /// read only as far as it takes to tell).
-    fn has_rows(&mut self, name: &str, rows: usize) -> Result<bool, Refusal> {
-        if let Self::Xlsx(book) = self {
-            let mut cells = book.worksheet_cells_reader(name).map_err(unreadable)?;
-            let mut seen = Vec::new();
-            let mut text = String::new();
-            while let Some(cell) = cells.next_cell().map_err(unreadable)? {
-                text.clear();
-                cell_text(cell.get_value(), &mut text);
-                let row = cell.get_position().0;
-                if !text.trim().is_empty() && seen.last() != Some(&row) {
-                    seen.push(row);
-                    if seen.len() >= rows {
-                        return Ok(true);
+            Self::Xlsx(book) => {
+                let mut cells = book.worksheet_cells_reader(name).map_err(unreadable)?;
+                while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+                    let (row, column) = cell.get_position();
+                    if visit(row, column, cell.get_value())?.is_break() {
+                        break;
                     }
                 }
             }
-            return Ok(false);
+            Self::Whole(book, kept) => {
+                if kept.as_ref().is_none_or(|(kept, _)| kept != name) {
+                    let range = match book {
+                        WholeBook::Xls(b) => b.worksheet_range(name).map_err(unreadable)?,
+                        WholeBook::Ods(b) => b.worksheet_range(name).map_err(unreadable)?,
+                    };
+                    *kept = Some((name.to_string(), range));
+                }
+                let Some((_, range)) = kept else {
+                    return Ok(());
+                };
+                let (top, left) = range.start().unwrap_or_default();
+                for (i, row) in range.rows().enumerate() {
+                    for (j, value) in row.iter().enumerate() {
+                        let flow = visit(top + i as u32, left + j as u32, &borrowed(value))?;
+                        if flow.is_break() {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
         }
-        let range = self.range(name)?;
+        Ok(())
+    }
+
+    /// Whether sheet `name` has `rows` rows holding a value (read only as
+    /// far as it takes to tell).
+    fn has_rows(&mut self, name: &str, rows: usize) -> Result<bool, Refusal> {
+        let mut filled = 0;
+        let mut last = None;
         let mut text = String::new();
-        let filled = range
-            .rows()
-            .filter(|row| {
-                row.iter().any(|value| {
-                    text.clear();
-                    cell_text(&borrowed(value), &mut text);
-                    !text.trim().is_empty()
-                })
+        self.cells(name, |row, _, value| {
+            text.clear();
+            cell_text(value, &mut text);
+            if !text.trim().is_empty() && last != Some(row) {
+                last = Some(row);
+                filled += 1;
+            }
+            Ok(if filled >= rows {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             })
-            .take(rows)
-            .count();
+        })?;
         Ok(filled >= rows)
     }
 
-    /// Writes sheet `name` a cell at a time (`.xlsx`) or whole.
+    /// Writes sheet `name` as CSV.
     fn write(&mut self, name: &str, csv: &mut CsvOut<impl Write>) -> Result<(), Refusal> {
-        if let Self::Xlsx(book) = self {
-            let mut cells = book.worksheet_cells_reader(name).map_err(unreadable)?;
-            while let Some(cell) = cells.next_cell().map_err(unreadable)? {
-                let (row, column) = cell.get_position();
-                csv.cell(row, column, cell.get_value())?;
-            }
-            return Ok(());
-        }
-        let range = self.range(name)?;
-        write_range(csv, &range)
+        self.cells(name, |row, column, value| {
+            csv.cell(row, column, value)?;
+            Ok(ControlFlow::Continue(()))
+        })
     }
 }
 
@@ -230,19 +258,6 @@ fn io_refusal(e: std::io::Error) -> Refusal {
         std::io::ErrorKind::FileTooLarge => Refusal::SheetTooLarge,
         _ => Refusal::UnreadableSpreadsheet { why: e.to_string() },
     }
-}
-
-fn write_range(csv: &mut CsvOut<impl Write>, range: &calamine::Range<Data>) -> Result<(), Refusal> {
-    let Some((top, left)) = range.start() else {
-        return Ok(());
-    };
-    for (i, row) in range.rows().enumerate() {
-        for (j, value) in row.iter().enumerate() {
-            let value = borrowed(value);
-            csv.cell(top + i as u32, left + j as u32, &value)?;
-        }
-    }
-    Ok(())
 }
 
 /// Cells in row order into CSV rows, empty records where the sheet has

@@ -135,11 +135,13 @@ pub fn checked(mut settings: Settings) -> Result<Settings, ServiceError> {
 /// The workspace facts validation needs: settings and the quota left this
 /// month.
 pub async fn workspace_facts(store: &Store, ws: &str) -> Result<Workspace, ServiceError> {
-    let settings = store
-        .workspaces
-        .settings(ws)
-        .await
-        .at("reading the settings")?;
+    // The remembered mapping is read beside the settings, not after them.
+    let (settings, remembered) = tokio::join!(
+        store.workspaces.settings(ws),
+        store.workspaces.remembered(ws)
+    );
+    let settings = settings.at("reading the settings")?;
+    let remembered = remembered.at("reading the remembered mapping")?;
     let remaining_quota = match settings.contact_limit {
         Some(quota) => {
             let created = store
@@ -151,11 +153,6 @@ pub async fn workspace_facts(store: &Store, ws: &str) -> Result<Workspace, Servi
         }
         None => None,
     };
-    let remembered = store
-        .workspaces
-        .remembered(ws)
-        .await
-        .at("reading the remembered mapping")?;
     Ok(settings.workspace(remaining_quota, remembered))
 }
 
