@@ -1,5 +1,5 @@
 # The project's commands. `make demo` and `make test` are the two a newcomer needs.
-.PHONY: demo test run token reset bench bench-pipeline fmt lint moto package lint-template pages
+.PHONY: demo test run token reset bench bench-pipeline bench-search fmt lint moto package lint-template pages
 
 CARGO ?= cargo
 PYTHON ?= python3
@@ -65,6 +65,11 @@ bench:
 # calls per 1,000 rows; see docs/PIPELINE.md.
 bench-pipeline: moto
 	$(CARGO) run --release -p contacts --bin pipeline-bench -- $(or $(ROWS),200000)
+
+# Searching a workspace of 200,000 contacts on the local stack: what one page
+# of each kind of search reads; see docs/BENCHMARKS.md.
+bench-search: moto
+	$(CARGO) run --release -p contacts --bin search-bench -- $(or $(CONTACTS),200000)
 
 # Every Lambda function built for AWS (Amazon Linux 2023, arm64) with
 # cargo-lambda, which cross-compiles through zig (both from PyPI); the

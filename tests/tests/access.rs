@@ -57,6 +57,10 @@ enum Needs {
     /// An import waiting for its upload.
     AwaitingUpload,
     Export,
+    /// A contact with a fresh one to merge into it (the body names it).
+    MergePair,
+    Merge,
+    FreshMerge,
 }
 
 impl Needs {
@@ -64,7 +68,10 @@ impl Needs {
     fn unknown_id(self) -> String {
         match self {
             Needs::Nothing => String::new(),
-            Needs::Contact | Needs::FreshContact => contact_service::records::ids::new_id("c"),
+            Needs::Contact | Needs::FreshContact | Needs::MergePair => {
+                contact_service::records::ids::new_id("c")
+            }
+            Needs::Merge | Needs::FreshMerge => contact_service::records::ids::new_id("mrg"),
             Needs::Review | Needs::FreshReview | Needs::Completed | Needs::AwaitingUpload => {
                 contact_service::records::ids::new_id("imp")
             }
@@ -82,14 +89,15 @@ struct Route {
     /// The answer's status when the call is allowed.
     ok: u16,
     query: fn(&Fixture) -> String,
-    body: fn() -> Option<Value>,
+    /// The body, given the id the path names.
+    body: fn(&str) -> Option<Value>,
 }
 
 fn no_query(_: &Fixture) -> String {
     String::new()
 }
 
-fn no_body() -> Option<Value> {
+fn no_body(_: &str) -> Option<Value> {
     None
 }
 
@@ -116,12 +124,12 @@ fn matrix() -> Vec<Route> {
         route("GET", "/v1/openapi.json", Anyone, Nothing, 200),
         route("GET", "/v1/imports", Managers, Nothing, 200),
         Route {
-            body: || Some(json!({"file_name": "x.csv", "size_bytes": 10})),
+            body: |_| Some(json!({"file_name": "x.csv", "size_bytes": 10})),
             ..route("POST", "/v1/imports", Managers, Nothing, 201)
         },
         route("GET", "/v1/imports/{id}", Managers, Review, 200),
         Route {
-            body: || Some(json!({"options": {"tags": ["cambio"]}})),
+            body: |_| Some(json!({"options": {"tags": ["cambio"]}})),
             ..route("PATCH", "/v1/imports/{id}", Managers, FreshReview, 200)
         },
         route("DELETE", "/v1/imports/{id}", Managers, FreshReview, 200),
@@ -144,7 +152,7 @@ fn matrix() -> Vec<Route> {
             ..route("GET", "/v1/imports/{id}/rows", Managers, Review, 200)
         },
         Route {
-            body: || Some(json!({"drop": [3]})),
+            body: |_| Some(json!({"drop": [3]})),
             ..route(
                 "POST",
                 "/v1/imports/{id}/corrections",
@@ -168,21 +176,21 @@ fn matrix() -> Vec<Route> {
             ..route("GET", "/v1/contacts", Everyone, Nothing, 200)
         },
         Route {
-            body: || Some(json!({"first_name": "Nuevo", "phone": next_phone()})),
+            body: |_| Some(json!({"first_name": "Nuevo", "phone": next_phone()})),
             ..route("POST", "/v1/contacts", Everyone, Nothing, 201)
         },
         route("GET", "/v1/contacts/{id}", Everyone, Contact, 200),
         Route {
-            body: || Some(json!({"last_name": "Silva"})),
+            body: |_| Some(json!({"last_name": "Silva"})),
             ..route("PATCH", "/v1/contacts/{id}", Everyone, Contact, 200)
         },
         route("DELETE", "/v1/contacts/{id}", Managers, FreshContact, 204),
         Route {
-            body: || Some(json!({"tags": ["nueva"]})),
+            body: |_| Some(json!({"tags": ["nueva"]})),
             ..route("POST", "/v1/contacts/{id}/tags", Everyone, Contact, 200)
         },
         Route {
-            body: || Some(json!({"tags": ["nueva"]})),
+            body: |_| Some(json!({"tags": ["nueva"]})),
             ..route("DELETE", "/v1/contacts/{id}/tags", Everyone, Contact, 200)
         },
         route(
@@ -192,23 +200,31 @@ fn matrix() -> Vec<Route> {
             Contact,
             200,
         ),
+        Route {
+            body: |id| Some(json!({"others": [partner_of(id)]})),
+            ..route("POST", "/v1/contacts/{id}/merge", Everyone, MergePair, 200)
+        },
+        route("GET", "/v1/contacts/{id}/activity", Everyone, Contact, 200),
+        route("GET", "/v1/merges", Managers, Nothing, 200),
+        route("GET", "/v1/merges/{id}", Managers, Merge, 200),
+        route("POST", "/v1/merges/{id}/undo", Managers, FreshMerge, 200),
         route("GET", "/v1/settings", Everyone, Nothing, 200),
         Route {
-            body: || Some(json!({"default_country": "EC"})),
+            body: |_| Some(json!({"default_country": "EC"})),
             ..route("PUT", "/v1/settings", Managers, Nothing, 200)
         },
         Route {
-            body: || Some(json!({"default_country": "EC"})),
+            body: |_| Some(json!({"default_country": "EC"})),
             ..route("PATCH", "/v1/settings", Managers, Nothing, 200)
         },
         route("GET", "/v1/settings/mappings", Everyone, Nothing, 200),
         Route {
-            body: || Some(json!({"columns": [{"header": "Segmento", "field": "tags"}]})),
+            body: |_| Some(json!({"columns": [{"header": "Segmento", "field": "tags"}]})),
             ..route("PUT", "/v1/settings/mappings", Managers, Nothing, 200)
         },
         route("DELETE", "/v1/settings/mappings", Managers, Nothing, 204),
         Route {
-            body: || Some(json!({})),
+            body: |_| Some(json!({})),
             ..route("POST", "/v1/exports", Managers, Nothing, 202)
         },
         route("GET", "/v1/exports", Managers, Nothing, 200),
@@ -229,6 +245,7 @@ struct Fixture {
     export: String,
     /// An import waiting for its upload.
     awaiting: String,
+    merge: String,
 }
 
 /// A two-row file: one good row, one in error (so the error file has a row).
@@ -260,6 +277,40 @@ async fn fresh_contact(owner: &ApiClient) -> String {
     contact["id"].as_str().unwrap().to_string()
 }
 
+/// The contact each `MergePair` id is to be merged with.
+static PARTNERS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// The contact to merge into `id` (one no workspace holds, for an id not
+/// made as a `MergePair`).
+fn partner_of(id: &str) -> String {
+    PARTNERS
+        .lock()
+        .unwrap()
+        .get(id)
+        .cloned()
+        .unwrap_or_else(|| contact_service::records::ids::new_id("c"))
+}
+
+/// Two fresh contacts: the first, and the one to merge into it.
+async fn fresh_pair(owner: &ApiClient) -> (String, String) {
+    (fresh_contact(owner).await, fresh_contact(owner).await)
+}
+
+/// Two fresh contacts merged: the merge's id.
+async fn fresh_merge(owner: &ApiClient) -> String {
+    let (into, other) = fresh_pair(owner).await;
+    let answer = ok(owner
+        .call(
+            "POST",
+            &format!("/v1/contacts/{into}/merge"),
+            Some(&json!({"others": [other]})),
+        )
+        .await);
+    assert_eq!(answer.status, 200, "merge: {}", answer.body);
+    answer.body["id"].as_str().unwrap().to_string()
+}
+
 async fn fixture(ws: &str) -> Fixture {
     let owner = shared().owner(ws);
     let phone = next_phone();
@@ -280,6 +331,7 @@ async fn fixture(ws: &str) -> Fixture {
     completed(&owner, &done).await;
     let review = fresh_review(&owner).await;
     let awaiting = awaiting_upload(&owner).await;
+    let merge = fresh_merge(&owner).await;
     let export = ok(owner.call("POST", "/v1/exports", Some(&json!({}))).await);
     assert_eq!(export.status, 202, "{}", export.body);
     let export = export.body["id"].as_str().unwrap().to_string();
@@ -307,6 +359,7 @@ async fn fixture(ws: &str) -> Fixture {
         completed: done,
         export,
         awaiting,
+        merge,
     }
 }
 
@@ -323,17 +376,39 @@ impl Fixture {
             Needs::Completed => self.completed.clone(),
             Needs::AwaitingUpload => awaiting_upload(&self.owner).await,
             Needs::Export => self.export.clone(),
+            Needs::MergePair => {
+                let (into, other) = fresh_pair(&self.owner).await;
+                PARTNERS.lock().unwrap().insert(into.clone(), other);
+                into
+            }
+            Needs::Merge => self.merge.clone(),
+            Needs::FreshMerge => fresh_merge(&self.owner).await,
+        }
+    }
+
+    /// The id of the fixture's own record of the kind a route names, never
+    /// a fresh one: for calls that must change nothing.
+    fn standing_id(&self, needs: Needs) -> String {
+        match needs {
+            Needs::Nothing => String::new(),
+            Needs::Contact | Needs::FreshContact | Needs::MergePair => self.contact.clone(),
+            Needs::Review | Needs::FreshReview => self.review.clone(),
+            Needs::Completed => self.completed.clone(),
+            Needs::AwaitingUpload => self.awaiting.clone(),
+            Needs::Export => self.export.clone(),
+            Needs::Merge | Needs::FreshMerge => self.merge.clone(),
         }
     }
 
     /// The ids of its records: none may show in another workspace's answers.
-    fn ids(&self) -> [&str; 5] {
+    fn ids(&self) -> [&str; 6] {
         [
             &self.contact,
             &self.review,
             &self.completed,
             &self.export,
             &self.awaiting,
+            &self.merge,
         ]
     }
 }
@@ -344,7 +419,9 @@ async fn call(api: &ApiClient, route: &Route, fx: &Fixture, id: &str) -> Answer 
         route.template.replace("{id}", id),
         (route.query)(fx)
     );
-    ok(api.call(route.method, &path, (route.body)().as_ref()).await)
+    ok(api
+        .call(route.method, &path, (route.body)(id).as_ref())
+        .await)
 }
 
 fn describe(route: &Route) -> String {
@@ -360,8 +437,11 @@ async fn snapshot(fx: &Fixture) -> Value {
         format!("/v1/imports/{}", fx.review),
         format!("/v1/imports/{}", fx.completed),
         format!("/v1/exports/{}", fx.export),
+        format!("/v1/merges/{}", fx.merge),
+        format!("/v1/contacts/{}/activity", fx.contact),
         "/v1/settings".to_string(),
         "/v1/settings/mappings".to_string(),
+        "/v1/merges?limit=100".to_string(),
         "/v1/contacts?limit=100".to_string(),
         "/v1/imports?limit=100".to_string(),
         "/v1/notifications".to_string(),
@@ -426,7 +506,7 @@ async fn the_matrix_covers_every_route_the_api_documents() {
         let id = route.needs.unknown_id();
         let path = route.template.replace("{id}", &id);
         let answer = ok(owner
-            .call(route.method, &path, (route.body)().as_ref())
+            .call(route.method, &path, (route.body)(&id).as_ref())
             .await);
         assert!(
             answer.status != 405 && answer.body["error"]["message"] != "no such route",
@@ -545,13 +625,8 @@ async fn another_workspace_finds_nothing_and_changes_nothing() {
                 }
                 continue;
             }
-            let id = match route.needs {
-                // The victim's own record, even for the routes that change it.
-                Needs::FreshContact => fx.contact.clone(),
-                Needs::FreshReview => fx.review.clone(),
-                Needs::AwaitingUpload => fx.awaiting.clone(),
-                other => fx.id_for(other).await,
-            };
+            // The victim's own record, even for the routes that change it.
+            let id = fx.standing_id(route.needs);
             let theirs = call(&stranger, route, &fx, &id).await;
             let nobodys = call(&stranger, route, &fx, &route.needs.unknown_id()).await;
             if role == Role::Agent && route.who == Who::Managers {
@@ -619,12 +694,7 @@ async fn calls_without_a_valid_token_are_refused() {
         ),
     ];
     for route in &matrix() {
-        let id = match route.needs {
-            Needs::FreshContact => fx.contact.clone(),
-            Needs::FreshReview => fx.review.clone(),
-            Needs::AwaitingUpload => fx.awaiting.clone(),
-            other => fx.id_for(other).await,
-        };
+        let id = fx.standing_id(route.needs);
         for (how, api) in &callers {
             let answer = call(api, route, &fx, &id).await;
             if route.who == Who::Anyone {

@@ -21,6 +21,8 @@ use end_to_end::{
 use serde_json::{Value, json};
 
 mod edits;
+mod merges;
+mod search;
 
 async fn call(api: &ApiClient, method: &str, path: &str, body: Option<Value>) -> Answer {
     ok(api.call(method, path, body.as_ref()).await)
@@ -28,6 +30,11 @@ async fn call(api: &ApiClient, method: &str, path: &str, body: Option<Value>) ->
 
 fn id(contact: &Value) -> String {
     contact["id"].as_str().expect("a contact id").to_string()
+}
+
+/// The one id a look-up or search should find.
+fn only(id: &str) -> Vec<String> {
+    vec![id.to_string()]
 }
 
 fn ids(items: &Value) -> Vec<String> {
@@ -187,7 +194,10 @@ async fn a_cursor_that_is_not_one_answers_400_and_one_never_crosses_workspaces()
         ("tag=", "invalid_query"),
         ("phone=%2B593990000000&email=a%40b.co", "invalid_query"),
         ("phone=%2B593990000000&tag=vip", "invalid_query"),
-        ("sort=name", "invalid_query"),
+        ("sort=colour", "invalid_query"),
+        ("colour=red", "invalid_query"),
+        ("created_after=yesterday", "invalid_query"),
+        ("country=Atlantis", "invalid_query"),
     ] {
         let answer = call(&api, "GET", &format!("/v1/contacts?{query}"), None).await;
         assert_error(&answer, 400, code);

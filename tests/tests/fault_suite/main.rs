@@ -31,10 +31,10 @@ use std::time::{Duration, Instant};
 
 use contact_engine::options::Identifier;
 use contact_service::operations::Role;
-use contact_service::records::Settings;
 use contact_service::records::ids::created_contact_id;
 use contact_service::records::time::{month, now};
-use contact_service::store::keys;
+use contact_service::records::{Contact, Settings};
+use contact_service::store::{keys, own_items};
 use contacts::client::{Answer, ApiClient};
 use contacts::stack::calls::{FaultKind, RandomFaults};
 use contacts::stack::local::{DeliveryFaults, Stack, StackOptions};
@@ -225,6 +225,8 @@ async fn run(stack: &Stack, cases: &[Case], name: &str) -> Vec<Outcome> {
     let imports: Vec<String> = ended.iter().map(|(_, done)| id_of(done)).collect();
     let after = read_back(stack, cases, &before, &imports).await;
     lap("table read");
+    assert_index_matches(stack, cases, &after).await;
+    lap("search index checked");
     let mut outcomes = Vec::new();
     for ((case, labels), (reviewed, done)) in cases.iter().zip(&labels).zip(&ended) {
         outcomes.push(outcome(stack, case, &after, labels, reviewed, done).await);

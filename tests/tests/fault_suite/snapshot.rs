@@ -22,7 +22,11 @@ impl Snapshot {
                 let id = item["id"].as_s().expect("a contact id").clone();
                 let values: serde_json::Map<String, Value> = item
                     .iter()
-                    .filter(|(name, _)| !matches!(name.as_str(), "pk" | "sk" | "gsi1pk" | "gsi1sk"))
+                    // Keys, and the search index's keys (made of the id).
+                    .filter(|(name, _)| {
+                        !matches!(name.as_str(), "pk" | "sk" | "gsi1pk" | "gsi1sk")
+                            && !name.starts_with("ix_")
+                    })
                     .map(|(name, value)| (name.clone(), json_of(value)))
                     .collect();
                 let contacts = self.contacts.entry(case.ws).or_default();
@@ -164,5 +168,68 @@ pub(crate) fn label(labels: &Labels, import: &str, id: &str) -> String {
         (Some(label), _) => label.clone(),
         (None, Some(row)) => format!("row:{row}"),
         (None, None) => format!("stray:{id}"),
+    }
+}
+
+/// The search index's own items of each case's workspace are exactly those
+/// its contacts (as read back in `after`) call for: none missing, none left
+/// behind. (The one-value entries are keys on the contact's item, so they
+/// cannot disagree with it.) One scan of the table reads them all.
+pub(crate) async fn assert_index_matches(stack: &Stack, cases: &[Case], after: &Snapshot) {
+    let table = stack.service.store().table_name();
+    let mut found: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut start = None;
+    loop {
+        let out = stack
+            .clients
+            .dynamodb
+            .scan()
+            .table_name(table)
+            .filter_expression("contains(pk, :ix)")
+            .expression_attribute_values(":ix", s("#IX#"))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scan: {e:?}"));
+        for item in out.items() {
+            let pk = item["pk"].as_s().expect("a key").clone();
+            let sk = item["sk"].as_s().expect("a sort key").clone();
+            found.insert((pk, sk));
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    for case in cases {
+        let expected: BTreeSet<(String, String)> = after
+            .contacts
+            .get(case.ws)
+            .into_iter()
+            .flatten()
+            .map(|(_, values)| {
+                serde_json::from_value::<Contact>(values.clone())
+                    .expect("a stored contact reads back")
+            })
+            .flat_map(|c| own_items(case.ws, &c))
+            .collect();
+        let prefix = format!("W#{}#IX#", case.ws);
+        let mine: BTreeSet<(String, String)> = found
+            .iter()
+            .filter(|(pk, _)| pk.starts_with(&prefix))
+            .cloned()
+            .collect();
+        let missing: Vec<_> = expected.difference(&mine).collect();
+        let stale: Vec<_> = mine.difference(&expected).collect();
+        assert!(
+            missing.is_empty(),
+            "{}: index items missing: {missing:?}",
+            case.ws
+        );
+        assert!(
+            stale.is_empty(),
+            "{}: index items left behind: {stale:?}",
+            case.ws
+        );
     }
 }

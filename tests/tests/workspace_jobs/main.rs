@@ -85,6 +85,7 @@ async fn edit_stored(stack: &Stack, ws: &str, id: &str, change: impl FnOnce(&mut
     let write = RowWrite {
         contact: &contact,
         before: Some(&before),
+        entry: None,
     };
     let written = contacts.write_rows(ws, &[write], None).await.unwrap();
     assert_eq!(written, [true]);

@@ -69,9 +69,14 @@ fn specs_carry_the_declared_properties() {
     let template = template();
     let table = template.table("t").unwrap();
     assert_eq!(table.billing_mode, "PAY_PER_REQUEST");
-    assert_eq!(table.attributes.len(), 4);
+    assert_eq!(table.attributes.len(), 14);
     assert_eq!(table.global_indexes[0].name, "gsi1");
     assert_eq!(table.global_indexes[0].projection_type, "ALL");
+    // The search's indexes project the contact's id only.
+    let by_name = &table.global_indexes[2];
+    assert_eq!(by_name.name, "name");
+    assert_eq!(by_name.projection_type, "INCLUDE");
+    assert_eq!(by_name.non_key_attributes, ["id"]);
     assert_eq!(
         table.ttl,
         Some(TtlSpec {

@@ -13,7 +13,8 @@ use super::errors::ApiError;
 use super::extract::{Body, Id, Params};
 use crate::operations::Caller;
 use crate::operations::contacts::{
-    ContactList, ContactPage, ContactPatch, ContactQuery, NewContact, TagsChange,
+    ContactPage, ContactPatch, ContactQuery, MergeCandidate, MergeCandidates, NewContact,
+    SharedValue, TagsChange,
 };
 use crate::records::Contact;
 
@@ -62,15 +63,26 @@ async fn get_contact(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/contacts", summary = "Look contacts up by phone or email, or list them", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/contacts", summary = "Look contacts up by phone or email, or search them", security(("bearer" = [])),
     params(
-        ("phone" = Option<String>, Query, description = "look up the contacts holding this phone (normalised as imports do)"),
-        ("email" = Option<String>, Query, description = "look up the contacts holding this email"),
-        ("tag" = Option<String>, Query, description = "list only contacts carrying this tag, compared case-insensitively"),
+        ("phone" = Option<String>, Query, description = "look up the contacts holding this phone (normalised as imports do); takes no other parameter"),
+        ("email" = Option<String>, Query, description = "look up the contacts holding this email; takes no other parameter"),
+        ("name" = Option<String>, Query, description = "a prefix of the first or the last name (or of the whole name), case and accents aside: first-name matches by name, then last-name matches"),
+        ("tag" = Option<String>, Query, description = "contacts carrying this tag (compared case-insensitively); several, separated by commas, for any of them"),
+        ("tag_match" = Option<String>, Query, description = "`any` (the default) or `all` of the tags given"),
+        ("group" = Option<String>, Query, description = "contacts in this group"),
+        ("custom" = Option<String>, Query, description = "`key:value`: contacts whose custom field holds this value (read by the field's type)"),
+        ("country" = Option<String>, Query, description = "an ISO code or a country's name"),
+        ("language" = Option<String>, Query, description = "an ISO 639-1 code or a language's name"),
+        ("assignee" = Option<String>, Query),
+        ("blocked" = Option<bool>, Query),
+        ("created_after" = Option<String>, Query, description = "RFC 3339, inclusive"),
+        ("created_before" = Option<String>, Query, description = "RFC 3339, inclusive"),
+        ("sort" = Option<String>, Query, description = "`name`, `-name`, `created` or `-created`; by name when searching a name, else newest first"),
         ("cursor" = Option<String>, Query, min_length = 1, description = "the cursor of the previous page"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "page size, 1 to 100; 50 when not given")),
-    responses((status = 200, body = ContactPage, description = "a look-up answers every holder and no cursor; a listing answers a page and the cursor of the next (null on the last)"),
-        (status = 400, description = "invalid_query: phone and email together, a look-up with listing parameters, a value that cannot be a phone or an email, a bad limit or an unknown parameter; invalid_cursor")))]
+    responses((status = 200, body = ContactPage, description = "a look-up answers every holder and no cursor; a search answers a page and the cursor of the next (null on the last). A page may come back short, still with a cursor, when its filters keep few of the contacts one page reads"),
+        (status = 400, description = "invalid_query: phone and email together, a look-up with search parameters, a value that cannot be a phone, an email, a country, a language or a time, a bad limit or sort, or an unknown parameter; unknown_custom_field; invalid_cursor")))]
 async fn find_contacts(
     State(app): State<Shared>,
     caller: Caller,
@@ -151,13 +163,13 @@ async fn remove_tags(
 
 #[utoipa::path(get, path = "/v1/contacts/{id}/merge-suggestions", summary = "Other contacts sharing a contact's phone or email", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = ContactList, description = "the other contacts sharing its phone or email, by id"),
+    responses((status = 200, body = MergeCandidates, description = "the other contacts sharing one of its phones or emails, by id, each with the values it shares; blocked contacts are never suggested"),
         (status = 404, description = "not_found, or another workspace's")))]
 async fn merge_suggestions(
     State(app): State<Shared>,
     caller: Caller,
     Id(id): Id,
-) -> Result<axum::Json<ContactList>, ApiError> {
+) -> Result<axum::Json<MergeCandidates>, ApiError> {
     Ok(axum::Json(
         app.service.contacts.merge_suggestions(&caller, &id).await?,
     ))
@@ -181,7 +193,9 @@ async fn merge_suggestions(
         ContactPatch,
         TagsChange,
         ContactPage,
-        ContactList
+        MergeCandidates,
+        MergeCandidate,
+        SharedValue
     ))
 )]
 pub(super) struct ContactsApi;

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod extract;
 mod health;
 mod imports;
+mod merges;
 pub mod openapi;
 mod query;
 pub mod views;
@@ -33,6 +34,7 @@ pub fn router(app: Shared) -> Router {
         .merge(openapi::routes())
         .merge(imports::routes())
         .merge(contacts::routes())
+        .merge(merges::routes())
         .merge(workspace::routes())
         .route_layer(axum::middleware::from_fn(query::declared_query_only))
         .fallback(|| async { errors::error(StatusCode::NOT_FOUND, "not_found", "no such route") })

@@ -13,6 +13,7 @@ use super::contacts::ContactsApi;
 use super::errors::{ErrorBody, ErrorDetail};
 use super::health::{__path_health, Health};
 use super::imports::ImportsApi;
+use super::merges::MergesApi;
 use super::workspace::WorkspaceApi;
 
 pub(super) fn routes() -> Router<Shared> {
@@ -67,6 +68,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(ImportsApi::openapi());
     doc.merge(ContactsApi::openapi());
+    doc.merge(MergesApi::openapi());
     doc.merge(WorkspaceApi::openapi());
     utoipa::Modify::modify(&SharedAnswers, &mut doc);
     doc
@@ -131,6 +133,8 @@ const LINKS: [(&str, &str, &[&str]); 3] = [
             "add_tags",
             "remove_tags",
             "merge_suggestions",
+            "merge_contacts",
+            "contact_activity",
         ],
     ),
     ("create_export", "202", &["get_export"]),

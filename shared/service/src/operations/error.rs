@@ -126,6 +126,24 @@ impl<T> AtStep<T> for Result<T, StoreError> {
     }
 }
 
+/// A listing's page, with a cursor no page gave read as the caller's
+/// mistake (400 `invalid_cursor`) rather than the store's.
+pub(crate) trait ListedAt<T> {
+    fn listed_at(self, step: &'static str) -> Result<T, ServiceError>;
+}
+
+impl<T> ListedAt<T> for Result<T, StoreError> {
+    fn listed_at(self, step: &'static str) -> Result<T, ServiceError> {
+        match self {
+            Err(StoreError::BadCursor) => Err(ServiceError::bad_request(
+                "invalid_cursor",
+                "the cursor is not one this listing gave; list again without it",
+            )),
+            other => other.at(step),
+        }
+    }
+}
+
 impl<T> AtStep<T> for std::io::Result<T> {
     fn at(self, step: &'static str) -> Result<T, ServiceError> {
         self.map_err(|e| ServiceError::failed(step, e))

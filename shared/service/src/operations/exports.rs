@@ -7,12 +7,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::caller::Caller;
-use super::error::{AtStep, ServiceError};
+use super::error::{AtStep, ListedAt, ServiceError};
 use super::jobs::{Jobs, all_columns};
 use crate::records::ids::{is_safe_id, new_id};
 use crate::records::time::now;
 use crate::records::{JobKind, JobRecord, Phase};
-use crate::store::{Page, StoreError};
+use crate::store::Page;
 
 /// Exports per page unless `limit` says otherwise, and at most.
 pub const EXPORTS_PAGE: (i32, i32) = (20, 100);
@@ -118,22 +118,13 @@ impl Exports {
         caller.may_manage()?;
         let (default, most) = EXPORTS_PAGE;
         let limit = limit.unwrap_or(default).clamp(1, most);
-        let page = match self
+        let page = self
             .jobs
             .store
             .jobs
             .list(&caller.workspace, limit, cursor)
             .await
-        {
-            Ok(page) => page,
-            Err(StoreError::BadCursor) => {
-                return Err(ServiceError::bad_request(
-                    "invalid_cursor",
-                    "the cursor is not one this listing gave; list again without it",
-                ));
-            }
-            Err(e) => return Err(e).at("listing the exports"),
-        };
+            .listed_at("listing the exports")?;
         let mut items = Vec::with_capacity(page.items.len());
         for record in page.items {
             let url = self.jobs.file_link(&record).await?;

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::caller::Caller;
 use super::chunks::chunk_jobs;
 use super::config::Config;
-use super::error::{AtStep, ServiceError};
+use super::error::{AtStep, ListedAt, ServiceError};
 use super::settings::{merged, remember_mapping, workspace_facts};
 use super::wording::json_error_words;
 use crate::records::ids::{is_safe_id, new_id};
@@ -522,25 +522,17 @@ impl Imports {
         caller.may_manage()?;
         let (default, most) = HISTORY_PAGE;
         let limit = limit.unwrap_or(default).clamp(1, most);
-        match self
+        let mut page = self
             .store
             .imports
             .list(&caller.workspace, limit, cursor)
             .await
-        {
-            Ok(mut page) => {
-                // The history says what reading each import would say.
-                for item in &mut page.items {
-                    *item = self.expire_if_due(item.clone()).await?;
-                }
-                Ok(page)
-            }
-            Err(StoreError::BadCursor) => Err(ServiceError::bad_request(
-                "invalid_cursor",
-                "the cursor is not one this listing gave; list again without it",
-            )),
-            Err(e) => Err(e).at("listing the imports"),
+            .listed_at("listing the imports")?;
+        // The history says what reading each import would say.
+        for item in &mut page.items {
+            *item = self.expire_if_due(item.clone()).await?;
         }
+        Ok(page)
     }
 
     /// A short-lived link to the review's error file.

@@ -335,13 +335,27 @@ impl Jobs {
                 .at("deleting the chosen contacts")?;
             // Those not deleted now are either gone (an earlier run of this
             // step deleted them) or changed since the backup (kept).
-            let still_there = store
+            let still_there: Vec<String> = store
                 .contacts(ws, &not_deleted)
                 .await
                 .at("reading the contacts not deleted")?
-                .len() as u64;
-            counts.kept = still_there;
-            counts.deleted = contacts.len() as u64 - still_there;
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+            counts.kept = still_there.len() as u64;
+            counts.deleted = contacts.len() as u64 - counts.kept;
+            // Their histories go with them, those of contacts an earlier
+            // run of this step deleted too (an id is never reused).
+            let gone: Vec<String> = contacts
+                .iter()
+                .filter(|c| !still_there.contains(&c.id))
+                .map(|c| c.id.clone())
+                .collect();
+            self.store
+                .activity
+                .purge_many(ws, &gone)
+                .await
+                .at("deleting the deleted contacts' histories")?;
         }
         let next = ShardProgress {
             step: step + 1,

@@ -12,9 +12,9 @@ use contact_engine::validation::{StagedRow, Wording};
 use super::apply::{ApplyRules, apply};
 use super::error::{AtStep, ServiceError};
 use crate::records::ids::created_contact_id;
-use crate::records::time::{now, rfc3339};
-use crate::records::{Contact, ImportRecord};
-use crate::store::{RowWrite, Store};
+use crate::records::time::{next_stamp, now, rfc3339};
+use crate::records::{Activity, Actor, Contact, ImportRecord};
+use crate::store::{ActivityEntry, RowWrite, Store};
 
 /// Rounds of checking and writing a chunk's rows before giving the message
 /// back to the queue.
@@ -38,11 +38,34 @@ impl RowEnd {
     }
 }
 
+/// A row's write, planned: the contact as it will be, over what was read
+/// (none: a new one), the end it makes and its history entry.
+struct RowChange<'a> {
+    row: usize,
+    end: RowEnd,
+    contact: Contact,
+    before: Option<&'a Contact>,
+    entry: Option<ActivityEntry>,
+}
+
 /// What a row will write, when it writes.
 enum Plan {
     Done(RowEnd),
     Create,
     Update(String),
+}
+
+/// The history entry of a row's write to a contact: at a key made of the
+/// import and the row, so a row written twice leaves one entry.
+fn entry_of(
+    record: &ImportRecord,
+    row: u64,
+    before: Option<&Contact>,
+    after: &Contact,
+) -> Option<ActivityEntry> {
+    let by = Actor::import(&record.id, row, record.created_by.as_deref());
+    Activity::of_write(before, after, by)
+        .map(|a| ActivityEntry::of_row(&after.id, &record.id, record.created_at, row, a))
 }
 
 /// Checks and writes rows, in order; answers how each ended.
@@ -145,12 +168,15 @@ pub(crate) async fn write_rows(
             };
             plans.push((i, plan));
         }
-        // The contacts rows update, read in batches.
+        // The contacts rows update, and those a row creating may have
+        // created on an earlier run (its id is fixed by the import and the
+        // row), read in batches.
         let to_read: Vec<String> = plans
             .iter()
-            .filter_map(|(_, p)| match p {
+            .filter_map(|(i, p)| match p {
                 Plan::Update(id) => Some(id.clone()),
-                _ => None,
+                Plan::Create => Some(created_contact_id(&record.id, rows[*i].row)),
+                Plan::Done(_) => None,
             })
             .collect::<HashSet<_>>()
             .into_iter()
@@ -166,7 +192,7 @@ pub(crate) async fn write_rows(
         }
         // Each row's contact as it will be, with the end it makes.
         let stamp = rfc3339(now());
-        let mut changes: Vec<(usize, RowEnd, Contact, Option<&Contact>)> = Vec::new();
+        let mut changes: Vec<RowChange<'_>> = Vec::new();
         for (i, plan) in plans {
             let row = &rows[i];
             let draft = row.draft.clone().unwrap_or_default();
@@ -174,14 +200,34 @@ pub(crate) async fn write_rows(
                 Plan::Done(end) => ends[i] = Some(end),
                 Plan::Create => {
                     let id = created_contact_id(&record.id, row.row);
+                    // A run before this one may have created it already:
+                    // then it keeps its creation time (its index entries
+                    // sort by it) and is written over what it is, or not
+                    // at all when it already holds what the row says.
+                    let earlier = current.get(&id);
+                    let created = earlier.map_or(&stamp, |c| &c.created_at);
                     let mut contact = Contact {
                         id: id.clone(),
-                        created_at: stamp.clone(),
-                        updated_at: stamp.clone(),
+                        created_at: created.clone(),
+                        updated_at: earlier.map_or(&stamp, |c| &c.updated_at).clone(),
                         ..Contact::default()
                     };
                     apply(&mut contact, &draft, &rules);
-                    changes.push((i, RowEnd::written(Status::Imported, &id), contact, None));
+                    if let Some(earlier) = earlier {
+                        if contact == *earlier {
+                            ends[i] = Some(RowEnd::written(Status::Imported, &id));
+                            continue;
+                        }
+                        contact.updated_at = next_stamp(&earlier.updated_at);
+                    }
+                    let entry = entry_of(record, row.row, None, &contact);
+                    changes.push(RowChange {
+                        row: i,
+                        end: RowEnd::written(Status::Imported, &id),
+                        contact,
+                        before: earlier,
+                        entry,
+                    });
                 }
                 Plan::Update(id) => {
                     // Deleted between the two reads: look again next round.
@@ -190,21 +236,33 @@ pub(crate) async fn write_rows(
                     };
                     let mut after = before.clone();
                     apply(&mut after, &draft, &rules);
-                    after.updated_at = stamp.clone();
-                    changes.push((
-                        i,
-                        RowEnd::written(Status::Updated, &id),
-                        after,
-                        Some(before),
-                    ));
+                    after.keep_merged(before);
+                    if after == *before {
+                        // Nothing to change (a row run again after its
+                        // write, or a file that says what the contact
+                        // already holds): no write, and the history entry
+                        // of the write that did change it stays.
+                        ends[i] = Some(RowEnd::written(Status::Updated, &id));
+                        continue;
+                    }
+                    after.updated_at = next_stamp(&before.updated_at);
+                    let entry = entry_of(record, row.row, Some(before), &after);
+                    changes.push(RowChange {
+                        row: i,
+                        end: RowEnd::written(Status::Updated, &id),
+                        contact: after,
+                        before: Some(before),
+                        entry,
+                    });
                 }
             }
         }
         let writes: Vec<RowWrite<'_>> = changes
             .iter()
-            .map(|(_, _, contact, before)| RowWrite {
-                contact,
-                before: *before,
+            .map(|change| RowWrite {
+                contact: &change.contact,
+                before: change.before,
+                entry: change.entry.as_ref(),
             })
             .collect();
         let written = store
@@ -212,9 +270,9 @@ pub(crate) async fn write_rows(
             .write_rows(ws, &writes, identifier)
             .await
             .at("writing the rows")?;
-        for ((i, end, _, _), written) in changes.into_iter().zip(written) {
+        for (change, written) in changes.into_iter().zip(written) {
             if written {
-                ends[i] = Some(end);
+                ends[change.row] = Some(change.end);
             }
         }
     }

@@ -2,7 +2,7 @@
 //! a function's `main` (or the local stack) makes and hands its handler.
 
 use super::config::Config;
-use super::contacts::Contacts;
+use super::contacts::{Contacts, Merges};
 use super::dead_letters::DeadLetters;
 use super::error::{AtStep, ServiceError};
 use super::exports::Exports;
@@ -22,6 +22,7 @@ pub struct Service {
     pub validator: Validator,
     pub worker: Worker,
     pub contacts: Contacts,
+    pub merges: Merges,
     pub settings: WorkspaceSettings,
     pub exports: Exports,
     pub resets: Resets,
@@ -39,6 +40,7 @@ impl Service {
             validator: Validator::new(store.clone(), config.clone()),
             worker: Worker::new(store.clone()),
             contacts: Contacts::new(store.clone()),
+            merges: Merges::new(store.clone()),
             settings: WorkspaceSettings::new(store.clone()),
             exports: Exports::new(jobs.clone()),
             resets: Resets::new(jobs.clone()),

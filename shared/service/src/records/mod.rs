@@ -4,20 +4,24 @@
 //! store turns them into items, objects and message bodies, and the
 //! operations reason about them.
 
+pub mod activity;
 pub mod contacts;
 pub mod ids;
 pub mod imports;
 pub mod jobs;
+pub mod merges;
 pub mod messages;
 pub mod notifications;
 pub mod settings;
 pub mod time;
 
+pub use activity::{Activity, ActivityKind, Actor};
 pub use contacts::Contact;
 pub use imports::{
     CountryInForce, CountrySource, Grant, ImportRecord, ImportStatus, Outcomes, RowFiles, StagePlan,
 };
 pub use jobs::{JobKind, JobRecord, JobStatus, Phase, ShardProgress, StepCounts};
+pub use merges::{MergeRecord, MergeStatus};
 pub use messages::{ChunkJob, JobMessage, Revalidate};
 pub use notifications::Notification;
 pub use settings::{DEFAULT_RESET_TAG, MonthlyReset, ResetMode, Settings};

@@ -25,6 +25,14 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         .map(|t| t.timestamp())
 }
 
+/// The `updated_at` of a write over the version stamped `seen`: now, yet
+/// always after `seen`. Writes are conditioned on the stamp they read, so
+/// two edits within one second must still leave different stamps.
+pub fn next_stamp(seen: &str) -> String {
+    let seen = parse_rfc3339(seen).unwrap_or(0);
+    rfc3339(now().max(seen + 1))
+}
+
 /// The month a time falls in, `yyyy-mm`, which the contact count restarts on.
 pub fn month(unix_seconds: i64) -> String {
     rfc3339(unix_seconds).chars().take(7).collect()
@@ -53,6 +61,13 @@ pub fn duration_words(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_always_move_on() {
+        assert_eq!(next_stamp("2100-01-01T00:00:00Z"), "2100-01-01T00:00:01Z");
+        let before = rfc3339(now());
+        assert!(next_stamp("2020-01-01T00:00:00Z") >= before);
+    }
 
     #[test]
     fn durations_read_as_people_say_them() {

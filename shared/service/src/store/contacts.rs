@@ -9,9 +9,11 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use contact_engine::options::Identifier;
 
+use super::activity::ActivityEntry;
 use super::claims;
 use super::counters;
 use super::error::StoreError;
+use super::index;
 use super::keys;
 use super::retry::Retry;
 use super::table::{
@@ -57,16 +59,19 @@ pub enum Edit {
 }
 
 /// A contact an import's row writes whole: a new one, or an existing one
-/// over `before`, as it was read; its claims move with it.
+/// over `before`, as it was read (and only over it); its claims move with
+/// it, and its history entry lands beside it.
 #[derive(Debug, Clone, Copy)]
 pub struct RowWrite<'a> {
     pub contact: &'a Contact,
     pub before: Option<&'a Contact>,
+    pub entry: Option<&'a ActivityEntry>,
 }
 
 fn contact_item(ws: &str, contact: &Contact) -> Result<Item, StoreError> {
     let mut item = to_item(contact)?;
     item.extend(key(keys::contact(ws, &contact.id), keys::SK_CONTACT));
+    index::add_item_keys(&mut item, ws, contact);
     index(
         &mut item,
         keys::contacts_index(ws, &contact.id),
@@ -195,6 +200,7 @@ impl ContactStore {
         contact: &Contact,
         month: &str,
         limit: Option<u64>,
+        entry: &ActivityEntry,
     ) -> Result<Creation, StoreError> {
         let Some(count) = counters::take(&self.table, ws, month, 1, limit) else {
             return Ok(Creation::LimitReached);
@@ -204,6 +210,8 @@ impl ContactStore {
         let mut items = vec![self.table.put(contact_item(ws, contact)?, None), count];
         items.extend(self.exclusive_moves(ws, None, contact));
         let claims = 2..items.len();
+        items.extend(self.index_moves(ws, None, Some(contact)));
+        items.push(entry.item(&self.table, ws)?);
         Ok(match self.table.transact_or_reasons(items).await? {
             None => Creation::Created,
             Some(reasons) if reasons.failed_in(claims) => Creation::IdentifierTaken,
@@ -219,15 +227,16 @@ impl ContactStore {
         ws: &str,
         before: &Contact,
         after: &Contact,
+        entry: Option<&ActivityEntry>,
     ) -> Result<Edit, StoreError> {
         // The contact first: its reason tells a concurrent edit from a
         // taken identifier.
-        let mut items = vec![self.table.put_when(
-            contact_item(ws, after)?,
-            Some(STILL_AS_SEEN),
-            &[(":seen", s(&before.updated_at))],
-        )];
+        let mut items = vec![self.over_seen(ws, before, after)?];
         items.extend(self.exclusive_moves(ws, Some(before), after));
+        items.extend(self.index_moves(ws, Some(before), Some(after)));
+        if let Some(entry) = entry {
+            items.push(entry.item(&self.table, ws)?);
+        }
         Ok(match self.table.transact_or_reasons(items).await? {
             None => Edit::Done,
             Some(reasons) if reasons.failed_at(0) => Edit::Changed,
@@ -238,12 +247,65 @@ impl ContactStore {
     /// Deletes a contact with its claims, but only the version read, so the
     /// claims released beside it are the ones it still holds.
     pub async fn delete(&self, ws: &str, contact: &Contact) -> Result<Edit, StoreError> {
+        Ok(
+            match self
+                .table
+                .transact_or_reasons(self.deletion(ws, contact))
+                .await?
+            {
+                None => Edit::Done,
+                Some(_) => Edit::Changed,
+            },
+        )
+    }
+
+    /// The write of `after` over the version `before` read, and only over
+    /// it.
+    pub(crate) fn over_seen(
+        &self,
+        ws: &str,
+        before: &Contact,
+        after: &Contact,
+    ) -> Result<TransactWriteItem, StoreError> {
+        Ok(self.table.put_when(
+            contact_item(ws, after)?,
+            Some(STILL_AS_SEEN),
+            &[(":seen", s(&before.updated_at))],
+        ))
+    }
+
+    /// The write of a contact that must not exist yet (one a merge's undo
+    /// brings back).
+    pub(crate) fn fresh(
+        &self,
+        ws: &str,
+        contact: &Contact,
+    ) -> Result<TransactWriteItem, StoreError> {
+        Ok(self
+            .table
+            .put(contact_item(ws, contact)?, Some("attribute_not_exists(pk)")))
+    }
+
+    /// Everything that goes with a contact as it is deleted over the
+    /// version read: the contact first, its claims, its index entries.
+    pub(crate) fn deletion(&self, ws: &str, contact: &Contact) -> Vec<TransactWriteItem> {
         let mut items = vec![self.remove(ws, contact)];
         items.extend(claims::releases(&self.table, ws, contact));
-        Ok(match self.table.transact_or_reasons(items).await? {
-            None => Edit::Done,
-            Some(_) => Edit::Changed,
-        })
+        items.extend(self.index_moves(ws, Some(contact), None));
+        items
+    }
+
+    /// The index entries a write moves (`index::moves`).
+    pub(crate) fn index_moves(
+        &self,
+        ws: &str,
+        before: Option<&Contact>,
+        after: Option<&Contact>,
+    ) -> Vec<TransactWriteItem> {
+        index::moves(&self.table, ws, before, after)
+            .into_iter()
+            .map(|(_, item)| item)
+            .collect()
     }
 
     /// The claim moves of an API write: the phone and the email are each
@@ -266,7 +328,7 @@ impl ContactStore {
         .collect()
     }
 
-    fn remove(&self, ws: &str, contact: &Contact) -> TransactWriteItem {
+    pub(crate) fn remove(&self, ws: &str, contact: &Contact) -> TransactWriteItem {
         self.table
             .delete(
                 key(keys::contact(ws, &contact.id), keys::SK_CONTACT),
@@ -294,10 +356,16 @@ impl ContactStore {
         let mut written = vec![false; rows.len()];
         let mut queue: Vec<(usize, Vec<(String, TransactWriteItem)>)> = Vec::new();
         for (i, row) in rows.iter().enumerate() {
-            let mut items = vec![(
-                keys::contact(ws, &row.contact.id),
-                self.table.put(contact_item(ws, row.contact)?, None),
-            )];
+            // An existing contact is written over the version the row read
+            // only: one merged away or edited meanwhile sends the row back
+            // to be checked again. A new one (the row's own id) only if it
+            // is not there yet: another copy of the chunk that created it
+            // first sends this row back to find it.
+            let write = match row.before {
+                Some(before) => self.over_seen(ws, before, row.contact)?,
+                None => self.fresh(ws, row.contact)?,
+            };
+            let mut items = vec![(keys::contact(ws, &row.contact.id), write)];
             items.extend(claims::moves(
                 &self.table,
                 ws,
@@ -305,6 +373,11 @@ impl ContactStore {
                 row.contact,
                 exclusive.as_slice(),
             ));
+            items.extend(index::moves(&self.table, ws, row.before, Some(row.contact)));
+            if let Some(entry) = row.entry {
+                let sk = format!("{}#activity", keys::contact(ws, &row.contact.id));
+                items.push((sk, entry.item(&self.table, ws)?));
+            }
             queue.push((i, items));
         }
         let mut tried = 0;
@@ -374,22 +447,22 @@ impl ContactStore {
         ws: &str,
         contacts: &[Contact],
     ) -> Result<Vec<String>, StoreError> {
-        // Three items a contact (it, its phone, its email).
-        const PER_TRANSACTION: usize = TRANSACTION_ITEMS / 3;
         let mut not_deleted = Vec::new();
         let mut queue: Vec<&Contact> = contacts.iter().collect();
         let mut tried = 0;
         while !queue.is_empty() {
-            let batch: Vec<&Contact> = queue.drain(..queue.len().min(PER_TRANSACTION)).collect();
+            // As many contacts as their items fit in one transaction.
+            let mut batch: Vec<&Contact> = Vec::new();
             let mut items = Vec::new();
             let mut owner = Vec::new();
-            for (i, contact) in batch.iter().enumerate() {
-                items.push(self.remove(ws, contact));
-                owner.push(i);
-                for release in claims::releases(&self.table, ws, contact) {
-                    items.push(release);
-                    owner.push(i);
+            while let Some(contact) = queue.first() {
+                let deletion = self.deletion(ws, contact);
+                if !batch.is_empty() && items.len() + deletion.len() > TRANSACTION_ITEMS {
+                    break;
                 }
+                owner.extend(std::iter::repeat_n(batch.len(), deletion.len()));
+                items.extend(deletion);
+                batch.push(queue.remove(0));
             }
             match self.table.transact(items).await {
                 Ok(()) => {}

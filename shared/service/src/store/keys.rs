@@ -15,6 +15,11 @@ pub const SK_SETTINGS: &str = "SETTINGS";
 /// The headers a workspace remembers, and how it mapped them.
 pub const SK_REMEMBERED: &str = "REMEMBERED_MAPPING";
 pub const SK_JOB: &str = "JOB";
+/// Beside a contact merged away: the merge, and the contact it went into.
+pub const SK_MERGED_INTO: &str = "MERGED_INTO";
+pub const SK_MERGE: &str = "MERGE";
+/// A contact's history entries, in its own partition.
+pub const ACTIVITY_PREFIX: &str = "ACT#";
 
 /// The table's one global secondary index: imports newest first, contacts
 /// by shard, and the resets index.
@@ -92,16 +97,34 @@ pub fn contact(ws: &str, id: &str) -> String {
 
 /// The GSI partition that lists one shard of a workspace's contacts.
 pub fn contacts_index(ws: &str, id: &str) -> String {
-    let shard = id
-        .bytes()
+    contacts_shard(ws, contact_shard(id))
+}
+
+/// The shard of a contact, in the listing and in every search partition.
+pub fn contact_shard(id: &str) -> u32 {
+    id.bytes()
         .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
-        % CONTACT_SHARDS;
-    contacts_shard(ws, shard)
+        % CONTACT_SHARDS
 }
 
 /// The GSI partition of one contact shard.
 pub fn contacts_shard(ws: &str, shard: u32) -> String {
     format!("W#{ws}#CONTACTS#{shard:02}")
+}
+
+/// One entry of a contact's history, in the contact's partition, oldest
+/// first by `sk`: when, then the entry's own id.
+pub fn activity_sk(at: i64, id: &str) -> String {
+    format!("{ACTIVITY_PREFIX}{}", creation_sk(at, id))
+}
+
+pub fn merge(ws: &str, id: &str) -> String {
+    format!("W#{ws}#MERGE#{id}")
+}
+
+/// The GSI partition that lists a workspace's merges, newest first.
+pub fn merges_index(ws: &str) -> String {
+    format!("W#{ws}#MERGES")
 }
 
 /// An export or reset job; its shard progress items share the partition.

@@ -10,6 +10,7 @@
 //! their transactions; `retry` is the one policy every loop that tries
 //! again follows.
 
+mod activity;
 mod bucket;
 mod chunks;
 mod claims;
@@ -19,9 +20,11 @@ mod counters;
 mod error;
 mod files;
 mod imports;
+mod index;
 mod jobs;
 pub mod keys;
 mod lock;
+mod merges;
 mod notifications;
 mod queue;
 mod queues;
@@ -29,6 +32,7 @@ pub mod retry;
 mod table;
 mod workspaces;
 
+pub use activity::{ACTIVITY_DAYS, ActivityEntry, ActivityStore};
 pub use bucket::{MAX_URL_LIFETIME, Presigned};
 pub use chunks::{ChunkState, ChunkStore};
 pub use clients::Clients;
@@ -36,8 +40,13 @@ pub use contacts::{ContactShardRead, ContactStore, Creation, Edit, RowWrite};
 pub use error::{BoxError, StoreError};
 pub use files::FileStore;
 pub use imports::{ConfirmError, ImportStore};
+pub use index::{
+    Bounds, Facet, IndexRead, KEY_END, SearchStore, created_sort, custom_text, name_words,
+    own_items, value_key,
+};
 pub use jobs::{JobStore, StartResetError};
 pub use keys::CONTACT_SHARDS;
+pub use merges::{ClaimChange, MergeEnd, MergeStore, MergeWrite, MergedAway, UndoWrite};
 pub use queues::Queues;
 pub use table::Page;
 pub use workspaces::WorkspaceStore;
@@ -75,6 +84,9 @@ pub struct Store {
     pub imports: ImportStore,
     pub chunks: ChunkStore,
     pub contacts: ContactStore,
+    pub activity: ActivityStore,
+    pub merges: MergeStore,
+    pub search: SearchStore,
     pub workspaces: WorkspaceStore,
     pub jobs: JobStore,
     pub files: FileStore,
@@ -90,6 +102,9 @@ impl Store {
             imports: ImportStore::new(table.clone()),
             chunks: ChunkStore::new(table.clone()),
             contacts: ContactStore::new(table.clone()),
+            activity: ActivityStore::new(table.clone()),
+            merges: MergeStore::new(table.clone(), ContactStore::new(table.clone())),
+            search: SearchStore::new(table.clone()),
             workspaces: WorkspaceStore::new(table.clone()),
             jobs: JobStore::new(table.clone()),
             files: FileStore::new(bucket::Bucket::new(clients.s3.clone(), &resources.bucket)),

@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
+    Update, WriteRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -241,6 +242,41 @@ impl Table {
         Ok(found)
     }
 
+    /// Deletes many items by key, 25 a call (`BatchWriteItem`), unconditioned;
+    /// requests DynamoDB leaves unprocessed are sent again.
+    pub(crate) async fn delete_many(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        for batch in keys.chunks(25) {
+            let mut pending: Vec<WriteRequest> = batch
+                .iter()
+                .map(|k| {
+                    let delete = DeleteRequest::builder()
+                        .set_key(Some(k.clone()))
+                        .build()
+                        .map_err(StoreError::unavailable)?;
+                    Ok(WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut tried = 0;
+            while !pending.is_empty() {
+                tried += 1;
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.name, pending)
+                    .send()
+                    .await?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.name))
+                    .unwrap_or_default();
+                if !pending.is_empty() && !Retry::CALL.wait(tried).await {
+                    return Err(StoreError::unavailable("DynamoDB kept deletes unprocessed"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Writes one item on its own, under `condition` when given.
     pub(crate) async fn put_item(
         &self,
@@ -337,6 +373,32 @@ impl Table {
         condition: Option<&str>,
         values: &[(&str, AttributeValue)],
     ) -> TransactWriteItem {
+        self.put_with(item, condition, &[], values)
+    }
+
+    /// A put under a condition that names attributes through `names` (a
+    /// reserved word such as `status`) and `values`.
+    pub(crate) fn put_named(
+        &self,
+        item: Item,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: &[(&str, AttributeValue)],
+    ) -> TransactWriteItem {
+        self.put_with(item, Some(condition), names, values)
+    }
+
+    fn put_with(
+        &self,
+        item: Item,
+        condition: Option<&str>,
+        names: &[(&str, &str)],
+        values: &[(&str, AttributeValue)],
+    ) -> TransactWriteItem {
+        let names: HashMap<String, String> = names
+            .iter()
+            .map(|(name, attribute)| (name.to_string(), attribute.to_string()))
+            .collect();
         let values: HashMap<String, AttributeValue> = values
             .iter()
             .map(|(name, value)| (name.to_string(), value.clone()))
@@ -345,6 +407,7 @@ impl Table {
             .table_name(&self.name)
             .set_item(Some(item))
             .set_condition_expression(condition.map(str::to_string))
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values((!values.is_empty()).then_some(values))
             .build()
             .expect("table, item given");

@@ -12,7 +12,6 @@ use contact_engine::row::{RowRules, Stored};
 
 use super::requests::{ContactPatch, TagsChange};
 use crate::operations::error::ServiceError;
-use crate::records::time::{now, parse_rfc3339, rfc3339};
 use crate::records::{Contact, Settings};
 
 fn invalid(field: &str, e: impl std::fmt::Display) -> ServiceError {
@@ -72,14 +71,6 @@ pub(super) fn without_tags(mut tags: Vec<String>, gone: &[String]) -> Vec<String
     tags.retain(|t| !normalize::has_tag(gone, t));
     tags
 }
-/// The `updated_at` of a write over the version stamped `seen`: now, yet
-/// always after `seen`. Writes are conditioned on the stamp they read, so
-/// two edits within one second must still leave different stamps.
-pub(super) fn next_stamp(seen: &str) -> String {
-    let seen = parse_rfc3339(seen).unwrap_or(0);
-    rfc3339(now().max(seen + 1))
-}
-
 /// What checking a contact's values takes of its workspace. The API meets
 /// the rules an import's rows meet, through the same checker.
 pub(super) struct Checker {
@@ -183,6 +174,22 @@ impl Checker {
                 .and_then(|p| p.region());
         }
         Ok(next)
+    }
+
+    /// A custom field's value as the workspace stores it, read from a
+    /// search's text (checked by the field's type, as an import's cell).
+    pub(super) fn custom_value(
+        &self,
+        key: &str,
+        raw: &str,
+    ) -> Result<serde_json::Value, ServiceError> {
+        let mut fields = BTreeMap::new();
+        self.custom(
+            &mut fields,
+            key,
+            &serde_json::Value::String(raw.to_string()),
+        )?;
+        Ok(fields.remove(key).unwrap_or(serde_json::Value::Null))
     }
 
     /// Sets or clears one custom field, its value checked by the field's
@@ -350,12 +357,5 @@ mod tests {
         let full: Vec<String> = (0..50).map(|i| format!("t{i}")).collect();
         assert!(with_tags(full.clone(), &["T1".into()]).is_ok());
         assert!(with_tags(full, &["new".into()]).is_err());
-    }
-
-    #[test]
-    fn stamps_always_move_on() {
-        assert_eq!(next_stamp("2100-01-01T00:00:00Z"), "2100-01-01T00:00:01Z");
-        let before = rfc3339(now());
-        assert!(next_stamp("2020-01-01T00:00:00Z") >= before);
     }
 }

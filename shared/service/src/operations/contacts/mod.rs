@@ -1,59 +1,38 @@
-//! The contacts API's operations: create, read, look up, list, edit, tag,
-//! delete, and merge suggestions. Values are normalised and checked by the
+//! The contacts API's operations: create, read, look up, search (`search`),
+//! edit, tag, delete, and merge suggestions (merging is `merges`). Values are normalised and checked by the
 //! rules an import's rows meet (`checker`), and every write that changes a
 //! phone or email moves its claims in the same transaction (the store's),
 //! so identifiers stay unique whatever runs beside it (an import, another
 //! request).
 
 mod checker;
-mod cursor;
+mod conflicts;
+mod merge_plan;
+pub mod merges;
 pub mod requests;
+pub mod search;
 
 use std::collections::BTreeSet;
 
 use contact_engine::normalize;
 use contact_engine::options::Identifier;
 
-use self::checker::{Checker, next_stamp, requested_tags, tags_to_change, with_tags, without_tags};
-use self::cursor::Cursor;
+use self::checker::{Checker, requested_tags, tags_to_change, with_tags, without_tags};
+use self::conflicts::{EDIT_TRIES, contact_changed, contact_limit_reached, contact_or_404};
+pub use self::merges::{ActivityPage, MergePage, MergeRequest, Merges};
 pub use self::requests::{
-    ContactList, ContactPage, ContactPatch, ContactQuery, NewContact, TagsChange,
+    ContactPage, ContactPatch, ContactQuery, MergeCandidate, MergeCandidates, NewContact,
+    SharedValue, TagsChange,
 };
+pub use self::search::PageReads;
+use self::search::search;
 use super::caller::Caller;
 use super::error::{AtStep, ServiceError};
 use crate::records::Contact;
-use crate::records::ids::{is_safe_id, new_id};
-use crate::records::time::{month, now, rfc3339};
-use crate::store::{CONTACT_SHARDS, Creation, Edit, Store};
-use contact_engine::limits::{DEFAULT_PAGE, MAX_PAGE};
-
-/// Most shard queries one listing request makes: enough to cross every
-/// shard once with room for reads cut short by size, and a bound on the
-/// work of a tag that few contacts carry (the page then ends early, with a
-/// cursor to go on from).
-const LIST_QUERIES: usize = 24;
-/// Contacts read per query while filtering by tag.
-const TAG_READ: i32 = 100;
-/// Tries of an edit that meets a concurrent write to the same contact: one
-/// more on the contact as it then is.
-const EDIT_TRIES: usize = 2;
-
-fn contact_limit_reached(limit: Option<u64>) -> ServiceError {
-    let message = match limit {
-        Some(limit) => format!(
-            "plan contact limit reached: the workspace may add {limit} new contacts a month, and this month's are used up; existing contacts can still be edited"
-        ),
-        None => "plan contact limit reached".to_string(),
-    };
-    ServiceError::conflict("contact_limit_reached", message)
-}
-
-fn contact_changed() -> ServiceError {
-    ServiceError::conflict(
-        "contact_changed",
-        "the contact changed while this request ran; read it again and retry",
-    )
-}
+use crate::records::ids::new_id;
+use crate::records::time::{month, next_stamp, now, rfc3339};
+use crate::records::{Activity, Actor};
+use crate::store::{ActivityEntry, Creation, Edit, Store};
 
 #[derive(Debug, Clone)]
 pub struct Contacts {
@@ -89,10 +68,13 @@ impl Contacts {
         };
         let mut contact = checker.apply(&blank, &ContactPatch::from(new))?;
         contact.tags = tags;
+        let entry = Activity::of_write(None, &contact, Actor::api(caller.user.as_deref()))
+            .map(|a| ActivityEntry::now(&contact.id, a))
+            .expect("a creation is always told");
         let created = self
             .store
             .contacts
-            .create(ws, &contact, &month(now()), limit)
+            .create(ws, &contact, &month(now()), limit, &entry)
             .await
             .at("creating the contact")?;
         match created {
@@ -138,15 +120,7 @@ impl Contacts {
 
     /// `GET /v1/contacts/{id}`.
     pub async fn contact(&self, caller: &Caller, id: &str) -> Result<Contact, ServiceError> {
-        if !is_safe_id(id) {
-            return Err(ServiceError::NotFound("contact"));
-        }
-        self.store
-            .contacts
-            .contact(&caller.workspace, id)
-            .await
-            .at("reading the contact")?
-            .ok_or(ServiceError::NotFound("contact"))
+        contact_or_404(&self.store, &caller.workspace, id).await
     }
 
     /// `GET /v1/contacts`, in whichever mode the query asks for.
@@ -155,18 +129,24 @@ impl Contacts {
         caller: &Caller,
         query: ContactQuery,
     ) -> Result<ContactPage, ServiceError> {
+        Ok(self.query_reads(caller, query).await?.0)
+    }
+
+    /// `GET /v1/contacts`, with what a search page read (for the logs and
+    /// the benchmarks).
+    pub async fn query_reads(
+        &self,
+        caller: &Caller,
+        query: ContactQuery,
+    ) -> Result<(ContactPage, PageReads), ServiceError> {
         if query.phone.is_some() || query.email.is_some() {
-            return self
+            let found = self
                 .find(caller, query.phone.as_deref(), query.email.as_deref())
-                .await;
+                .await?;
+            return Ok((found, PageReads::default()));
         }
-        self.list(
-            caller,
-            query.tag.as_deref(),
-            query.cursor.as_deref(),
-            query.limit.unwrap_or(DEFAULT_PAGE),
-        )
-        .await
+        let (checker, _) = self.checker(&caller.workspace).await?;
+        search(&self.store, &caller.workspace, &checker, &query).await
     }
 
     /// The contacts holding a phone or an email.
@@ -234,88 +214,6 @@ impl Contacts {
         })
     }
 
-    /// A page of the workspace's contacts (those tagged `tag`, compared
-    /// case-insensitively, when given): the listing shards in order, each in
-    /// id order.
-    pub async fn list(
-        &self,
-        caller: &Caller,
-        tag: Option<&str>,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<ContactPage, ServiceError> {
-        let ws = &caller.workspace;
-        let tag = match tag.map(str::trim) {
-            Some("") => {
-                return Err(ServiceError::bad_request(
-                    "invalid_query",
-                    "tag must not be empty",
-                ));
-            }
-            other => other,
-        };
-        let limit = limit.clamp(1, MAX_PAGE);
-        let mut at = Some(match cursor {
-            Some(c) => Cursor::decode(c)?,
-            None => Cursor { shard: 0, id: None },
-        });
-        let mut items = Vec::with_capacity(limit);
-        let mut queries = 0;
-        'shards: while let Some(here) = at.take() {
-            if queries == LIST_QUERIES {
-                at = Some(here);
-                break;
-            }
-            queries += 1;
-            let want = match tag {
-                Some(_) => TAG_READ,
-                None => (limit - items.len()) as i32,
-            };
-            let read = self
-                .store
-                .contacts
-                .read_shard(ws, here.shard, here.id.as_deref(), want)
-                .await
-                .at("reading a shard of the listing")?;
-            // Where the listing goes on once this read is used up.
-            let after_read = match read.stopped_after {
-                Some(id) => Some(Cursor {
-                    shard: here.shard,
-                    id: Some(id),
-                }),
-                None if here.shard + 1 < CONTACT_SHARDS => Some(Cursor {
-                    shard: here.shard + 1,
-                    id: None,
-                }),
-                None => None,
-            };
-            let read_count = read.contacts.len();
-            for (i, contact) in read.contacts.into_iter().enumerate() {
-                if tag.is_some_and(|t| !normalize::has_tag(&contact.tags, t)) {
-                    continue;
-                }
-                let id = contact.id.clone();
-                items.push(contact);
-                if items.len() == limit {
-                    at = if i + 1 == read_count {
-                        after_read
-                    } else {
-                        Some(Cursor {
-                            shard: here.shard,
-                            id: Some(id),
-                        })
-                    };
-                    break 'shards;
-                }
-            }
-            at = after_read;
-        }
-        Ok(ContactPage {
-            items,
-            cursor: at.map(|c| c.encode()),
-        })
-    }
-
     /// `PATCH /v1/contacts/{id}`.
     pub async fn update(
         &self,
@@ -380,49 +278,75 @@ impl Contacts {
                 .at("deleting the contact")?;
             if deleted == Edit::Done {
                 tracing::info!(workspace = %ws, contact = %contact.id, "contact deleted");
+                // Its history goes with it; a failure here leaves entries
+                // that expire on their own, under a contact that is gone.
+                if let Err(e) = self.store.activity.purge(ws, &contact.id).await {
+                    tracing::warn!(workspace = %ws, contact = %contact.id, error = %e, "history not purged");
+                }
                 return Ok(());
             }
         }
         Err(contact_changed())
     }
 
-    /// The other contacts that share the contact's phone or email (the
-    /// duplicates an `add_all` import makes), in id order.
+    /// The other contacts that share one of the contact's phones or emails
+    /// (the duplicates an `add_all` import makes), in id order, each with
+    /// the values it shares. Blocked contacts are never suggested (nor is
+    /// anything for a blocked contact): they cannot be merged.
     pub async fn merge_suggestions(
         &self,
         caller: &Caller,
         id: &str,
-    ) -> Result<ContactList, ServiceError> {
+    ) -> Result<MergeCandidates, ServiceError> {
         let ws = &caller.workspace;
         let contact = self.contact(caller, id).await?;
+        if contact.blocked {
+            return Ok(MergeCandidates { items: Vec::new() });
+        }
         let contacts = &self.store.contacts;
         let mut others = BTreeSet::new();
-        for (identifier, value) in [
-            (Identifier::Phone, &contact.phone),
-            (Identifier::Email, &contact.email),
-        ] {
-            if let Some(value) = value {
-                let holders = contacts
-                    .holders(ws, identifier, &[value.as_str()])
-                    .await
-                    .at("looking up the contact's identifiers")?;
-                others.extend(holders.into_iter().flatten());
+        for identifier in [Identifier::Phone, Identifier::Email] {
+            let values = contact.held(identifier);
+            if values.is_empty() {
+                continue;
             }
+            let holders = contacts
+                .holders(ws, identifier, &values)
+                .await
+                .at("looking up the contact's identifiers")?;
+            others.extend(holders.into_iter().flatten());
         }
         others.remove(&contact.id);
         let others: Vec<String> = others.into_iter().collect();
-        let mut items = contacts
+        let found = contacts
             .contacts(ws, &others)
             .await
             .at("reading the contacts that share them")?;
-        // A claim may outlive a change it missed; the contacts say what they hold.
-        let shares = |c: &Contact| {
-            (c.phone.is_some() && c.phone == contact.phone)
-                || (c.email.is_some() && c.email == contact.email)
-        };
-        items.retain(shares);
-        items.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(ContactList { items })
+        // A claim may outlive a change it missed; the contacts say what
+        // they hold.
+        let mut items: Vec<MergeCandidate> = found
+            .into_iter()
+            .filter(|c| !c.blocked)
+            .filter_map(|c| {
+                let mut shared = Vec::new();
+                for (identifier, field) in
+                    [(Identifier::Phone, "phone"), (Identifier::Email, "email")]
+                {
+                    let mine = contact.held(identifier);
+                    for value in c.held(identifier) {
+                        if mine.contains(&value) {
+                            shared.push(SharedValue {
+                                field: field.to_string(),
+                                value: value.to_string(),
+                            });
+                        }
+                    }
+                }
+                (!shared.is_empty()).then_some(MergeCandidate { contact: c, shared })
+            })
+            .collect();
+        items.sort_by(|a, b| a.contact.id.cmp(&b.contact.id));
+        Ok(MergeCandidates { items })
     }
 
     /// Reads a contact, changes it, and writes it back over the version read
@@ -440,14 +364,18 @@ impl Contacts {
         for _ in 0..EDIT_TRIES {
             let before = self.contact(caller, id).await?;
             let mut after = change(&before)?;
+            after.keep_merged(&before);
             if after == before {
                 return Ok(before);
             }
             after.updated_at = next_stamp(&before.updated_at);
+            let entry =
+                Activity::of_write(Some(&before), &after, Actor::api(caller.user.as_deref()))
+                    .map(|a| ActivityEntry::now(&after.id, a));
             let edited = self
                 .store
                 .contacts
-                .replace(ws, &before, &after)
+                .replace(ws, &before, &after, entry.as_ref())
                 .await
                 .at("writing the contact")?;
             match edited {

@@ -100,22 +100,54 @@ pub struct ContactPage {
     pub cursor: Option<String>,
 }
 
-/// Contacts, in id order.
+/// Contacts that could be merged with one, in id order.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ContactList {
-    pub items: Vec<Contact>,
+pub struct MergeCandidates {
+    pub items: Vec<MergeCandidate>,
 }
 
-/// `GET /v1/contacts`: a look-up by `phone` or `email`, or else a listing
-/// (every contact, or those tagged `tag`) a page at a time.
+/// A contact that shares a phone or an email with the one asked about.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MergeCandidate {
+    #[serde(flatten)]
+    pub contact: Contact,
+    /// The values it shares, each with its field (`phone`, `email`).
+    pub shared: Vec<SharedValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SharedValue {
+    pub field: String,
+    pub value: String,
+}
+
+/// `GET /v1/contacts`: a look-up by `phone` or `email`, or else a search
+/// (every contact, or those the filters keep) a page at a time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactQuery {
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub tag: Option<String>,
+    /// A prefix of the first or the last name.
+    pub name: Option<String>,
+    /// Tags, any of them (or all, with `tag_match=all`).
+    pub tags: Vec<String>,
+    pub all_tags: bool,
+    pub group: Option<String>,
+    /// `key:value` of a custom field.
+    pub custom: Option<String>,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub assignee: Option<String>,
+    pub blocked: Option<bool>,
+    pub created_after: Option<String>,
+    pub created_before: Option<String>,
+    pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<usize>,
 }
+
+/// The query parameters a search takes besides `phone` and `email`.
+const SEARCH_PARAMETERS: &str = "name, tag, tag_match, group, custom, country, language, assignee, blocked, created_after, created_before, sort, cursor or limit";
 
 impl ContactQuery {
     /// Reads the query string's parameters; a name it does not know, or a
@@ -123,11 +155,59 @@ impl ContactQuery {
     pub fn from_params(params: HashMap<String, String>) -> Result<Self, ServiceError> {
         let bad = |message: String| ServiceError::bad_request("invalid_query", message);
         let mut query = Self::default();
+        let mut searching = false;
         for (name, value) in params {
+            let short = |max: usize| -> Result<String, ServiceError> {
+                if value.trim().chars().count() > max {
+                    return Err(bad(format!("{name}= holds at most {max} characters")));
+                }
+                Ok(value.clone())
+            };
+            if !matches!(name.as_str(), "phone" | "email") {
+                searching = true;
+            }
             match name.as_str() {
-                "phone" => query.phone = Some(value),
-                "email" => query.email = Some(value),
-                "tag" => query.tag = Some(value),
+                "phone" => query.phone = Some(short(MAX_TEXT_CHARS)?),
+                "email" => query.email = Some(short(MAX_TEXT_CHARS)?),
+                "name" => query.name = Some(short(MAX_TEXT_CHARS)?),
+                "tag" => {
+                    query.tags = short(MAX_TAG_CHARS * 10)?
+                        .split(',')
+                        .map(|t| t.trim().to_string())
+                        .collect();
+                    if query.tags.iter().any(|t| t.is_empty()) || query.tags.len() > 10 {
+                        return Err(bad(
+                            "tag= names 1 to 10 tags, separated by commas, none empty".into(),
+                        ));
+                    }
+                    if query.tags.iter().any(|t| t.chars().count() > MAX_TAG_CHARS) {
+                        return Err(bad(format!(
+                            "tag= holds tags of at most {MAX_TAG_CHARS} characters"
+                        )));
+                    }
+                }
+                "tag_match" => {
+                    query.all_tags = match value.as_str() {
+                        "any" => false,
+                        "all" => true,
+                        _ => return Err(bad("tag_match is any or all".into())),
+                    }
+                }
+                "group" => query.group = Some(short(MAX_TAG_CHARS)?),
+                "custom" => query.custom = Some(short(MAX_TEXT_CHARS)?),
+                "country" => query.country = Some(short(60)?),
+                "language" => query.language = Some(short(60)?),
+                "assignee" => query.assignee = Some(short(MAX_TEXT_CHARS)?),
+                "blocked" => {
+                    query.blocked = Some(match value.as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => return Err(bad("blocked is true or false".into())),
+                    })
+                }
+                "created_after" => query.created_after = Some(short(40)?),
+                "created_before" => query.created_before = Some(short(40)?),
+                "sort" => query.sort = Some(short(20)?),
                 "cursor" => query.cursor = Some(value),
                 "limit" => {
                     query.limit = Some(
@@ -144,39 +224,18 @@ impl ContactQuery {
                 other => {
                     let other: String = other.chars().take(40).collect();
                     return Err(bad(format!(
-                        "unknown query parameter \"{other}\": use phone, email, tag, cursor or limit"
+                        "unknown query parameter \"{other}\": use phone or email to look up, or {SEARCH_PARAMETERS}"
                     )));
                 }
             }
-        }
-        let too_long = |value: &Option<String>, max: usize| {
-            value
-                .as_ref()
-                .is_some_and(|v| v.trim().chars().count() > max)
-        };
-        if too_long(&query.phone, MAX_TEXT_CHARS) || too_long(&query.email, MAX_TEXT_CHARS) {
-            return Err(bad(format!(
-                "phone= and email= hold at most {} characters",
-                MAX_TEXT_CHARS
-            )));
-        }
-        if too_long(&query.tag, MAX_TAG_CHARS) {
-            return Err(bad(format!(
-                "tag= holds at most {} characters",
-                MAX_TAG_CHARS
-            )));
         }
         match (&query.phone, &query.email) {
             (Some(_), Some(_)) => Err(bad(
                 "look contacts up with exactly one of phone= or email=".into()
             )),
-            (Some(_), None) | (None, Some(_))
-                if query.tag.is_some() || query.cursor.is_some() || query.limit.is_some() =>
-            {
-                Err(bad(
-                    "a look-up by phone= or email= takes no tag, cursor or limit".into(),
-                ))
-            }
+            (Some(_), None) | (None, Some(_)) if searching => Err(bad(format!(
+                "a look-up by phone= or email= takes none of {SEARCH_PARAMETERS}"
+            ))),
             _ => Ok(query),
         }
     }
@@ -221,7 +280,9 @@ mod tests {
             vec![("limit", "0")],
             vec![("limit", "101")],
             vec![("limit", "x")],
-            vec![("sort", "name")],
+            vec![("tag", "vip,")],
+            vec![("blocked", "yes")],
+            vec![("colour", "red")],
         ] {
             assert_eq!(q(&bad).unwrap_err().code(), "invalid_query", "{bad:?}");
         }

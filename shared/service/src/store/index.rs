@@ -1,0 +1,433 @@
+//! The contacts' search index: for every contact, one entry per thing it
+//! can be found by — its creation, its name, its surname, its country, its
+//! language, each tag, each group, its assignee, blocked, each custom
+//! field's value. Each entry sits in a partition that is a facet's value in
+//! one of 16 shards (by contact id, as the listing), so a large import's
+//! writes spread out; within it entries sort by creation
+//! (`{created_at}#{id}`) or by name (`{first words} {last words}#{id}`).
+//!
+//! A contact has one value of each of the first five: those entries are
+//! attributes of the contact's own item, keys of a global secondary index
+//! each (`ix_{facet}_pk`/`_sk`, projecting the id only), which DynamoDB
+//! keeps beside the item at one write unit an entry and no item in any
+//! transaction. The others may have many values (or are rare): they are
+//! items of their own in the table, moved with the contact in the same
+//! transaction as its write, as its claims are. Either way a search never
+//! meets an entry its contact does not hold, once the index has caught up
+//! (global indexes follow within a second), and never misses one. A query
+//! reads one partition per shard from a bound, a page at a time: what a
+//! page reads is bounded by the page, never by the workspace.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_dynamodb::types::TransactWriteItem;
+
+use super::error::StoreError;
+use super::keys;
+use super::table::{Item, Table, key, s, text};
+use crate::records::Contact;
+
+/// Characters of a name kept in a sort key (the contact, read in full,
+/// decides whether it matches).
+const NAME_KEY_CHARS: usize = 60;
+/// Characters of a facet value kept in a partition key.
+const VALUE_KEY_CHARS: usize = 200;
+
+/// What a contact can be found by.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Facet {
+    /// Every contact, by creation.
+    Created,
+    /// Every contact, by first then last name.
+    Name,
+    /// Contacts with a last name, by last then first name.
+    Surname,
+    Tag(String),
+    Group(String),
+    Country(String),
+    Language(String),
+    Assignee(String),
+    /// Blocked contacts only.
+    Blocked,
+    /// A custom field's value: (key, value).
+    Custom(String, String),
+}
+
+/// The words of a name as the index keeps them: each folded (case, accents
+/// and punctuation aside), one space between.
+pub fn name_words(text: &str) -> String {
+    text.split_whitespace()
+        .map(contact_engine::normalize::fold)
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A facet value as the index keeps it: lower-cased, trimmed, cut short.
+pub fn value_key(value: &str) -> String {
+    value
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(VALUE_KEY_CHARS)
+        .collect()
+}
+
+/// A custom field's value as text, as the index keeps it.
+pub fn custom_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) if s.trim().is_empty() => None,
+        serde_json::Value::String(s) => Some(value_key(s)),
+        other => Some(value_key(&other.to_string())),
+    }
+}
+
+impl Facet {
+    /// The global index a facet's entries are keys of (the contact item's
+    /// own attributes `ix_{name}_pk`, `ix_{name}_sk`); `None` for a facet
+    /// whose entries are items of their own.
+    pub fn global_index(&self) -> Option<&'static str> {
+        match self {
+            Facet::Created => Some("created"),
+            Facet::Name => Some("name"),
+            Facet::Surname => Some("surname"),
+            Facet::Country(_) => Some("country"),
+            Facet::Language(_) => Some("language"),
+            _ => None,
+        }
+    }
+
+    /// Whether the facet's items sort by name (else by creation).
+    pub fn by_name(&self) -> bool {
+        matches!(self, Facet::Name | Facet::Surname)
+    }
+
+    /// The facet's partition in `shard`.
+    pub fn partition(&self, ws: &str, shard: u32) -> String {
+        let (facet, value): (&str, Option<&str>) = match self {
+            Facet::Created => ("created", None),
+            Facet::Name => ("name", None),
+            Facet::Surname => ("surname", None),
+            Facet::Tag(v) => ("tag", Some(v)),
+            Facet::Group(v) => ("group", Some(v)),
+            Facet::Country(v) => ("country", Some(v)),
+            Facet::Language(v) => ("language", Some(v)),
+            Facet::Assignee(v) => ("assignee", Some(v)),
+            Facet::Blocked => ("blocked", None),
+            Facet::Custom(k, v) => {
+                return format!("W#{ws}#IX#custom.{k}#{v}#{shard:02}");
+            }
+        };
+        match value {
+            Some(v) => format!("W#{ws}#IX#{facet}#{v}#{shard:02}"),
+            None => format!("W#{ws}#IX#{facet}#{shard:02}"),
+        }
+    }
+}
+
+/// A contact's place in a creation-ordered partition.
+pub fn created_sort(contact: &Contact) -> String {
+    format!("{}#{}", contact.created_at, contact.id)
+}
+
+fn name_sort(first: &Option<String>, last: &Option<String>, id: &str) -> String {
+    let words = |t: &Option<String>| t.as_deref().map(name_words).unwrap_or_default();
+    let both = format!("{} {}", words(first), words(last));
+    let cut: String = both.trim().chars().take(NAME_KEY_CHARS).collect();
+    format!("{cut}#{id}")
+}
+
+/// Every (facet, sort key) a contact is found by.
+pub fn entries(contact: &Contact) -> Vec<(Facet, String)> {
+    let by_creation = created_sort(contact);
+    let mut out = vec![
+        (Facet::Created, by_creation.clone()),
+        (
+            Facet::Name,
+            name_sort(&contact.first_name, &contact.last_name, &contact.id),
+        ),
+    ];
+    if contact
+        .last_name
+        .as_deref()
+        .is_some_and(|l| !name_words(l).is_empty())
+    {
+        out.push((
+            Facet::Surname,
+            name_sort(&contact.last_name, &contact.first_name, &contact.id),
+        ));
+    }
+    let mut values: BTreeSet<Facet> = BTreeSet::new();
+    values.extend(contact.tags.iter().map(|t| Facet::Tag(value_key(t))));
+    values.extend(contact.groups.iter().map(|g| Facet::Group(value_key(g))));
+    values.extend(contact.country.iter().map(|c| Facet::Country(value_key(c))));
+    values.extend(
+        contact
+            .language
+            .iter()
+            .map(|l| Facet::Language(value_key(l))),
+    );
+    values.extend(
+        contact
+            .assignee
+            .iter()
+            .map(|a| Facet::Assignee(value_key(a))),
+    );
+    if contact.blocked {
+        values.insert(Facet::Blocked);
+    }
+    for (k, v) in &contact.custom_fields {
+        if let Some(text) = custom_text(v) {
+            values.insert(Facet::Custom(k.clone(), text));
+        }
+    }
+    out.extend(values.into_iter().map(|f| (f, by_creation.clone())));
+    out
+}
+
+/// The entries that are items of their own, by key (`pk`, `sk`).
+pub fn own_items(ws: &str, contact: &Contact) -> BTreeSet<(String, String)> {
+    let shard = keys::contact_shard(&contact.id);
+    entries(contact)
+        .into_iter()
+        .filter(|(facet, _)| facet.global_index().is_none())
+        .map(|(facet, sort)| (facet.partition(ws, shard), sort))
+        .collect()
+}
+
+/// Puts the entries kept on the contact's own item (keys of the global
+/// indexes) into it.
+pub(crate) fn add_item_keys(item: &mut Item, ws: &str, contact: &Contact) {
+    let shard = keys::contact_shard(&contact.id);
+    for (facet, sort) in entries(contact) {
+        if let Some(name) = facet.global_index() {
+            item.insert(format!("ix_{name}_pk"), s(facet.partition(ws, shard)));
+            item.insert(format!("ix_{name}_sk"), s(sort));
+        }
+    }
+}
+
+/// The writes that move a contact's entries from `before` to `after` (none:
+/// a new contact, or one deleted), each with its key for the caller's
+/// "one write per item" rule.
+pub(crate) fn moves(
+    table: &Table,
+    ws: &str,
+    before: Option<&Contact>,
+    after: Option<&Contact>,
+) -> Vec<(String, TransactWriteItem)> {
+    let old = before.map(|c| own_items(ws, c)).unwrap_or_default();
+    let new = after.map(|c| own_items(ws, c)).unwrap_or_default();
+    let mut items = Vec::new();
+    for (pk, sk) in old.difference(&new) {
+        items.push((
+            format!("{pk}|{sk}"),
+            table.delete(key(pk.clone(), sk), None).item(),
+        ));
+    }
+    let id = after.map(|c| c.id.as_str()).unwrap_or_default();
+    for (pk, sk) in new.difference(&old) {
+        let mut item = key(pk.clone(), sk);
+        item.insert("id".into(), s(id));
+        items.push((format!("{pk}|{sk}"), table.put(item, None)));
+    }
+    items
+}
+
+/// Where one read of a partition starts and stops (inclusive), and which
+/// way it goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bounds {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub descending: bool,
+}
+
+/// One read of a partition: the (sort key, contact id) pairs in order, and
+/// whether the partition has more beyond them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexRead {
+    pub entries: Vec<(String, String)>,
+    pub more: bool,
+}
+
+/// The highest character a sort key holds, to close a prefix's range.
+pub const KEY_END: char = '\u{10FFFF}';
+
+/// The search index of one table.
+#[derive(Debug, Clone)]
+pub struct SearchStore {
+    table: Table,
+}
+
+impl SearchStore {
+    pub(crate) fn new(table: Table) -> Self {
+        Self { table }
+    }
+
+    /// Reads each facet's partition in every shard within `bounds`, up to
+    /// `want` entries each, all at once; answers one read per (facet,
+    /// shard), facets in order, shards in order. The partitions are made
+    /// from `ws` here: a search reads the caller's workspace only.
+    pub async fn reads(
+        &self,
+        ws: &str,
+        facets: &[Facet],
+        bounds: &Bounds,
+        want: i32,
+    ) -> Result<Vec<IndexRead>, StoreError> {
+        let mut running = tokio::task::JoinSet::new();
+        let mut at = 0;
+        for facet in facets {
+            for shard in 0..keys::CONTACT_SHARDS {
+                let (table, partition, bounds) = (
+                    self.table.clone(),
+                    facet.partition(ws, shard),
+                    bounds.clone(),
+                );
+                let index = facet.global_index();
+                running.spawn(async move {
+                    (at, table.index_read(index, &partition, &bounds, want).await)
+                });
+                at += 1;
+            }
+        }
+        let mut reads = vec![IndexRead::default(); at];
+        while let Some(done) = running.join_next().await {
+            let (i, read) = done.map_err(StoreError::unavailable)?;
+            reads[i] = read?;
+        }
+        Ok(reads)
+    }
+}
+
+impl Table {
+    /// Up to `limit` entries of one index partition within `bounds`: an
+    /// item partition of the table (read consistently), or a partition of
+    /// a global index.
+    pub(crate) async fn index_read(
+        &self,
+        index: Option<&str>,
+        partition: &str,
+        bounds: &Bounds,
+        limit: i32,
+    ) -> Result<IndexRead, StoreError> {
+        let (pk, sk) = match index {
+            Some(name) => (format!("ix_{name}_pk"), format!("ix_{name}_sk")),
+            None => ("pk".to_string(), "sk".to_string()),
+        };
+        let condition = match (&bounds.from, &bounds.to) {
+            (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :from AND :to",
+            (Some(_), None) => "#pk = :pk AND #sk >= :from",
+            (None, Some(_)) => "#pk = :pk AND #sk <= :to",
+            (None, None) => "#pk = :pk",
+        };
+        let mut query = self
+            .client()
+            .query()
+            .table_name(self.name())
+            .set_index_name(index.map(str::to_string))
+            .key_condition_expression(condition)
+            .expression_attribute_names("#pk", &pk)
+            .expression_attribute_values(":pk", s(partition))
+            .scan_index_forward(!bounds.descending)
+            .consistent_read(index.is_none())
+            .limit(limit);
+        if bounds.from.is_some() || bounds.to.is_some() {
+            query = query.expression_attribute_names("#sk", &sk);
+        }
+        if let Some(from) = &bounds.from {
+            query = query.expression_attribute_values(":from", s(from));
+        }
+        if let Some(to) = &bounds.to {
+            query = query.expression_attribute_values(":to", s(to));
+        }
+        let out = query.send().await?;
+        let entries = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|item: &Item| {
+                Some((text(item, &sk)?.to_string(), text(item, "id")?.to_string()))
+            })
+            .collect();
+        Ok(IndexRead {
+            entries,
+            more: out.last_evaluated_key.is_some(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ana() -> Contact {
+        Contact {
+            id: "c_1".into(),
+            first_name: Some("Ana María".into()),
+            last_name: Some("Ñúñez".into()),
+            country: Some("EC".into()),
+            tags: vec!["VIP".into(), "feria".into()],
+            created_at: "2026-12-01T10:00:00Z".into(),
+            ..Contact::default()
+        }
+    }
+
+    #[test]
+    fn a_contact_is_found_by_its_names_folded_and_by_each_value_it_holds() {
+        let found = entries(&ana());
+        let sorts: Vec<(&Facet, &str)> = found.iter().map(|(f, s)| (f, s.as_str())).collect();
+        assert_eq!(
+            sorts,
+            [
+                (&Facet::Created, "2026-12-01T10:00:00Z#c_1"),
+                (&Facet::Name, "ana maria nunez#c_1"),
+                (&Facet::Surname, "nunez ana maria#c_1"),
+                (&Facet::Tag("feria".into()), "2026-12-01T10:00:00Z#c_1"),
+                (&Facet::Tag("vip".into()), "2026-12-01T10:00:00Z#c_1"),
+                (&Facet::Country("ec".into()), "2026-12-01T10:00:00Z#c_1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_edit_moves_only_the_entries_that_change() {
+        let table = Table::new(
+            aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::Config::builder()
+                    .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            "t",
+        );
+        let before = ana();
+        let mut after = ana();
+        after.tags = vec!["vip".into(), "nuevo".into()];
+        let moved: Vec<String> = moves(&table, "w", Some(&before), Some(&after))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        let shard = keys::contact_shard("c_1");
+        assert_eq!(
+            moved,
+            [
+                format!("W#w#IX#tag#feria#{shard:02}|2026-12-01T10:00:00Z#c_1"),
+                format!("W#w#IX#tag#nuevo#{shard:02}|2026-12-01T10:00:00Z#c_1"),
+            ]
+        );
+        // Tags are items of their own; the creation, the names and the
+        // country are keys on the contact's item.
+        assert_eq!(moves(&table, "w", Some(&before), None).len(), 2);
+        let mut item = Item::new();
+        add_item_keys(&mut item, "w", &before);
+        assert_eq!(
+            item.get("ix_country_pk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str),
+            Some(format!("W#w#IX#country#ec#{shard:02}").as_str())
+        );
+        assert_eq!(item.len(), 8, "{item:?}");
+    }
+}
