@@ -61,6 +61,8 @@ enum Needs {
     MergePair,
     Merge,
     FreshMerge,
+    /// A bulk action run in the background.
+    Bulk,
 }
 
 impl Needs {
@@ -76,6 +78,7 @@ impl Needs {
                 contact_service::records::ids::new_id("imp")
             }
             Needs::Export => contact_service::records::ids::new_id("exp"),
+            Needs::Bulk => contact_service::records::ids::new_id("blk"),
         }
     }
 }
@@ -208,6 +211,20 @@ fn matrix() -> Vec<Route> {
         route("GET", "/v1/merges", Managers, Nothing, 200),
         route("GET", "/v1/merges/{id}", Managers, Merge, 200),
         route("POST", "/v1/merges/{id}/undo", Managers, FreshMerge, 200),
+        Route {
+            body: |_| {
+                Some(
+                    json!({"action": "add_tags", "tags": ["masiva"], "filter": {"tags": [UNUSED_TAG]}}),
+                )
+            },
+            ..route("POST", "/v1/bulk-actions", Everyone, Nothing, 202)
+        },
+        Route {
+            body: |_| Some(json!({"action": "delete", "filter": {"tags": [UNUSED_TAG]}})),
+            ..route("POST", "/v1/bulk-actions", Managers, Nothing, 202)
+        },
+        route("GET", "/v1/bulk-actions", Everyone, Nothing, 200),
+        route("GET", "/v1/bulk-actions/{id}", Everyone, Bulk, 200),
         route("GET", "/v1/settings", Everyone, Nothing, 200),
         Route {
             body: |_| Some(json!({"default_country": "EC"})),
@@ -233,6 +250,10 @@ fn matrix() -> Vec<Route> {
     ]
 }
 
+/// A tag no contact of the matrix carries: bulk actions over it change
+/// nothing.
+const UNUSED_TAG: &str = "nunca-usada";
+
 /// A workspace with one record of every kind, made by its owner.
 struct Fixture {
     ws: String,
@@ -246,6 +267,7 @@ struct Fixture {
     /// An import waiting for its upload.
     awaiting: String,
     merge: String,
+    bulk: String,
 }
 
 /// A two-row file: one good row, one in error (so the error file has a row).
@@ -335,19 +357,26 @@ async fn fixture(ws: &str) -> Fixture {
     let export = ok(owner.call("POST", "/v1/exports", Some(&json!({}))).await);
     assert_eq!(export.status, 202, "{}", export.body);
     let export = export.body["id"].as_str().unwrap().to_string();
-    // The export runs in the background: wait for it, so that reading the
+    let bulk = json!({"action": "block", "filter": {"tags": [UNUSED_TAG]}});
+    let bulk = ok(owner.call("POST", "/v1/bulk-actions", Some(&bulk)).await);
+    assert_eq!(bulk.status, 202, "{}", bulk.body);
+    let bulk = bulk.body["id"].as_str().unwrap().to_string();
+    // Both run in the background: wait for them, so that reading the
     // workspace before and after the refused calls compares like with like.
-    let start = std::time::Instant::now();
-    loop {
-        let answer = ok(owner
-            .call("GET", &format!("/v1/exports/{export}"), None)
-            .await);
-        if answer.body["status"] != "running" {
-            assert_eq!(answer.body["status"], "completed", "{}", answer.body);
-            break;
+    for path in [
+        format!("/v1/exports/{export}"),
+        format!("/v1/bulk-actions/{bulk}"),
+    ] {
+        let start = std::time::Instant::now();
+        loop {
+            let answer = ok(owner.call("GET", &path, None).await);
+            if answer.body["status"] != "running" {
+                assert_eq!(answer.body["status"], "completed", "{}", answer.body);
+                break;
+            }
+            assert!(start.elapsed() < PIPELINE_TIMEOUT, "{path}");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
-        assert!(start.elapsed() < PIPELINE_TIMEOUT, "export {export}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     Fixture {
         ws: ws.to_string(),
@@ -360,6 +389,7 @@ async fn fixture(ws: &str) -> Fixture {
         export,
         awaiting,
         merge,
+        bulk,
     }
 }
 
@@ -383,6 +413,7 @@ impl Fixture {
             }
             Needs::Merge => self.merge.clone(),
             Needs::FreshMerge => fresh_merge(&self.owner).await,
+            Needs::Bulk => self.bulk.clone(),
         }
     }
 
@@ -397,12 +428,14 @@ impl Fixture {
             Needs::AwaitingUpload => self.awaiting.clone(),
             Needs::Export => self.export.clone(),
             Needs::Merge | Needs::FreshMerge => self.merge.clone(),
+            Needs::Bulk => self.bulk.clone(),
         }
     }
 
     /// The ids of its records: none may show in another workspace's answers.
-    fn ids(&self) -> [&str; 6] {
+    fn ids(&self) -> [&str; 7] {
         [
+            &self.bulk,
             &self.contact,
             &self.review,
             &self.completed,
@@ -438,10 +471,12 @@ async fn snapshot(fx: &Fixture) -> Value {
         format!("/v1/imports/{}", fx.completed),
         format!("/v1/exports/{}", fx.export),
         format!("/v1/merges/{}", fx.merge),
+        format!("/v1/bulk-actions/{}", fx.bulk),
         format!("/v1/contacts/{}/activity", fx.contact),
         "/v1/settings".to_string(),
         "/v1/settings/mappings".to_string(),
         "/v1/merges?limit=100".to_string(),
+        "/v1/bulk-actions?limit=100".to_string(),
         "/v1/contacts?limit=100".to_string(),
         "/v1/imports?limit=100".to_string(),
         "/v1/notifications".to_string(),

@@ -20,6 +20,7 @@ use end_to_end::{
 };
 use serde_json::{Value, json};
 
+mod bulk;
 mod edits;
 mod merges;
 mod search;

@@ -26,6 +26,7 @@ use end_to_end::{
 };
 use serde_json::{Value, json};
 
+mod bulk;
 mod listings;
 mod resets;
 mod settings;

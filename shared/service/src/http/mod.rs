@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+mod bulk;
 mod contacts;
 pub mod cors;
 pub mod errors;
@@ -35,6 +36,7 @@ pub fn router(app: Shared) -> Router {
         .merge(imports::routes())
         .merge(contacts::routes())
         .merge(merges::routes())
+        .merge(bulk::routes())
         .merge(workspace::routes())
         .route_layer(axum::middleware::from_fn(query::declared_query_only))
         .fallback(|| async { errors::error(StatusCode::NOT_FOUND, "not_found", "no such route") })

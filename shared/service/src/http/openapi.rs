@@ -9,6 +9,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::app::Shared;
+use super::bulk::BulkApi;
 use super::contacts::ContactsApi;
 use super::errors::{ErrorBody, ErrorDetail};
 use super::health::{__path_health, Health};
@@ -69,6 +70,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     doc.merge(ImportsApi::openapi());
     doc.merge(ContactsApi::openapi());
     doc.merge(MergesApi::openapi());
+    doc.merge(BulkApi::openapi());
     doc.merge(WorkspaceApi::openapi());
     utoipa::Modify::modify(&SharedAnswers, &mut doc);
     doc

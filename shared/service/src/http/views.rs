@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 
 use crate::records::time::rfc3339;
 use crate::records::{
-    CountryInForce, ImportRecord, ImportStatus, JobKind, JobRecord, JobStatus, Notification,
+    BulkAction, BulkActionName, CountryInForce, ImportRecord, ImportStatus, JobKind, JobRecord,
+    JobStatus, Notification,
 };
 use crate::store::{Page, Presigned};
 
@@ -200,6 +201,73 @@ impl ExportView {
     }
 }
 
+/// A bulk action run in the background, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BulkJobView {
+    pub id: String,
+    pub action: BulkActionName,
+    /// Its tags, for the tag actions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Its group, for the group actions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub status: JobStatus,
+    /// `select` while contacts are chosen (and, but for a delete, acted
+    /// on); `delete` once a delete's backup is written.
+    #[schema(value_type = String)]
+    pub phase: &'static str,
+    /// Contacts the filter kept so far.
+    pub matched: u64,
+    /// Contacts changed (tags, group, blocked).
+    pub changed: u64,
+    /// A delete's contacts deleted, and those kept because they changed
+    /// after the backup was written.
+    pub deleted: u64,
+    pub kept: u64,
+    /// Shards of the workspace's contacts done in the current phase, of 16.
+    pub shards_done: u32,
+    /// A delete's backup (every column of the contacts it chose), fresh on
+    /// every read, for owners and managers, while kept.
+    pub url: Option<String>,
+    pub available_until: Option<String>,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+impl BulkJobView {
+    pub fn new(record: &JobRecord, url: Option<String>) -> Self {
+        let bulk = record.bulk.as_ref();
+        let deletes = bulk.is_some_and(|b| b.action == BulkAction::Delete);
+        Self {
+            id: record.id.clone(),
+            action: bulk.map_or(BulkActionName::Delete, |b| b.action.name()),
+            tags: bulk.map(|b| b.action.tags().to_vec()).unwrap_or_default(),
+            group: bulk.and_then(|b| b.action.group()).map(str::to_string),
+            status: record.status,
+            phase: record.phase.as_str(),
+            matched: record.rows,
+            changed: record.changed,
+            deleted: record.deleted,
+            kept: record.kept,
+            shards_done: record.shards_done,
+            url,
+            available_until: record.available_until.filter(|_| deletes).map(rfc3339),
+            error: record.error.clone(),
+            created_at: rfc3339(record.created_at),
+            finished_at: record.finished_at.map(rfc3339),
+        }
+    }
+}
+
+/// A page of the workspace's bulk actions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BulkJobPage {
+    pub items: Vec<BulkJobView>,
+    pub cursor: Option<String>,
+}
+
 /// A page of the workspace's exports and reset backups.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExportPage {
@@ -235,11 +303,13 @@ pub enum NotificationKind {
     ExportFailed,
     ResetCompleted,
     ResetFailed,
+    BulkCompleted,
+    BulkFailed,
 }
 
 /// Paths of the API (relative to its base URL) for what a notification
 /// concerns: the import and, once it completed, its result file; the export
-/// or reset backup.
+/// or reset backup; the bulk action.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct NotificationLinks {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -248,6 +318,9 @@ pub struct NotificationLinks {
     pub result: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub export: Option<String>,
+    /// The bulk action run in the background.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bulk_action: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -257,6 +330,7 @@ pub struct NotificationPage {
 
 impl NotificationView {
     pub fn new(note: Notification, url: Option<String>) -> Self {
+        let bulk = note.kind.starts_with("bulk_");
         let links = NotificationLinks {
             import: note.import.as_ref().map(|id| format!("/v1/imports/{id}")),
             result: note
@@ -264,7 +338,16 @@ impl NotificationView {
                 .as_ref()
                 .filter(|_| note.kind == "import_completed")
                 .map(|id| format!("/v1/imports/{id}/result")),
-            export: note.job.as_ref().map(|id| format!("/v1/exports/{id}")),
+            export: note
+                .job
+                .as_ref()
+                .filter(|_| !bulk)
+                .map(|id| format!("/v1/exports/{id}")),
+            bulk_action: note
+                .job
+                .as_ref()
+                .filter(|_| bulk)
+                .map(|id| format!("/v1/bulk-actions/{id}")),
         };
         Self {
             id: note.id,

@@ -153,6 +153,7 @@ impl Exports {
             .job(&caller.workspace, id)
             .await
             .at("reading the export")?
+            .filter(|r| r.kind != JobKind::Bulk)
             .ok_or(ServiceError::NotFound("export"))?;
         let url = self.jobs.file_link(&record).await?;
         Ok((record, url))

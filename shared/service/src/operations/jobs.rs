@@ -1,5 +1,6 @@
-//! Long jobs over a workspace's contacts (exports, and month-end resets),
-//! worked through a page at a time from the jobs queue.
+//! Long jobs over a workspace's contacts (exports, month-end resets and
+//! bulk actions by filter), worked through a page at a time from the jobs
+//! queue.
 //!
 //! A job walks the 16 contact shards side by side. Each shard is a chain of
 //! steps, one SQS message each: a step reads one page, writes the contacts
@@ -12,7 +13,10 @@
 //! A reset first runs that pass as its backup, then a second pass deletes
 //! exactly the contacts the backup holds, each only while unchanged since it
 //! was written, so a resumed reset never deletes a contact it did not
-//! choose.
+//! choose. A bulk delete runs the same two passes over the contacts its
+//! filter keeps; any other bulk action acts on the chosen contacts in its
+//! one pass, each over the version the page read (the actions are
+//! idempotent, so a copy of a step acts again harmlessly).
 
 use contact_engine::dialect::Delimiter;
 use contact_engine::fields::{ContactField, FieldRef};
@@ -20,11 +24,13 @@ use contact_engine::files::{FileKind, FileWriter};
 use contact_engine::normalize;
 
 use super::config::Config;
+use super::contacts::ContactActions;
 use super::error::{AtStep, ServiceError};
 use crate::records::ids::is_safe_id;
 use crate::records::time::now;
 use crate::records::{
-    Contact, JobKind, JobMessage, JobRecord, JobStatus, Phase, Settings, ShardProgress, StepCounts,
+    Actor, BulkAction, Contact, JobKind, JobMessage, JobRecord, JobStatus, Phase, Settings,
+    ShardProgress, StepCounts,
 };
 use crate::store::{CONTACT_SHARDS, Store};
 
@@ -83,8 +89,29 @@ fn cell(contact: &Contact, column: &str) -> String {
     }
 }
 
-fn carries(contact: &Contact, tag: Option<&str>) -> bool {
-    tag.is_none_or(|tag| normalize::has_tag(&contact.tags, tag))
+/// Whether a job chooses `contact`: an export's or a reset's tag, a bulk
+/// action's filters.
+fn chooses(record: &JobRecord, contact: &Contact) -> bool {
+    match &record.bulk {
+        Some(bulk) => bulk.filter.matches(contact),
+        None => record
+            .tag
+            .as_deref()
+            .is_none_or(|tag| normalize::has_tag(&contact.tags, tag)),
+    }
+}
+
+/// Whether a job's chosen contacts are deleted in a second pass (a reset,
+/// a bulk delete), after their backup is written.
+fn deletes(record: &JobRecord) -> bool {
+    match record.kind {
+        JobKind::Export => false,
+        JobKind::Reset => true,
+        JobKind::Bulk => record
+            .bulk
+            .as_ref()
+            .is_some_and(|b| b.action == BulkAction::Delete),
+    }
 }
 
 /// The steps of exports and resets, and what ends their phases.
@@ -92,21 +119,25 @@ fn carries(contact: &Contact, tag: Option<&str>) -> bool {
 pub struct Jobs {
     pub(crate) store: Store,
     pub(crate) config: Config,
+    contacts: ContactActions,
 }
 
 impl Jobs {
     pub(crate) fn new(store: Store, config: Config) -> Self {
-        Self { store, config }
+        Self {
+            contacts: ContactActions::new(store.clone()),
+            store,
+            config,
+        }
     }
 
     /// A presigned link to a job's file while it is kept; the code checks
     /// the date itself, as S3's lifecycle deletes late.
     pub async fn file_link(&self, record: &JobRecord) -> Result<Option<String>, ServiceError> {
-        let ready = match record.kind {
-            JobKind::Export => record.status == JobStatus::Completed,
-            JobKind::Reset => {
-                record.phase == Phase::Delete || record.status == JobStatus::Completed
-            }
+        let ready = if deletes(record) {
+            record.phase == Phase::Delete || record.status == JobStatus::Completed
+        } else {
+            record.kind == JobKind::Export && record.status == JobStatus::Completed
         };
         match record.available_until {
             Some(until) if ready && now() < until => Ok(Some(
@@ -282,8 +313,38 @@ impl Jobs {
         let chosen: Vec<&Contact> = page
             .contacts
             .iter()
-            .filter(|c| carries(c, record.tag.as_deref()))
+            .filter(|c| chooses(record, c))
             .collect();
+        let mut counts = StepCounts {
+            rows: chosen.len() as u64,
+            ..StepCounts::default()
+        };
+        if let Some(bulk) = record.bulk.as_ref().filter(|_| !deletes(record)) {
+            // Counted on the page as read, not by what this copy's writes
+            // did: two copies of a step at once split the writes between
+            // them, but read the same page (one that reads after the
+            // other's writes counts fewer; the contacts are right anyway).
+            counts.changed = chosen
+                .iter()
+                .filter(|c| bulk.action.would_change(c))
+                .count() as u64;
+            let by = Actor::bulk(&record.id, record.started_by.as_deref());
+            self.contacts
+                .act_on_all(
+                    &record.workspace,
+                    &by,
+                    &bulk.action,
+                    chosen.into_iter().cloned().collect(),
+                )
+                .await?;
+            let next = ShardProgress {
+                step: step + 1,
+                cursor: page.stopped_after.clone(),
+                parts: Vec::new(),
+                done: page.stopped_after.is_none(),
+            };
+            return Ok((next, counts));
+        }
         let mut next = ShardProgress {
             step: step + 1,
             cursor: page.stopped_after.clone(),
@@ -303,10 +364,6 @@ impl Jobs {
                 .at("storing the chosen contacts")?;
             next.parts.push(part);
         }
-        let counts = StepCounts {
-            rows: chosen.len() as u64,
-            ..StepCounts::default()
-        };
         Ok((next, counts))
     }
 
@@ -367,38 +424,47 @@ impl Jobs {
     }
 
     /// Every shard has finished the job's phase: write the file, then end
-    /// the export, or move the reset on to deleting, or end the reset. Each
+    /// the export, or move the reset (the bulk delete) on to deleting, or
+    /// end it; a bulk action that does not delete just ends. Each
     /// move happens once; running this again is harmless.
     async fn finish_phase(&self, record: &JobRecord) -> Result<(), ServiceError> {
         let jobs = &self.store.jobs;
         match (record.kind, record.phase) {
+            (JobKind::Bulk, Phase::Select) if !deletes(record) => {
+                jobs.complete_bulk(record, now())
+                    .await
+                    .at("completing the bulk action")?;
+                Ok(())
+            }
             (_, Phase::Select) => {
                 self.write_file(record).await?;
                 let now = now();
                 let until = now + EXPORT_DAYS * 24 * 3600;
-                match record.kind {
-                    JobKind::Export => {
-                        jobs.complete_export(record, now, until)
-                            .await
-                            .at("completing the export")?;
-                        let _ = self.store.files.discard_job_files(record).await;
-                    }
-                    JobKind::Reset => {
-                        jobs.enter_delete_phase(record, until)
-                            .await
-                            .at("moving the reset on to deleting")?;
-                        let mut moved = record.clone();
-                        moved.phase = Phase::Delete;
-                        self.send_first_steps(&moved, Phase::Delete).await?;
-                    }
+                if record.kind == JobKind::Export {
+                    jobs.complete_export(record, now, until)
+                        .await
+                        .at("completing the export")?;
+                    let _ = self.store.files.discard_job_files(record).await;
+                } else {
+                    jobs.enter_delete_phase(record, until)
+                        .await
+                        .at("moving the job on to deleting")?;
+                    let mut moved = record.clone();
+                    moved.phase = Phase::Delete;
+                    self.send_first_steps(&moved, Phase::Delete).await?;
                 }
                 Ok(())
             }
-            (JobKind::Reset, Phase::Delete) => {
-                let completed = jobs
-                    .complete_reset(record, now())
-                    .await
-                    .at("completing the reset")?;
+            (JobKind::Reset | JobKind::Bulk, Phase::Delete) => {
+                let completed = if record.kind == JobKind::Reset {
+                    jobs.complete_reset(record, now())
+                        .await
+                        .at("completing the reset")?
+                } else {
+                    jobs.complete_bulk(record, now())
+                        .await
+                        .at("completing the bulk delete")?
+                };
                 if completed {
                     let _ = self.store.files.discard_job_files(record).await;
                 }

@@ -2,11 +2,12 @@
 //! ask for, in the product's words. Each group is a small value over the
 //! store and the settings it needs, built once with the [`Service`]:
 //! imports (create, review, confirm, …), the validator, the worker,
-//! contacts, workspace settings, exports and resets and the steps they run
+//! contacts, bulk actions, workspace settings, exports and resets and the steps they run
 //! in, dead letters, notifications. They reason about records and the
 //! engine's rules, and leave every AWS detail to the store.
 
 mod apply;
+pub mod bulk;
 pub mod caller;
 pub mod chunks;
 pub mod config;

@@ -1,6 +1,7 @@
 //! Every group of operations, built once per process over one store: what
 //! a function's `main` (or the local stack) makes and hands its handler.
 
+use super::bulk::BulkActions;
 use super::config::Config;
 use super::contacts::{Contacts, Merges};
 use super::dead_letters::DeadLetters;
@@ -23,6 +24,7 @@ pub struct Service {
     pub worker: Worker,
     pub contacts: Contacts,
     pub merges: Merges,
+    pub bulk: BulkActions,
     pub settings: WorkspaceSettings,
     pub exports: Exports,
     pub resets: Resets,
@@ -41,6 +43,7 @@ impl Service {
             worker: Worker::new(store.clone()),
             contacts: Contacts::new(store.clone()),
             merges: Merges::new(store.clone()),
+            bulk: BulkActions::new(jobs.clone(), Contacts::new(store.clone())),
             settings: WorkspaceSettings::new(store.clone()),
             exports: Exports::new(jobs.clone()),
             resets: Resets::new(jobs.clone()),

@@ -40,6 +40,8 @@ pub enum ActivityKind {
 pub enum Source {
     Import,
     Api,
+    /// A bulk action run in the background over a filter.
+    Bulk,
 }
 
 /// Who or what made a change.
@@ -52,6 +54,9 @@ pub struct Actor {
     /// The row of that import, as the file numbers it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row: Option<u64>,
+    /// The bulk action's job that made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
     /// The person whose call or import it was, as their token names them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -72,6 +77,16 @@ impl Actor {
             import: Some(import.to_string()),
             row: Some(row),
             user: user.map(str::to_string),
+            job: None,
+        }
+    }
+
+    pub fn bulk(job: &str, user: Option<&str>) -> Self {
+        Self {
+            source: Some(Source::Bulk),
+            job: Some(job.to_string()),
+            user: user.map(str::to_string),
+            ..Self::default()
         }
     }
 }

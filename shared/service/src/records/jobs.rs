@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::bulk::BulkJob;
+
 /// Where an export or reset stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -13,13 +15,15 @@ pub enum JobStatus {
     Failed,
 }
 
-/// What a job is for: an export asked for through the API, or a month-end
-/// reset (whose backup is an export too).
+/// What a job is for: an export asked for through the API, a month-end
+/// reset (whose backup is an export too), or a bulk action over the
+/// contacts a filter chooses (a delete's backup is an export too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Export,
     Reset,
+    Bulk,
 }
 
 /// A job's pass over the workspace's contact shards: choosing contacts and
@@ -53,7 +57,7 @@ pub struct JobRecord {
     /// Only contacts carrying this tag (compared case-insensitively).
     #[serde(default)]
     pub tag: Option<String>,
-    /// Contacts written to the file.
+    /// Contacts written to the file (a bulk action's: chosen).
     #[serde(default)]
     pub rows: u64,
     /// A reset's contacts deleted, and those kept because they changed
@@ -62,6 +66,16 @@ pub struct JobRecord {
     pub deleted: u64,
     #[serde(default)]
     pub kept: u64,
+    /// A bulk action's contacts changed (those it chose that already were
+    /// as it leaves them are counted in `rows` only).
+    #[serde(default)]
+    pub changed: u64,
+    /// A bulk action's action and filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<BulkJob>,
+    /// Who started it (a user id), when a person did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<String>,
     /// Shards finished in the current phase.
     #[serde(default)]
     pub shards_done: u32,
@@ -103,6 +117,9 @@ impl JobRecord {
             rows: 0,
             deleted: 0,
             kept: 0,
+            changed: 0,
+            bulk: None,
+            started_by: None,
             shards_done: 0,
             month: None,
             available_until: None,
@@ -133,4 +150,5 @@ pub struct StepCounts {
     pub rows: u64,
     pub deleted: u64,
     pub kept: u64,
+    pub changed: u64,
 }

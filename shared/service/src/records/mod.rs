@@ -5,6 +5,7 @@
 //! operations reason about them.
 
 pub mod activity;
+pub mod bulk;
 pub mod contacts;
 pub mod ids;
 pub mod imports;
@@ -16,6 +17,7 @@ pub mod settings;
 pub mod time;
 
 pub use activity::{Activity, ActivityKind, Actor};
+pub use bulk::{BulkAction, BulkActionName, BulkJob, ContactFilter};
 pub use contacts::Contact;
 pub use imports::{
     CountryInForce, CountrySource, Grant, ImportRecord, ImportStatus, Outcomes, RowFiles, StagePlan,

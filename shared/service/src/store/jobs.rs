@@ -1,5 +1,5 @@
-//! Exports and resets in the table: the job record, each shard's progress,
-//! and the transactions that move them on exactly once.
+//! Exports, resets and bulk actions in the table: the job record, each
+//! shard's progress, and the transactions that move them on exactly once.
 
 use std::collections::HashMap;
 
@@ -35,13 +35,18 @@ fn job_key(ws: &str, id: &str) -> Item {
     key(keys::job(ws, id), keys::SK_JOB)
 }
 
-/// A job as stored: in the workspace's listing of exports and resets.
+/// A job as stored: in the workspace's listing of exports and resets, or
+/// in that of its bulk actions.
 fn job_item(record: &JobRecord) -> Result<Item, StoreError> {
     let mut item = to_item(record)?;
     item.extend(job_key(&record.workspace, &record.id));
+    let listing = match record.kind {
+        JobKind::Bulk => keys::bulk_index(&record.workspace),
+        JobKind::Export | JobKind::Reset => keys::jobs_index(&record.workspace),
+    };
     index(
         &mut item,
-        keys::jobs_index(&record.workspace),
+        listing,
         keys::creation_sk(record.created_at, &record.id),
     );
     Ok(item)
@@ -98,6 +103,18 @@ impl JobStore {
     ) -> Result<Page<JobRecord>, StoreError> {
         self.table
             .by_creation(keys::jobs_index(ws), limit, cursor, |id| job_key(ws, id))
+            .await
+    }
+
+    /// A workspace's bulk actions, newest first, as [`Self::list`].
+    pub async fn list_bulk(
+        &self,
+        ws: &str,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<JobRecord>, StoreError> {
+        self.table
+            .by_creation(keys::bulk_index(ws), limit, cursor, |id| job_key(ws, id))
             .await
     }
 
@@ -192,13 +209,14 @@ impl JobStore {
         let job = self
             .update_running(
                 record,
-                "ADD #rows :rows, deleted :deleted, kept :kept, shards_done :done",
+                "ADD #rows :rows, deleted :deleted, kept :kept, changed :changed, shards_done :done",
             )
             .name("#rows", "rows")
             .name("#phase", "phase")
             .value(":rows", n(counts.rows))
             .value(":deleted", n(counts.deleted))
             .value(":kept", n(counts.kept))
+            .value(":changed", n(counts.changed))
             .value(":done", n(u32::from(next.done)))
             .value(":phase", s(phase.as_str()))
             .condition("#status = :running AND #phase = :phase");
@@ -311,6 +329,7 @@ impl JobStore {
         let (kind, what) = match record.kind {
             JobKind::Export => ("export_failed", "Export"),
             JobKind::Reset => ("reset_failed", "Month-end reset"),
+            JobKind::Bulk => ("bulk_failed", "Bulk action"),
         };
         let note = notifications::note(
             &self.table,
@@ -325,6 +344,40 @@ impl JobStore {
             items.push(lock::release(&self.table, ws, &record.id));
         }
         self.table.transact_once(items).await
+    }
+
+    /// Ends a bulk action (after its one pass, or a delete's second), and
+    /// notifies the workspace, once. A delete's backup stays available.
+    pub async fn complete_bulk(&self, record: &JobRecord, now: i64) -> Result<bool, StoreError> {
+        let deleting = record.phase == Phase::Delete;
+        let until = record.available_until.unwrap_or(now);
+        let finish = self.finish_job(record, now, until, record.phase);
+        let what = record
+            .bulk
+            .as_ref()
+            .map(|b| serde_json::to_value(b.action.name()).unwrap_or_default())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let text = if deleting {
+            format!(
+                "Bulk delete done: {} contacts deleted, {} kept because they changed after the backup; the backup holds {} contacts",
+                record.deleted, record.kept, record.rows
+            )
+        } else {
+            format!(
+                "Bulk action {what} done: {} contacts matched, {} changed",
+                record.rows, record.changed
+            )
+        };
+        let note = notifications::note(
+            &self.table,
+            &record.workspace,
+            now,
+            "bulk_completed",
+            Subject::Job(&record.id),
+            text,
+        )?;
+        self.table.transact_once(vec![finish, note]).await
     }
 
     fn finish_job(

@@ -68,6 +68,11 @@ pub fn jobs_index(ws: &str) -> String {
     format!("W#{ws}#JOBS")
 }
 
+/// The listing of a workspace's bulk actions, apart from its exports.
+pub fn bulk_index(ws: &str) -> String {
+    format!("W#{ws}#BULK")
+}
+
 /// A record's place in a listing by creation: by creation, then id.
 pub fn creation_sk(created_at: i64, id: &str) -> String {
     format!("{created_at:012}#{id}")

@@ -5,6 +5,7 @@
 //! so identifiers stay unique whatever runs beside it (an import, another
 //! request).
 
+mod bulk;
 mod checker;
 mod conflicts;
 mod merge_plan;
@@ -17,6 +18,8 @@ use std::collections::BTreeSet;
 use contact_engine::normalize;
 use contact_engine::options::Identifier;
 
+pub(crate) use self::bulk::bulk_action;
+pub use self::bulk::{BulkItem, BulkOutcome, BulkResult, ContactActions, MAX_BULK_IDS};
 use self::checker::{Checker, requested_tags, tags_to_change, with_tags, without_tags};
 use self::conflicts::{EDIT_TRIES, contact_changed, contact_limit_reached, contact_or_404};
 pub use self::merges::{ActivityPage, MergePage, MergeRequest, Merges};
@@ -28,10 +31,10 @@ pub use self::search::PageReads;
 use self::search::search;
 use super::caller::Caller;
 use super::error::{AtStep, ServiceError};
-use crate::records::Contact;
 use crate::records::ids::new_id;
 use crate::records::time::{month, next_stamp, now, rfc3339};
 use crate::records::{Activity, Actor};
+use crate::records::{Contact, ContactFilter};
 use crate::store::{ActivityEntry, Creation, Edit, Store};
 
 #[derive(Debug, Clone)]
@@ -147,6 +150,17 @@ impl Contacts {
         }
         let (checker, _) = self.checker(&caller.workspace).await?;
         search(&self.store, &caller.workspace, &checker, &query).await
+    }
+
+    /// A search's filters read from `query` and checked, for a job that
+    /// applies them to every contact (a bulk action by filter).
+    pub(crate) async fn filter(
+        &self,
+        ws: &str,
+        query: &ContactQuery,
+    ) -> Result<ContactFilter, ServiceError> {
+        let (checker, _) = self.checker(ws).await?;
+        ContactFilter::read(query, &checker)
     }
 
     /// The contacts holding a phone or an email.

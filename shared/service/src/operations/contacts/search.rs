@@ -27,9 +27,9 @@ use contact_engine::normalize;
 use super::checker::Checker;
 use super::requests::{ContactPage, ContactQuery};
 use crate::operations::error::{AtStep, ServiceError};
-use crate::records::Contact;
 use crate::records::ids::is_safe_id;
 use crate::records::time::{parse_rfc3339, rfc3339};
+use crate::records::{Contact, ContactFilter};
 use crate::store::{Bounds, Facet, KEY_END, Store, custom_text, name_words, value_key};
 
 /// Most rounds of reading one page takes.
@@ -94,24 +94,6 @@ impl Cursor {
     }
 }
 
-/// A search's filters, read and checked.
-#[derive(Debug, Clone, Default)]
-struct Filters {
-    /// The name's words, folded.
-    name: Option<String>,
-    tags: Vec<String>,
-    all_tags: bool,
-    group: Option<String>,
-    custom: Option<(String, String)>,
-    country: Option<String>,
-    language: Option<String>,
-    assignee: Option<String>,
-    blocked: Option<bool>,
-    /// RFC 3339, as contacts keep `created_at`.
-    after: Option<String>,
-    before: Option<String>,
-}
-
 fn bad(message: impl Into<String>) -> ServiceError {
     ServiceError::bad_request("invalid_query", message)
 }
@@ -128,8 +110,10 @@ fn time_bound(name: &str, raw: &Option<String>) -> Result<Option<String>, Servic
         .transpose()
 }
 
-impl Filters {
-    fn read(query: &ContactQuery, checker: &Checker) -> Result<Self, ServiceError> {
+impl ContactFilter {
+    /// A search's filters read from its query and checked, by the rules of
+    /// the workspace's custom fields.
+    pub(super) fn read(query: &ContactQuery, checker: &Checker) -> Result<Self, ServiceError> {
         let name = match query.name.as_deref().map(name_words) {
             Some(words) if words.is_empty() => {
                 return Err(bad("name= holds no letters or digits"));
@@ -183,6 +167,12 @@ impl Filters {
             return Err(bad("created_after is after created_before"));
         }
         Ok(filters)
+    }
+
+    /// Whether a contact passes every filter, its first or its last name
+    /// matching the name's (what a bulk action by filter chooses).
+    pub(crate) fn matches(&self, c: &Contact) -> bool {
+        self.keep(c, 0) || self.keep(c, 1)
     }
 
     /// Whether a contact passes every filter (`phase` 1 of a name search
@@ -303,7 +293,7 @@ fn order_of(sort: Option<&str>, name: bool) -> Result<(Order, bool), ServiceErro
 /// is read to its end; answers whether there is one to go on to.
 fn second_phase(
     order: Order,
-    filters: &Filters,
+    filters: &ContactFilter,
     phase: &mut u8,
     position: &mut Option<String>,
 ) -> bool {
@@ -322,7 +312,7 @@ pub(super) async fn search(
     checker: &Checker,
     query: &ContactQuery,
 ) -> Result<(ContactPage, PageReads), ServiceError> {
-    let filters = Filters::read(query, checker)?;
+    let filters = ContactFilter::read(query, checker)?;
     let (order, descending) = order_of(query.sort.as_deref(), filters.name.is_some())?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let (mut phase, mut position) = match query.cursor.as_deref() {
@@ -491,21 +481,21 @@ mod tests {
 
     #[test]
     fn the_most_selective_filter_drives_a_search_by_creation() {
-        let filters = Filters {
+        let filters = ContactFilter {
             tags: vec!["VIP".into(), "feria".into()],
             country: Some("EC".into()),
-            ..Filters::default()
+            ..ContactFilter::default()
         };
         assert_eq!(
             filters.driver(Order::Created, 0),
             [Facet::Tag("vip".into()), Facet::Tag("feria".into())]
         );
-        let all = Filters {
+        let all = ContactFilter {
             all_tags: true,
             ..filters.clone()
         };
         assert_eq!(all.driver(Order::Created, 0), [Facet::Tag("vip".into())]);
-        let country = Filters {
+        let country = ContactFilter {
             tags: Vec::new(),
             ..filters
         };
@@ -518,9 +508,9 @@ mod tests {
 
     #[test]
     fn a_name_matches_the_first_name_then_the_last_name_once() {
-        let filters = Filters {
+        let filters = ContactFilter {
             name: Some(name_words("Sil")),
-            ..Filters::default()
+            ..ContactFilter::default()
         };
         let silvia = Contact {
             first_name: Some("Silvia".into()),
@@ -534,9 +524,9 @@ mod tests {
         };
         assert!(filters.keep(&silvia, 0) && !filters.keep(&silvia, 1));
         assert!(!filters.keep(&ana, 0) && filters.keep(&ana, 1));
-        let full = Filters {
+        let full = ContactFilter {
             name: Some(name_words("ana SILVA")),
-            ..Filters::default()
+            ..ContactFilter::default()
         };
         assert!(full.keep(&ana, 0));
     }
