@@ -374,16 +374,26 @@ pub async fn error_file(api: &ApiClient, id: &str, delimiter: u8) -> CsvFile {
 
 /// Waits for an export (or a reset's backup) to end; answers it.
 pub async fn export_done(api: &ApiClient, id: &str) -> Value {
+    job_done(api, &format!("/v1/exports/{id}")).await
+}
+
+/// Waits until a bulk action's job ends, and answers it.
+pub async fn bulk_done(api: &ApiClient, id: &str) -> Value {
+    job_done(api, &format!("/v1/bulk-actions/{id}")).await
+}
+
+/// Reads a job at `path` until it is no longer running.
+async fn job_done(api: &ApiClient, path: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
-        let answer = ok(api.call("GET", &format!("/v1/exports/{id}"), None).await);
+        let answer = ok(api.call("GET", path, None).await);
         assert_eq!(answer.status, 200, "{}", answer.body);
         if answer.body["status"] != "running" {
             return answer.body;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "export {id} still running"
+            "{path} still running"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

@@ -63,6 +63,8 @@ enum Needs {
     FreshMerge,
     /// A bulk action run in the background.
     Bulk,
+    Group,
+    FreshGroup,
 }
 
 impl Needs {
@@ -79,6 +81,7 @@ impl Needs {
             }
             Needs::Export => contact_service::records::ids::new_id("exp"),
             Needs::Bulk => contact_service::records::ids::new_id("blk"),
+            Needs::Group | Needs::FreshGroup => contact_service::records::ids::new_id("grp"),
         }
     }
 }
@@ -108,6 +111,19 @@ fn no_body(_: &str) -> Option<Value> {
 fn next_phone() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(7_100_000);
     ec_phone(NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Group names the matrix creates, distinct across the run.
+fn next_group_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    format!("Grupo {}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+async fn fresh_group(owner: &ApiClient) -> String {
+    let body = json!({"name": next_group_name()});
+    let answer = ok(owner.call("POST", "/v1/groups", Some(&body)).await);
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.body["id"].as_str().unwrap().to_string()
 }
 
 fn matrix() -> Vec<Route> {
@@ -225,6 +241,17 @@ fn matrix() -> Vec<Route> {
         },
         route("GET", "/v1/bulk-actions", Everyone, Nothing, 200),
         route("GET", "/v1/bulk-actions/{id}", Everyone, Bulk, 200),
+        route("GET", "/v1/groups", Everyone, Nothing, 200),
+        Route {
+            body: |_| Some(json!({"name": next_group_name()})),
+            ..route("POST", "/v1/groups", Managers, Nothing, 201)
+        },
+        route("GET", "/v1/groups/{id}", Everyone, Group, 200),
+        Route {
+            body: |_| Some(json!({"name": next_group_name()})),
+            ..route("PATCH", "/v1/groups/{id}", Managers, FreshGroup, 200)
+        },
+        route("DELETE", "/v1/groups/{id}", Managers, FreshGroup, 200),
         route("GET", "/v1/settings", Everyone, Nothing, 200),
         Route {
             body: |_| Some(json!({"default_country": "EC"})),
@@ -268,6 +295,7 @@ struct Fixture {
     awaiting: String,
     merge: String,
     bulk: String,
+    group: String,
 }
 
 /// A two-row file: one good row, one in error (so the error file has a row).
@@ -357,6 +385,7 @@ async fn fixture(ws: &str) -> Fixture {
     let export = ok(owner.call("POST", "/v1/exports", Some(&json!({}))).await);
     assert_eq!(export.status, 202, "{}", export.body);
     let export = export.body["id"].as_str().unwrap().to_string();
+    let group = fresh_group(&owner).await;
     let bulk = json!({"action": "block", "filter": {"tags": [UNUSED_TAG]}});
     let bulk = ok(owner.call("POST", "/v1/bulk-actions", Some(&bulk)).await);
     assert_eq!(bulk.status, 202, "{}", bulk.body);
@@ -390,6 +419,7 @@ async fn fixture(ws: &str) -> Fixture {
         awaiting,
         merge,
         bulk,
+        group,
     }
 }
 
@@ -414,6 +444,8 @@ impl Fixture {
             Needs::Merge => self.merge.clone(),
             Needs::FreshMerge => fresh_merge(&self.owner).await,
             Needs::Bulk => self.bulk.clone(),
+            Needs::Group => self.group.clone(),
+            Needs::FreshGroup => fresh_group(&self.owner).await,
         }
     }
 
@@ -429,13 +461,15 @@ impl Fixture {
             Needs::Export => self.export.clone(),
             Needs::Merge | Needs::FreshMerge => self.merge.clone(),
             Needs::Bulk => self.bulk.clone(),
+            Needs::Group | Needs::FreshGroup => self.group.clone(),
         }
     }
 
     /// The ids of its records: none may show in another workspace's answers.
-    fn ids(&self) -> [&str; 7] {
+    fn ids(&self) -> [&str; 8] {
         [
             &self.bulk,
+            &self.group,
             &self.contact,
             &self.review,
             &self.completed,
@@ -472,11 +506,13 @@ async fn snapshot(fx: &Fixture) -> Value {
         format!("/v1/exports/{}", fx.export),
         format!("/v1/merges/{}", fx.merge),
         format!("/v1/bulk-actions/{}", fx.bulk),
+        format!("/v1/groups/{}", fx.group),
         format!("/v1/contacts/{}/activity", fx.contact),
         "/v1/settings".to_string(),
         "/v1/settings/mappings".to_string(),
         "/v1/merges?limit=100".to_string(),
         "/v1/bulk-actions?limit=100".to_string(),
+        "/v1/groups?limit=100".to_string(),
         "/v1/contacts?limit=100".to_string(),
         "/v1/imports?limit=100".to_string(),
         "/v1/notifications".to_string(),

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 mod bulk;
 mod edits;
+mod groups;
 mod merges;
 mod search;
 

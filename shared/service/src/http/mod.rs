@@ -10,6 +10,7 @@ mod contacts;
 pub mod cors;
 pub mod errors;
 pub mod extract;
+mod groups;
 mod health;
 mod imports;
 mod merges;
@@ -37,6 +38,7 @@ pub fn router(app: Shared) -> Router {
         .merge(contacts::routes())
         .merge(merges::routes())
         .merge(bulk::routes())
+        .merge(groups::routes())
         .merge(workspace::routes())
         .route_layer(axum::middleware::from_fn(query::declared_query_only))
         .fallback(|| async { errors::error(StatusCode::NOT_FOUND, "not_found", "no such route") })

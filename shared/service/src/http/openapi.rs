@@ -12,6 +12,7 @@ use super::app::Shared;
 use super::bulk::BulkApi;
 use super::contacts::ContactsApi;
 use super::errors::{ErrorBody, ErrorDetail};
+use super::groups::GroupsApi;
 use super::health::{__path_health, Health};
 use super::imports::ImportsApi;
 use super::merges::MergesApi;
@@ -71,6 +72,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     doc.merge(ContactsApi::openapi());
     doc.merge(MergesApi::openapi());
     doc.merge(BulkApi::openapi());
+    doc.merge(GroupsApi::openapi());
     doc.merge(WorkspaceApi::openapi());
     utoipa::Modify::modify(&SharedAnswers, &mut doc);
     doc

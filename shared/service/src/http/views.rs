@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 
 use crate::records::time::rfc3339;
 use crate::records::{
-    BulkAction, BulkActionName, CountryInForce, ImportRecord, ImportStatus, JobKind, JobRecord,
-    JobStatus, Notification,
+    BulkAction, BulkActionName, CountryInForce, Group, ImportRecord, ImportStatus, JobKind,
+    JobRecord, JobStatus, Notification,
 };
 use crate::store::{Page, Presigned};
 
@@ -259,6 +259,42 @@ impl BulkJobView {
             finished_at: record.finished_at.map(rfc3339),
         }
     }
+}
+
+/// A group as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+    /// Contacts in the group (those a rename or a delete is still moving
+    /// counted under the old name until the job is done).
+    pub size: u64,
+    pub created_at: String,
+}
+
+impl GroupView {
+    pub fn new(group: &Group, size: u64) -> Self {
+        Self {
+            id: group.id.clone(),
+            name: group.name.clone(),
+            size,
+            created_at: rfc3339(group.created_at),
+        }
+    }
+}
+
+/// A page of the workspace's groups.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupPage {
+    pub items: Vec<GroupView>,
+    pub cursor: Option<String>,
+}
+
+/// A group renamed or deleted, and the bulk action moving its members.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupChangeView {
+    pub group: GroupView,
+    pub members_job: BulkJobView,
 }
 
 /// A page of the workspace's bulk actions.

@@ -156,6 +156,7 @@ impl BulkActions {
         if action == BulkAction::Delete {
             caller.may_manage()?;
         }
+        let ws = &caller.workspace;
         match (request.ids, request.filter) {
             (Some(ids), None) => {
                 if ids.is_empty() || ids.len() > MAX_BULK_IDS {
@@ -167,15 +168,17 @@ impl BulkActions {
                         return Err(invalid(format!("\"{id}\" is named twice in ids")));
                     }
                 }
+                self.ensure_group(ws, &action).await?;
                 let result = self.actions.act_on_ids(caller, &action, &ids).await?;
                 Ok(BulkAnswer::Done(result))
             }
             (None, Some(filter)) => {
                 let query = filter.query()?;
-                let filter = self.contacts.filter(&caller.workspace, &query).await?;
-                Ok(BulkAnswer::Started(Box::new(
-                    self.start_job(caller, BulkJob { action, filter }).await?,
-                )))
+                let filter = self.contacts.filter(ws, &query).await?;
+                self.ensure_group(ws, &action).await?;
+                let bulk = BulkJob { action, filter };
+                let record = self.start_job(ws, caller.user.as_deref(), bulk).await?;
+                Ok(BulkAnswer::Started(Box::new(record)))
             }
             _ => Err(invalid(
                 "name the contacts with exactly one of ids (a list) or filter (every contact it keeps)",
@@ -183,8 +186,26 @@ impl BulkActions {
         }
     }
 
-    async fn start_job(&self, caller: &Caller, bulk: BulkJob) -> Result<JobRecord, ServiceError> {
-        let ws = &caller.workspace;
+    /// A group contacts are added to exists as a group (created if new).
+    async fn ensure_group(&self, ws: &str, action: &BulkAction) -> Result<(), ServiceError> {
+        if let BulkAction::AddToGroup { group } = action {
+            self.jobs
+                .store
+                .groups
+                .ensure(ws, group)
+                .await
+                .at("creating the group")?;
+        }
+        Ok(())
+    }
+
+    /// Starts a bulk action's job over `bulk.filter`, on behalf of `user`.
+    pub(crate) async fn start_job(
+        &self,
+        ws: &str,
+        user: Option<&str>,
+        bulk: BulkJob,
+    ) -> Result<JobRecord, ServiceError> {
         let store = &self.jobs.store;
         // A delete's backup has every column, as a reset's.
         let columns = if bulk.action == BulkAction::Delete {
@@ -199,7 +220,7 @@ impl BulkActions {
         };
         let record = JobRecord {
             bulk: Some(bulk),
-            started_by: caller.user.clone(),
+            started_by: user.map(str::to_string),
             ..JobRecord::started(new_id("blk"), ws, JobKind::Bulk, columns, None)
         };
         store

@@ -394,6 +394,15 @@ impl Imports {
             }
         }
         let plan = self.plan(&record).await?;
+        if let Some(group) = &record.options.group {
+            // The group its contacts join exists as a group (created if
+            // new) before any row names it.
+            self.store
+                .groups
+                .ensure(&caller.workspace, group)
+                .await
+                .at("creating the import's group")?;
+        }
         let tag = record
             .options
             .import_tag

@@ -7,6 +7,7 @@ use super::contacts::{Contacts, Merges};
 use super::dead_letters::DeadLetters;
 use super::error::{AtStep, ServiceError};
 use super::exports::Exports;
+use super::groups::Groups;
 use super::imports::Imports;
 use super::jobs::Jobs;
 use super::notifications::Notifications;
@@ -25,6 +26,7 @@ pub struct Service {
     pub contacts: Contacts,
     pub merges: Merges,
     pub bulk: BulkActions,
+    pub groups: Groups,
     pub settings: WorkspaceSettings,
     pub exports: Exports,
     pub resets: Resets,
@@ -37,13 +39,15 @@ pub struct Service {
 impl Service {
     pub fn new(store: Store, config: Config) -> Self {
         let jobs = Jobs::new(store.clone(), config.clone());
+        let bulk = BulkActions::new(jobs.clone(), Contacts::new(store.clone()));
         Self {
             imports: Imports::new(store.clone(), config.clone()),
             validator: Validator::new(store.clone(), config.clone()),
             worker: Worker::new(store.clone()),
             contacts: Contacts::new(store.clone()),
             merges: Merges::new(store.clone()),
-            bulk: BulkActions::new(jobs.clone(), Contacts::new(store.clone())),
+            groups: Groups::new(store.clone(), bulk.clone()),
+            bulk,
             settings: WorkspaceSettings::new(store.clone()),
             exports: Exports::new(jobs.clone()),
             resets: Resets::new(jobs.clone()),

@@ -11,10 +11,23 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum BulkAction {
-    AddTags { tags: Vec<String> },
-    RemoveTags { tags: Vec<String> },
-    AddToGroup { group: String },
-    RemoveFromGroup { group: String },
+    AddTags {
+        tags: Vec<String>,
+    },
+    RemoveTags {
+        tags: Vec<String>,
+    },
+    AddToGroup {
+        group: String,
+    },
+    RemoveFromGroup {
+        group: String,
+    },
+    /// A group's new name given to its members (a group renamed).
+    RenameGroup {
+        from: String,
+        to: String,
+    },
     Block,
     Unblock,
     Delete,
@@ -28,6 +41,9 @@ pub enum BulkActionName {
     RemoveTags,
     AddToGroup,
     RemoveFromGroup,
+    /// Started by renaming a group (`PATCH /v1/groups/{id}`), not asked
+    /// for here.
+    RenameGroup,
     Block,
     Unblock,
     Delete,
@@ -40,6 +56,7 @@ impl BulkAction {
             Self::RemoveTags { .. } => BulkActionName::RemoveTags,
             Self::AddToGroup { .. } => BulkActionName::AddToGroup,
             Self::RemoveFromGroup { .. } => BulkActionName::RemoveFromGroup,
+            Self::RenameGroup { .. } => BulkActionName::RenameGroup,
             Self::Block => BulkActionName::Block,
             Self::Unblock => BulkActionName::Unblock,
             Self::Delete => BulkActionName::Delete,
@@ -58,6 +75,7 @@ impl BulkAction {
     pub fn group(&self) -> Option<&str> {
         match self {
             Self::AddToGroup { group } | Self::RemoveFromGroup { group } => Some(group),
+            Self::RenameGroup { to, .. } => Some(to),
             _ => None,
         }
     }

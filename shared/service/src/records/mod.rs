@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod bulk;
 pub mod contacts;
+pub mod groups;
 pub mod ids;
 pub mod imports;
 pub mod jobs;
@@ -19,6 +20,7 @@ pub mod time;
 pub use activity::{Activity, ActivityKind, Actor};
 pub use bulk::{BulkAction, BulkActionName, BulkJob, ContactFilter};
 pub use contacts::Contact;
+pub use groups::Group;
 pub use imports::{
     CountryInForce, CountrySource, Grant, ImportRecord, ImportStatus, Outcomes, RowFiles, StagePlan,
 };

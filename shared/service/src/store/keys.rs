@@ -68,6 +68,20 @@ pub fn jobs_index(ws: &str) -> String {
     format!("W#{ws}#JOBS")
 }
 
+/// The partition of a workspace's groups: each group (`G#{id}`) and the
+/// claim on its name (`N#{name, case aside}`).
+pub fn groups(ws: &str) -> String {
+    format!("W#{ws}#GROUPS")
+}
+
+pub fn group_sk(id: &str) -> String {
+    format!("G#{id}")
+}
+
+pub fn group_name_sk(name_key: &str) -> String {
+    format!("N#{name_key}")
+}
+
 /// The listing of a workspace's bulk actions, apart from its exports.
 pub fn bulk_index(ws: &str) -> String {
     format!("W#{ws}#BULK")

@@ -19,6 +19,7 @@ mod contacts;
 mod counters;
 mod error;
 mod files;
+mod groups;
 mod imports;
 mod index;
 mod jobs;
@@ -39,6 +40,7 @@ pub use clients::Clients;
 pub use contacts::{ContactShardRead, ContactStore, Creation, Edit, RowWrite};
 pub use error::{BoxError, StoreError};
 pub use files::FileStore;
+pub use groups::{GroupStore, GroupWrite};
 pub use imports::{ConfirmError, ImportStore};
 pub use index::{
     Bounds, Facet, IndexRead, KEY_END, SearchStore, created_sort, custom_text, name_words,
@@ -90,6 +92,7 @@ pub struct Store {
     pub workspaces: WorkspaceStore,
     pub jobs: JobStore,
     pub files: FileStore,
+    pub groups: GroupStore,
     pub queues: Queues,
     table: Table,
 }
@@ -106,6 +109,7 @@ impl Store {
             merges: MergeStore::new(table.clone(), ContactStore::new(table.clone())),
             search: SearchStore::new(table.clone()),
             workspaces: WorkspaceStore::new(table.clone()),
+            groups: GroupStore::new(table.clone()),
             jobs: JobStore::new(table.clone()),
             files: FileStore::new(bucket::Bucket::new(clients.s3.clone(), &resources.bucket)),
             queues: Queues::new(

@@ -104,6 +104,9 @@ pub(crate) fn bulk_action(
         )));
     }
     Ok(match name {
+        BulkActionName::RenameGroup => {
+            return Err(invalid("rename a group with PATCH /v1/groups/{id}"));
+        }
         BulkActionName::AddTags => BulkAction::AddTags { tags },
         BulkActionName::RemoveTags => BulkAction::RemoveTags { tags },
         BulkActionName::AddToGroup => BulkAction::AddToGroup { group },
@@ -128,6 +131,15 @@ fn acted(action: &BulkAction, contact: &Contact) -> Result<Contact, ServiceError
         BulkAction::RemoveFromGroup { group } => {
             next.groups
                 .retain(|g| !normalize::has_tag(std::slice::from_ref(group), g));
+        }
+        BulkAction::RenameGroup { from, to } => {
+            let from = std::slice::from_ref(from);
+            if next.groups.iter().any(|g| normalize::has_tag(from, g)) {
+                next.groups.retain(|g| !normalize::has_tag(from, g));
+                if !normalize::has_tag(&next.groups, to) {
+                    next.groups.push(to.clone());
+                }
+            }
         }
         BulkAction::Block => next.blocked = true,
         BulkAction::Unblock => next.blocked = false,
@@ -301,6 +313,10 @@ mod tests {
             },
             BulkAction::RemoveFromGroup {
                 group: "clientes".into(),
+            },
+            BulkAction::RenameGroup {
+                from: "CLIENTES".into(),
+                to: "Clientes VIP".into(),
             },
             BulkAction::Block,
             BulkAction::Unblock,
