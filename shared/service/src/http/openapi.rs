@@ -237,6 +237,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_history_entrys_values_may_be_of_any_type() {
+        let doc = served_doc();
+        let change = &doc["components"]["schemas"]["FieldChange"]["properties"];
+        for side in ["before", "after"] {
+            assert!(
+                change[side].get("type").is_none(),
+                "{side}: {}",
+                change[side]
+            );
+        }
+    }
+
+    #[test]
     fn every_reference_names_a_schema_the_document_holds() {
         fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
             match value {

@@ -97,9 +97,10 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FieldChange {
     pub field: String,
-    #[schema(value_type = Object)]
+    /// The value before: a string, a number, a boolean, a list of tags or
+    /// groups, or `null`.
     pub before: Value,
-    #[schema(value_type = Object)]
+    /// The value after, as `before`.
     pub after: Value,
 }
 
