@@ -274,6 +274,7 @@ fn matrix() -> Vec<Route> {
         route("GET", "/v1/exports", Managers, Nothing, 200),
         route("GET", "/v1/exports/{id}", Managers, Export, 200),
         route("GET", "/v1/notifications", Everyone, Nothing, 200),
+        route("GET", "/v1/plan", Everyone, Nothing, 200),
     ]
 }
 

@@ -20,11 +20,16 @@ use serde_yaml_ng::Value as Yaml;
 
 type Grants = BTreeSet<(String, String)>;
 
-/// Grants no call logs but a function needs for AWS's answers: without
+/// Grants no call logs but a function needs on AWS. Without
 /// `s3:ListBucket`, S3 answers a missing object 403 instead of 404, and the
-/// validator tells a missing upload by its 404.
-const NEEDED_FOR_ANSWERS: [(&str, &str, &str); 1] =
-    [("ValidateFunction", "s3:ListBucket", "FilesBucket")];
+/// validator tells a missing upload by its 404. And the validator opens the
+/// month's contact count (an index count of the contacts held) when a
+/// month turns between an import's creation, whose API call opens it, and
+/// the validation — a moment this scenario cannot reach.
+const NEEDED_FOR_ANSWERS: [(&str, &str, &str); 2] = [
+    ("ValidateFunction", "s3:ListBucket", "FilesBucket"),
+    ("ValidateFunction", "dynamodb:Query", "ContactsTable/index"),
+];
 
 /// A policy's resource as the action log names it: a logical id,
 /// `X/index` or `X/*`.
@@ -147,6 +152,12 @@ async fn each_function_is_granted_exactly_the_calls_it_makes() {
     ok(api.download(&format!("/v1/imports/{id}/errors")).await);
     confirmed(&api, &id).await;
     ok(api.download(&format!("/v1/imports/{id}/result")).await);
+
+    // An import that is a workspace's first write of the month (no limit,
+    // so nothing before it opened the month): its chunk opens the count.
+    let fresh = client(&stack.api_url, &stack.auth, "deployment-fresh", Role::Owner);
+    let first = reviewed(&fresh, "primeros.csv", &file(&lines[..4]), None).await;
+    confirmed(&fresh, &id_of(&first)).await;
 
     // A refused file: its upload is deleted.
     let refused = validated(&api, "vacio.csv", b"Nombre,Celular\n", None).await;

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use contact_engine::options::Identifier;
 use contact_service::operations::Role;
 use contact_service::records::ids::created_contact_id;
-use contact_service::records::time::{month, now};
+use contact_service::records::time::{local_month, now};
 use contact_service::records::{Contact, Settings};
 use contact_service::store::{keys, own_items};
 use contacts::client::{Answer, ApiClient};

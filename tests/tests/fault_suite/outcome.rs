@@ -118,15 +118,21 @@ pub(crate) async fn outcome(
         }
     }
 
-    // The month's counter is the contacts created; completion happened once.
-    let month = month(now());
-    let created_this_month = stack
-        .service
-        .store()
+    // The month's count grew by the contacts created (over those carried
+    // in); completion happened once.
+    let store = stack.service.store();
+    let settings = store
         .workspaces
-        .contacts_created(ws, &month)
+        .settings(ws)
         .await
-        .expect("the counter read");
+        .expect("the settings read");
+    let month = local_month(now(), settings.zone());
+    let created_this_month = store
+        .plan
+        .month(ws, &month)
+        .await
+        .expect("the count read")
+        .map_or(0, |count| count.created());
     assert_eq!(
         created_this_month as usize,
         labels.len() + created.len(),

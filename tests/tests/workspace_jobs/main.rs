@@ -15,7 +15,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use contact_service::lambda;
 use contact_service::operations::{Caller, Role};
 use contact_service::operations::{Config, Service};
-use contact_service::records::time::{month, now, rfc3339};
+use contact_service::records::time::{local_month, month, now, rfc3339};
 use contact_service::records::{Contact, JobStatus};
 use contact_service::store::{Resources, RowWrite, Store};
 use contacts::client::ApiClient;
@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 
 mod bulk;
 mod listings;
+mod plan;
 mod resets;
 mod settings;
 
@@ -92,16 +93,18 @@ async fn edit_stored(stack: &Stack, ws: &str, id: &str, change: impl FnOnce(&mut
     assert_eq!(written, [true]);
 }
 
-/// Contacts the workspace created this month, as the limit counts them.
+/// Contacts the workspace created this month (its count less those
+/// carried over), as the limit counts them.
 async fn created_this_month(stack: &Stack, ws: &str) -> u64 {
-    let month = month(now());
-    stack
-        .service
-        .store()
-        .workspaces
-        .contacts_created(ws, &month)
+    let store = stack.service.store();
+    let settings = store.workspaces.settings(ws).await.unwrap();
+    let month = local_month(now(), settings.zone());
+    store
+        .plan
+        .month(ws, &month)
         .await
         .unwrap()
+        .map_or(0, |count| count.created())
 }
 
 fn names(contacts: &[Contact]) -> BTreeSet<String> {

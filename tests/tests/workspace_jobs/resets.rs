@@ -231,9 +231,15 @@ pub(crate) async fn an_interrupted_reset_resumes_and_deletes_only_what_it_chose(
         )
         .await);
     assert_eq!(reused.status, 201, "{}", reused.body);
-    // The month's count restarted (then counted the new contact), and the
-    // lock is free.
+    // The month's count is what remained, carried over (31), and then the
+    // new contact; the lock is free.
     assert_eq!(created_this_month(&stack, ws).await, 1);
+    let plan = ok(owner.call("GET", "/v1/plan", None).await).body;
+    assert_eq!(
+        (plan["carried"].as_u64(), plan["count"].as_u64()),
+        (Some(31), Some(32)),
+        "{plan}"
+    );
     assert_eq!(lock_holder(&stack.service, ws).await, None);
 
     // The notification links the backup: the 30 chosen, as they were.

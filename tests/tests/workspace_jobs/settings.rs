@@ -30,6 +30,7 @@ async fn patch_changes_only_the_settings_it_names_and_put_replaces_them_all() {
     let full = json!({
         "default_country": "EC",
         "contact_limit": 500,
+        "time_zone": "America/Guayaquil",
         "monthly_reset": {"mode": "tagged", "tag": "Borrar"},
         "custom_fields": [{"key": "empresa", "label": "Empresa", "type": "text"}],
         "users": ["ana@example.com"]
@@ -54,8 +55,11 @@ async fn patch_changes_only_the_settings_it_names_and_put_replaces_them_all() {
     want["monthly_reset"] = json!({"mode": "tagged", "tag": "Limpiar"});
     assert_eq!(now, want);
     // null puts a member back to its default; a list is replaced whole.
-    let now = patch(json!({"contact_limit": null, "users": ["luis@example.com"]})).await;
+    let now =
+        patch(json!({"contact_limit": null, "time_zone": null, "users": ["luis@example.com"]}))
+            .await;
     want["contact_limit"] = Value::Null;
+    want["time_zone"] = Value::Null;
     want["users"] = json!(["luis@example.com"]);
     assert_eq!(now, want);
     assert_eq!(ok(api.call("GET", "/v1/settings", None).await).body, want);

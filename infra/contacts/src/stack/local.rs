@@ -19,7 +19,6 @@ use axum::response::IntoResponse;
 use contact_service::http::auth::Auth;
 use contact_service::http::cors::Cors;
 use contact_service::http::{App, router};
-use contact_service::lambda;
 use contact_service::operations::{Config, Role, Service};
 use contact_service::store::{Clients, Resources as ServiceResources, Store};
 use tokio::sync::watch;
@@ -337,24 +336,25 @@ fn local_routes(schedule: Arc<Service>, reader: Arc<Service>) -> axum::Router {
                     // What each workspace's reset was before asking: a
                     // workspace resets once a month, and the answer says
                     // which ones this call starts and which already ran.
+                    // Each workspace's month ends now, whatever its hour
+                    // (on AWS the hourly schedule waits for its midnight).
+                    let now = contact_service::records::time::now();
                     let asked = async {
-                        let report = reader
-                            .resets
-                            .month_report(contact_service::records::time::now())
-                            .await?;
-                        lambda::schedule(&schedule, &serde_json::Value::Null).await?;
+                        let report = reader.resets.month_report(now).await?;
+                        schedule.resets.start_all(now).await?;
                         Ok::<_, contact_service::operations::ServiceError>(report)
                     };
                     match asked.await {
-                        Ok((month, report)) => {
+                        Ok(report) => {
+                            let month = contact_service::records::time::month(now);
                             let started: Vec<&str> = report
                                 .iter()
-                                .filter(|(_, status)| status.is_none())
-                                .map(|(ws, _)| ws.as_str())
+                                .filter(|(_, _, status)| status.is_none())
+                                .map(|(ws, _, _)| ws.as_str())
                                 .collect();
                             let already: Vec<serde_json::Value> = report
                                 .iter()
-                                .filter_map(|(ws, status)| {
+                                .filter_map(|(ws, _, status)| {
                                     status
                                         .map(|s| serde_json::json!({"workspace": ws, "status": s}))
                                 })

@@ -1,5 +1,5 @@
-//! The workspace routes: settings, the remembered mapping, exports and
-//! notifications.
+//! The workspace routes: settings, the plan's count, the remembered
+//! mapping, exports and notifications.
 
 use axum::Router;
 use axum::extract::State;
@@ -16,6 +16,7 @@ use super::views::{
 };
 use crate::operations::Caller;
 use crate::operations::exports::{EXPORTS_PAGE, ExportRequest};
+use crate::operations::plan::PlanView;
 use crate::operations::settings::{RememberedMapping, Versioned};
 use crate::records::{MonthlyReset, ResetMode, Settings};
 
@@ -34,6 +35,15 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/v1/exports", get(list_exports).post(create_export))
         .route("/v1/exports/{id}", get(get_export))
         .route("/v1/notifications", get(notifications))
+        .route("/v1/plan", get(plan))
+}
+
+#[utoipa::path(get, path = "/v1/plan", security(("bearer" = [])),
+    summary = "This month's contact count against the plan",
+    description = "A month's count is the contacts carried over from the previous month plus every contact created in it (by import, API or merge undo); deleting a contact gives no place back. Months turn at midnight in the workspace's time zone; the month-end reset, when on, sets the new month's count to the contacts that remain.",
+    responses((status = 200, body = PlanView)))]
+async fn plan(State(app): State<Shared>, caller: Caller) -> Result<axum::Json<PlanView>, ApiError> {
+    Ok(axum::Json(app.service.plan.view(&caller).await?))
 }
 
 #[utoipa::path(get, path = "/v1/settings", security(("bearer" = [])),
@@ -237,7 +247,8 @@ async fn notifications(
         create_export,
         list_exports,
         get_export,
-        notifications
+        notifications,
+        plan
     ),
     components(schemas(
         Settings,
@@ -251,7 +262,8 @@ async fn notifications(
         NotificationView,
         NotificationKind,
         NotificationLinks,
-        NotificationPage
+        NotificationPage,
+        PlanView
     ))
 )]
 pub(super) struct WorkspaceApi;

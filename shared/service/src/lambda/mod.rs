@@ -158,16 +158,16 @@ async fn settle(service: &Service, body: DeadLetterBody) -> Result<Settled, Serv
     Ok(settled)
 }
 
-/// The `reset` function, on the month-end schedule: the EventBridge event's
-/// `time` says which month ends (now, when it has none). Answers how many
-/// workspaces were asked to reset.
+/// The `reset` function, on the hourly schedule: the EventBridge event's
+/// `time` (now, when it has none) says which workspaces' months have just
+/// ended at their local midnight. Answers how many were asked to reset.
 pub async fn schedule(service: &Service, event: &serde_json::Value) -> Result<usize, ServiceError> {
     let at = event
         .get("time")
         .and_then(|t| t.as_str())
         .and_then(parse_rfc3339)
         .unwrap_or_else(now);
-    service.resets.start_all(at).await
+    service.resets.start_due(at).await
 }
 
 fn message_id(message: &SqsMessage) -> &str {

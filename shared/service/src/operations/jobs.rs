@@ -26,6 +26,7 @@ use contact_engine::normalize;
 use super::config::Config;
 use super::contacts::ContactActions;
 use super::error::{AtStep, ServiceError};
+use super::plan::{open_now, settle};
 use crate::records::ids::is_safe_id;
 use crate::records::time::now;
 use crate::records::{
@@ -385,6 +386,8 @@ impl Jobs {
         let mut counts = StepCounts::default();
         if let Some(part) = chosen.parts.get(step as usize) {
             let contacts = self.chosen_page(record, shard, part).await?;
+            // Their month is opened before any is deleted.
+            open_now(&self.store, ws).await?;
             let store = &self.store.contacts;
             let not_deleted = store
                 .delete_chosen(ws, &contacts)
@@ -457,6 +460,9 @@ impl Jobs {
             }
             (JobKind::Reset | JobKind::Bulk, Phase::Delete) => {
                 let completed = if record.kind == JobKind::Reset {
+                    // What remains is carried over: the month the reset
+                    // ends in counts it, before the reset says it is done.
+                    settle(&self.store, &record.workspace).await?;
                     jobs.complete_reset(record, now())
                         .await
                         .at("completing the reset")?

@@ -2,7 +2,7 @@
 //! ask for, in the product's words. Each group is a small value over the
 //! store and the settings it needs, built once with the [`Service`]:
 //! imports (create, review, confirm, …), the validator, the worker,
-//! contacts, bulk actions, groups, workspace settings, exports and resets and the steps they run
+//! contacts, bulk actions, groups, the plan's count, workspace settings, exports and resets and the steps they run
 //! in, dead letters, notifications. They reason about records and the
 //! engine's rules, and leave every AWS detail to the store.
 
@@ -19,6 +19,7 @@ pub mod groups;
 pub mod imports;
 pub mod jobs;
 pub mod notifications;
+pub mod plan;
 pub mod resets;
 pub mod review;
 pub mod rows;

@@ -1,13 +1,14 @@
-//! The month-end reset: on the schedule, every workspace whose monthly reset
-//! is on gets a reset job, which writes a backup export of the contacts it
-//! will delete, deletes exactly those (see `jobs`), restarts the month's
-//! count and notifies the workspace.
+//! The month-end reset: every hour the schedule gives a reset job to each
+//! workspace whose monthly reset is on and whose month has just ended at
+//! its own local midnight. The job writes a backup export of the contacts
+//! it will delete, deletes exactly those (see `jobs`), sets the new month's
+//! count to what remains (`plan::settle`) and notifies the workspace.
 
 use super::error::{AtStep, ServiceError};
 use super::jobs::{Jobs, all_columns};
 use crate::records::ids::{is_safe_id, reset_id};
-use crate::records::time::month;
-use crate::records::{JobKind, JobMessage, JobRecord, JobStatus, Phase, ResetMode};
+use crate::records::time::{local_month, month_just_ended};
+use crate::records::{JobKind, JobMessage, JobRecord, JobStatus, Phase, ResetMode, Settings};
 use crate::store::{StartResetError, StoreError};
 
 #[derive(Debug, Clone)]
@@ -20,9 +21,9 @@ impl Resets {
         Self { jobs }
     }
 
-    /// Every workspace whose monthly reset is on (the resets index, read a
-    /// page at a time).
-    async fn resetting_workspaces(&self) -> Result<Vec<String>, ServiceError> {
+    /// Every workspace whose monthly reset is on, with its settings (the
+    /// resets index, read a page at a time).
+    async fn resetting_workspaces(&self) -> Result<Vec<(String, Settings)>, ServiceError> {
         let mut all = Vec::new();
         let mut after = None;
         loop {
@@ -41,17 +42,18 @@ impl Resets {
         }
     }
 
-    /// Where each workspace whose reset is on stands for the month of `at`:
-    /// its reset's status when one already ran (or runs) this month — a
-    /// workspace resets once a month, so asking again changes nothing — or
-    /// `None` when the schedule would start one.
+    /// Where each workspace whose reset is on stands for the month it is in
+    /// at `at` (in its zone): its reset's status when one already ran (or
+    /// runs) for that month — a workspace resets once a month, so asking
+    /// again changes nothing — or `None` when [`Self::start_all`] would
+    /// start one.
     pub async fn month_report(
         &self,
         at: i64,
-    ) -> Result<(String, Vec<(String, Option<JobStatus>)>), ServiceError> {
-        let month = month(at);
+    ) -> Result<Vec<(String, String, Option<JobStatus>)>, ServiceError> {
         let mut report = Vec::new();
-        for ws in self.resetting_workspaces().await? {
+        for (ws, settings) in self.resetting_workspaces().await? {
+            let month = local_month(at, settings.zone());
             let existing = self
                 .jobs
                 .store
@@ -59,25 +61,45 @@ impl Resets {
                 .job(&ws, &reset_id(&month))
                 .await
                 .at("reading the reset")?;
-            report.push((ws, existing.map(|r| r.status)));
+            report.push((ws, month, existing.map(|r| r.status)));
         }
-        Ok((month, report))
+        Ok(report)
     }
 
-    /// The month-end schedule at `at` (Unix seconds): one reset message for
-    /// every workspace whose reset is on. Answers how many were asked to
-    /// reset.
-    pub async fn start_all(&self, at: i64) -> Result<usize, ServiceError> {
-        let month = month(at);
-        let messages: Vec<JobMessage> = self
+    /// The hourly schedule at `at` (Unix seconds): a reset message for each
+    /// workspace whose reset is on and whose month ended at its last local
+    /// midnight, within the hour (`month_just_ended`). Answers how many
+    /// were asked to reset.
+    pub async fn start_due(&self, at: i64) -> Result<usize, ServiceError> {
+        let due = self
             .resetting_workspaces()
             .await?
             .into_iter()
-            .map(|workspace| JobMessage::StartReset {
-                workspace,
-                month: month.clone(),
+            .filter_map(|(workspace, settings)| {
+                let month = month_just_ended(at, settings.zone())?;
+                Some(JobMessage::StartReset { workspace, month })
             })
             .collect();
+        self.send(due).await
+    }
+
+    /// Ends every resetting workspace's month now, whatever the hour (the
+    /// local stack's `contacts reset`): a reset message for the month each
+    /// is in at `at`. Answers how many were asked to reset.
+    pub async fn start_all(&self, at: i64) -> Result<usize, ServiceError> {
+        let all = self
+            .resetting_workspaces()
+            .await?
+            .into_iter()
+            .map(|(workspace, settings)| JobMessage::StartReset {
+                month: local_month(at, settings.zone()),
+                workspace,
+            })
+            .collect();
+        self.send(all).await
+    }
+
+    async fn send(&self, messages: Vec<JobMessage>) -> Result<usize, ServiceError> {
         self.jobs
             .store
             .queues

@@ -11,6 +11,7 @@ use super::groups::Groups;
 use super::imports::Imports;
 use super::jobs::Jobs;
 use super::notifications::Notifications;
+use super::plan::Plan;
 use super::resets::Resets;
 use super::settings::WorkspaceSettings;
 use super::validator::Validator;
@@ -25,6 +26,7 @@ pub struct Service {
     pub worker: Worker,
     pub contacts: Contacts,
     pub merges: Merges,
+    pub plan: Plan,
     pub bulk: BulkActions,
     pub groups: Groups,
     pub settings: WorkspaceSettings,
@@ -46,6 +48,7 @@ impl Service {
             worker: Worker::new(store.clone()),
             contacts: Contacts::new(store.clone()),
             merges: Merges::new(store.clone()),
+            plan: Plan::new(store.clone()),
             groups: Groups::new(store.clone(), bulk.clone()),
             bulk,
             settings: WorkspaceSettings::new(store.clone()),

@@ -18,8 +18,8 @@ use serde::de::DeserializeOwned;
 
 use super::caller::Caller;
 use super::error::{AtStep, ServiceError};
+use super::plan::open_now_with;
 use super::wording::json_error_words;
-use crate::records::time::{month, now};
 use crate::records::{ImportRecord, Settings};
 use crate::store::retry::Retry;
 use crate::store::{Store, StoreError};
@@ -45,6 +45,16 @@ pub fn checked(mut settings: Settings) -> Result<Settings, ServiceError> {
             ))
         })?;
         settings.default_country = Some(known.to_string());
+    }
+    if let Some(name) = settings.time_zone.take() {
+        let name = name.trim();
+        let zone: chrono_tz::Tz = name.parse().map_err(|_| {
+            invalid(format!(
+                "time_zone \"{}\" is not an IANA time zone name; write one such as America/Guayaquil or Europe/Madrid",
+                name.chars().take(64).collect::<String>()
+            ))
+        })?;
+        settings.time_zone = Some(zone.name().to_string());
     }
     let tag = settings.monthly_reset.tag.trim();
     if tag.is_empty() || tag.chars().count() > normalize::MAX_TAG_CHARS {
@@ -144,12 +154,8 @@ pub async fn workspace_facts(store: &Store, ws: &str) -> Result<Workspace, Servi
     let remembered = remembered.at("reading the remembered mapping")?;
     let remaining_quota = match settings.contact_limit {
         Some(quota) => {
-            let created = store
-                .workspaces
-                .contacts_created(ws, &month(now()))
-                .await
-                .at("reading the month's contact count")?;
-            Some(quota.saturating_sub(created))
+            let (_, count) = open_now_with(store, ws, &settings).await?;
+            Some(quota.saturating_sub(count.count))
         }
         None => None,
     };

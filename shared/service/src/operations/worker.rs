@@ -15,8 +15,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::error::{AtStep, ServiceError};
 use super::imports::RESULT_DAYS;
+use super::plan::open_now_with;
 use super::rows::{RowEnd, write_rows};
-use crate::records::time::{month, now};
+use crate::records::time::now;
 use crate::records::{ChunkJob, ImportRecord, ImportStatus, Outcomes};
 use crate::store::Store;
 
@@ -54,7 +55,8 @@ impl Worker {
                 .chunk_rows(job)
                 .await
                 .at("reading the chunk's rows")?;
-            let month = month(now());
+            // The month is opened before anything is written in it.
+            let (month, _) = open_now_with(&self.store, &job.workspace, &state.settings).await?;
             // Under a contact limit the chunk takes its new contacts from the
             // month's counter first (what the review predicted, in file
             // order, as far as the counter still allows): creations are

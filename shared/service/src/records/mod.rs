@@ -16,6 +16,7 @@ pub mod messages;
 pub mod notifications;
 pub mod settings;
 pub mod time;
+pub mod zones;
 
 pub use activity::{Activity, ActivityKind, Actor};
 pub use bulk::{BulkAction, BulkActionName, BulkJob, ContactFilter};

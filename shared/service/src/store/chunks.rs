@@ -60,8 +60,9 @@ impl ChunkStore {
     }
 
     /// Grants a chunk up to `want` new contacts within the workspace's
-    /// `limit`, taking them from the month's counter in the same transaction
-    /// that records the grant: once per chunk, however often it runs.
+    /// `limit`, taking them from the month's count (opened by the caller) in
+    /// the same transaction that records the grant: once per chunk, however
+    /// often it runs.
     pub async fn grant_new_contacts(
         &self,
         record: &ImportRecord,
@@ -75,9 +76,11 @@ impl ChunkStore {
         let mut tried = 0;
         loop {
             tried += 1;
-            let created = counters::created(&self.table, ws, month).await?;
+            let counted = counters::month_count(&self.table, ws, month)
+                .await?
+                .map_or(0, |m| m.count);
             let grant = Grant {
-                granted: want.min(limit.saturating_sub(created)),
+                granted: want.min(limit.saturating_sub(counted)),
                 month: month.to_string(),
             };
             let mut item = to_item(&grant)?;

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::counters;
 use super::error::StoreError;
 use super::keys;
 use super::lock;
@@ -273,8 +272,9 @@ impl JobStore {
         }
     }
 
-    /// Ends a reset: completed, the month's count restarted, the lock
-    /// released and the workspace notified, all at once and only once.
+    /// Ends a reset: completed, the lock released and the workspace
+    /// notified, all at once and only once (the month's count was settled
+    /// just before, see `Plan::settle`).
     pub async fn complete_reset(&self, record: &JobRecord, now: i64) -> Result<bool, StoreError> {
         let ws = &record.workspace;
         let finish = self.finish_job(
@@ -283,7 +283,6 @@ impl JobStore {
             record.available_until.unwrap_or(now),
             Phase::Delete,
         );
-        let month = record.month.clone().unwrap_or_default();
         let note = notifications::note(
             &self.table,
             ws,
@@ -298,7 +297,6 @@ impl JobStore {
         self.table
             .transact_once(vec![
                 finish,
-                counters::restart(&self.table, ws, &month),
                 lock::release(&self.table, ws, &record.id),
                 note,
             ])

@@ -7,7 +7,7 @@
 //! Underneath, `table`, `bucket` and `queue` are the plumbing of each
 //! service; `keys` holds every key and object path; `claims`, `counters`,
 //! `lock` and `notifications` build the items several stores write inside
-//! their transactions; `retry` is the one policy every loop that tries
+//! their transactions (`counters` also reads and opens the plan's months); `retry` is the one policy every loop that tries
 //! again follows.
 
 mod activity;
@@ -38,6 +38,7 @@ pub use bucket::{MAX_URL_LIFETIME, Presigned};
 pub use chunks::{ChunkState, ChunkStore};
 pub use clients::Clients;
 pub use contacts::{ContactShardRead, ContactStore, Creation, Edit, RowWrite};
+pub use counters::{MonthCount, PlanStore};
 pub use error::{BoxError, StoreError};
 pub use files::FileStore;
 pub use groups::{GroupStore, GroupWrite};
@@ -90,6 +91,7 @@ pub struct Store {
     pub merges: MergeStore,
     pub search: SearchStore,
     pub workspaces: WorkspaceStore,
+    pub plan: PlanStore,
     pub jobs: JobStore,
     pub files: FileStore,
     pub groups: GroupStore,
@@ -109,6 +111,7 @@ impl Store {
             merges: MergeStore::new(table.clone(), ContactStore::new(table.clone())),
             search: SearchStore::new(table.clone()),
             workspaces: WorkspaceStore::new(table.clone()),
+            plan: PlanStore::new(table.clone()),
             groups: GroupStore::new(table.clone()),
             jobs: JobStore::new(table.clone()),
             files: FileStore::new(bucket::Bucket::new(clients.s3.clone(), &resources.bucket)),

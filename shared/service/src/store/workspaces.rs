@@ -1,12 +1,11 @@
 //! What the table keeps of a workspace besides its contacts, imports and
 //! jobs: its settings (and the resets index they join), the mappings it
-//! remembers, the month's count of contacts created, who holds its import
-//! lock, and its notifications.
+//! remembers, who holds its import lock, and its notifications (the plan's
+//! monthly count is `counters`').
 
 use contact_engine::options::RememberedColumn;
 use serde::{Deserialize, Serialize};
 
-use super::counters;
 use super::error::StoreError;
 use super::keys;
 use super::lock;
@@ -136,12 +135,13 @@ impl WorkspaceStore {
         Ok(next)
     }
 
-    /// The workspaces whose monthly reset is on, a page at a time, and the
-    /// last one of the page when more may follow.
+    /// The workspaces whose monthly reset is on, with their settings (the
+    /// index holds them whole), a page at a time, and the last one of the
+    /// page when more may follow.
     pub async fn reset_workspaces(
         &self,
         after: Option<&str>,
-    ) -> Result<(Vec<String>, Option<String>), StoreError> {
+    ) -> Result<(Vec<(String, Settings)>, Option<String>), StoreError> {
         let mut query = self.table.index_query(keys::RESETS_INDEX).limit(500);
         if let Some(ws) = after {
             let mut start = key(keys::workspace(ws), keys::SK_SETTINGS);
@@ -149,21 +149,19 @@ impl WorkspaceStore {
             query = query.set_exclusive_start_key(Some(start));
         }
         let out = query.send().await?;
-        let workspaces: Vec<String> = out
+        let workspaces = out
             .items
             .unwrap_or_default()
-            .iter()
-            .filter_map(|i| index_sort(i).map(str::to_string))
-            .collect();
+            .into_iter()
+            .filter_map(|item| {
+                let ws = index_sort(&item)?.to_string();
+                Some(settings_from(item).map(|settings| (ws, settings)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let next = out
             .last_evaluated_key
             .and_then(|k| index_sort(&k).map(str::to_string));
         Ok((workspaces, next))
-    }
-
-    /// Contacts the workspace created in `month` (`yyyy-mm`).
-    pub async fn contacts_created(&self, ws: &str, month: &str) -> Result<u64, StoreError> {
-        counters::created(&self.table, ws, month).await
     }
 
     /// The import (or reset) holding the workspace's import lock, if any.

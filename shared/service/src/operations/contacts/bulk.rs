@@ -14,6 +14,7 @@ use super::checker::{requested_tags, with_tags, without_tags};
 use super::conflicts::EDIT_TRIES;
 use crate::operations::caller::Caller;
 use crate::operations::error::{AtStep, ServiceError};
+use crate::operations::plan::open_now;
 use crate::records::ids::is_safe_id;
 use crate::records::time::next_stamp;
 use crate::records::{Activity, Actor, BulkAction, BulkActionName, Contact};
@@ -236,6 +237,10 @@ impl ContactActions {
         action: &BulkAction,
         contacts: Vec<Contact>,
     ) -> Result<Vec<BulkOutcome>, ServiceError> {
+        if *action == BulkAction::Delete && !contacts.is_empty() {
+            // Their month is opened before any is deleted.
+            open_now(&self.store, ws).await?;
+        }
         stream::iter(contacts)
             .map(|contact| self.act_on(ws, by, action, contact))
             .buffered(SIDE_BY_SIDE)

@@ -19,8 +19,9 @@ use super::conflicts::{EDIT_TRIES, contact_changed, contact_limit_reached, conta
 use super::merge_plan::{merge_claims, merged_contact, restoration, undo_values};
 use crate::operations::caller::Caller;
 use crate::operations::error::{AtStep, ListedAt, ServiceError};
+use crate::operations::plan::{open_now, open_now_with};
 use crate::records::ids::{is_safe_id, new_id};
-use crate::records::time::{month, next_stamp, now, parse_rfc3339, rfc3339};
+use crate::records::time::{next_stamp, now, parse_rfc3339, rfc3339};
 use crate::records::{Activity, ActivityKind, Actor, Contact, MergeRecord, MergeStatus};
 use crate::store::{ActivityEntry, MergeEnd, MergeWrite, Store, UndoWrite};
 
@@ -129,6 +130,8 @@ impl Merges {
         // the body says. A try that met a concurrent change reads it again.
         let mut survivor = self.contact(caller, id).await?;
         let others = checked_others(id, &request.others)?;
+        // A merge deletes the others: their month is opened first.
+        open_now(&self.store, ws).await?;
         for attempt in 0..EDIT_TRIES {
             if attempt > 0 {
                 survivor = self.contact(caller, id).await?;
@@ -419,6 +422,7 @@ impl Merges {
                     ),
                 ));
             }
+            let (month, _) = open_now_with(&self.store, ws, &settings).await?;
             let write = UndoWrite {
                 record: &undone,
                 current: &current,
@@ -426,7 +430,7 @@ impl Merges {
                 brought_back: &plan.brought_back,
                 claims: &plan.claims,
                 entries: &entries,
-                month: &month(now()),
+                month: &month,
                 limit: settings.contact_limit,
             };
             match self

@@ -31,10 +31,11 @@ pub use self::search::PageReads;
 use self::search::search;
 use super::caller::Caller;
 use super::error::{AtStep, ServiceError};
+use crate::operations::plan::{open_now, open_now_with};
 use crate::records::ids::new_id;
-use crate::records::time::{month, next_stamp, now, rfc3339};
+use crate::records::time::{next_stamp, now, rfc3339};
 use crate::records::{Activity, Actor};
-use crate::records::{Contact, ContactFilter};
+use crate::records::{Contact, ContactFilter, Settings};
 use crate::store::{ActivityEntry, Creation, Edit, Store};
 
 #[derive(Debug, Clone)]
@@ -47,20 +48,21 @@ impl Contacts {
         Self { store }
     }
 
-    async fn checker(&self, ws: &str) -> Result<(Checker, Option<u64>), ServiceError> {
+    async fn checker(&self, ws: &str) -> Result<(Checker, Settings), ServiceError> {
         let settings = self
             .store
             .workspaces
             .settings(ws)
             .await
             .at("reading the settings")?;
-        Ok((Checker::new(&settings), settings.contact_limit))
+        Ok((Checker::new(&settings), settings))
     }
 
     /// `POST /v1/contacts`.
     pub async fn create(&self, caller: &Caller, new: NewContact) -> Result<Contact, ServiceError> {
         let ws = &caller.workspace;
-        let (checker, limit) = self.checker(ws).await?;
+        let (checker, settings) = self.checker(ws).await?;
+        let limit = settings.contact_limit;
         let tags = requested_tags(&new.tags)?;
         let stamp = rfc3339(now());
         let blank = Contact {
@@ -74,10 +76,11 @@ impl Contacts {
         let entry = Activity::of_write(None, &contact, Actor::api(caller.user.as_deref()))
             .map(|a| ActivityEntry::now(&contact.id, a))
             .expect("a creation is always told");
+        let (month, _) = open_now_with(&self.store, ws, &settings).await?;
         let created = self
             .store
             .contacts
-            .create(ws, &contact, &month(now()), limit, &entry)
+            .create(ws, &contact, &month, limit, &entry)
             .await
             .at("creating the contact")?;
         match created {
@@ -282,6 +285,7 @@ impl Contacts {
     pub async fn delete(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
         caller.may_manage()?;
         let ws = &caller.workspace;
+        open_now(&self.store, ws).await?;
         for _ in 0..EDIT_TRIES {
             let contact = self.contact(caller, id).await?;
             let deleted = self
