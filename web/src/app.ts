@@ -150,7 +150,7 @@ export class ContactsApp extends LocalizedElement {
     const body = {
       import: () => html`<contact-import api-base=${api.base} .token=${this.token} hide-language></contact-import>`,
       history: () => html`<ci-history .api=${api}></ci-history>`,
-      contacts: () => html`<ci-contacts .api=${api}></ci-contacts>`,
+      contacts: () => html`<ci-contacts .api=${api} ?canManage=${manager}></ci-contacts>`,
       settings: () => html`<ci-settings .api=${api} ?canManage=${manager}></ci-settings>`,
       notifications: () => html`<ci-notifications .api=${api}></ci-notifications>`,
     }[page];

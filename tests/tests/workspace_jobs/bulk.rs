@@ -259,3 +259,70 @@ async fn a_bulk_delete_backs_up_first_and_keeps_a_contact_edited_before_its_turn
         "{notes:?}"
     );
 }
+
+/// A group renamed or deleted whose members' job cannot start (here: a
+/// service whose jobs queue is gone) is left as it was: the request fails
+/// whole, rather than leaving members under a name no group has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_whose_members_cannot_follow_keeps_its_name_and_stays() {
+    let stack = own_stack(StackOptions::default()).await;
+    let ws = "ws_group_kept";
+    let owner = end_to_end::client(&stack.api_url, &stack.auth, ws, Role::Owner);
+    let mut ids = Vec::new();
+    for i in 0..2u32 {
+        let c = seed_contact(
+            &owner,
+            json!({"first_name": format!("G{i}"), "phone": ec_phone(600 + i)}),
+        )
+        .await;
+        ids.push(c["id"].as_str().unwrap().to_string());
+    }
+    let added = ok(owner
+        .call(
+            "POST",
+            "/v1/bulk-actions",
+            Some(&json!({"action": "add_to_group", "group": "Feria", "ids": ids})),
+        )
+        .await);
+    assert_eq!(added.status, 200, "{}", added.body);
+    let groups = ok(owner.call("GET", "/v1/groups", None).await).body;
+    let id = groups["items"][0]["id"].as_str().unwrap().to_string();
+
+    let resources = Resources {
+        table: stack.resources.names.table.clone(),
+        bucket: stack.resources.names.bucket.clone(),
+        uploads_queue_url: stack.resources.uploads_queue_url.clone(),
+        rows_queue_url: stack.resources.rows_queue_url.clone(),
+        jobs_queue_url: format!("{}-gone", stack.resources.jobs_queue_url),
+    };
+    let broken = Service::new(
+        Store::new(&stack.clients, &resources),
+        Config::new(Duration::from_secs(3600)),
+    );
+    let caller = Caller {
+        workspace: ws.into(),
+        role: Role::Owner,
+        user: None,
+    };
+    let request = serde_json::from_value(json!({"name": "Expo"})).unwrap();
+    assert!(broken.groups.rename(&caller, &id, request).await.is_err());
+    assert!(broken.groups.delete(&caller, &id).await.is_err());
+
+    // The group keeps its name and its two members, who keep it too; the
+    // new name is free.
+    let group = ok(owner.call("GET", &format!("/v1/groups/{id}"), None).await);
+    assert_eq!(group.status, 200, "{}", group.body);
+    assert_eq!(
+        (group.body["name"].as_str(), group.body["size"].as_u64()),
+        (Some("Feria"), Some(2)),
+        "{}",
+        group.body
+    );
+    for contact in all_contacts(&stack.service, ws).await {
+        assert_eq!(contact.groups, ["Feria"], "{contact:?}");
+    }
+    let expo = ok(owner
+        .call("POST", "/v1/groups", Some(&json!({"name": "Expo"})))
+        .await);
+    assert_eq!(expo.status, 201, "{}", expo.body);
+}

@@ -1,5 +1,6 @@
-// The workspace's settings: default country, the month's contact limit,
-// the monthly reset and the custom fields. Owners and managers change them
+// The workspace's settings: default country, time zone, the month's
+// contact limit (with where this month's count stands), the monthly reset
+// and the custom fields. Owners and managers change them
 // (PATCH with the version read, so two people never overwrite each other
 // unknowingly); agents read them.
 
@@ -10,9 +11,21 @@ import { LocalizedElement } from "../element";
 import { t } from "../i18n";
 import { base } from "../styles";
 
+/** `GET /v1/plan`: this month's count against the plan. */
+interface Plan {
+  month: string;
+  time_zone: string;
+  contact_limit: number | null;
+  count: number;
+  carried: number;
+  created: number;
+  remaining: number | null;
+}
+
 interface Settings {
   default_country: string | null;
   contact_limit: number | null;
+  time_zone: string | null;
   monthly_reset: { mode: "off" | "all" | "tagged"; tag: string };
   custom_fields: { key: string; label: string; type: string }[];
 }
@@ -22,6 +35,7 @@ export class SettingsPage extends LocalizedElement {
     api: { attribute: false },
     canManage: { type: Boolean },
     settings: { state: true },
+    plan: { state: true },
     message: { state: true },
     saved: { state: true },
   };
@@ -30,6 +44,7 @@ export class SettingsPage extends LocalizedElement {
   declare api: Api;
   declare canManage: boolean;
   declare settings: Settings | null;
+  declare plan: Plan | null;
   declare message: string;
   declare saved: boolean;
   private etag = "";
@@ -38,6 +53,7 @@ export class SettingsPage extends LocalizedElement {
     super();
     this.canManage = false;
     this.settings = null;
+    this.plan = null;
     this.message = "";
     this.saved = false;
   }
@@ -55,6 +71,7 @@ export class SettingsPage extends LocalizedElement {
       if (!response.ok) throw new ApiError(response.status, "http_" + response.status, "");
       this.etag = response.headers.get("ETag") ?? "";
       this.settings = await response.json();
+      this.plan = await this.api.get<Plan>("/v1/plan");
     } catch (e) {
       this.message = this.words(e);
     }
@@ -67,6 +84,7 @@ export class SettingsPage extends LocalizedElement {
     const limit = value("contact_limit");
     const patch = {
       default_country: value("default_country").toUpperCase() || null,
+      time_zone: value("time_zone") || null,
       contact_limit: limit === "" ? null : Number(limit),
       monthly_reset: { mode: value("reset_mode"), tag: value("reset_tag") || "Borrar" },
     };
@@ -86,6 +104,22 @@ export class SettingsPage extends LocalizedElement {
     }
   }
 
+  private renderPlan(p: Plan) {
+    const words = {
+      month: p.month,
+      zone: p.time_zone,
+      carried: p.carried,
+      created: p.created,
+      count: p.count,
+    };
+    return html`<p class="notice" id="plan">
+      ${t("settings.plan", words)}
+      ${p.contact_limit === null || p.remaining === null
+        ? t("settings.plan.unlimited")
+        : t("settings.plan.remaining", { limit: p.contact_limit, remaining: p.remaining })}
+    </p>`;
+  }
+
   render() {
     const s = this.settings;
     if (!s) return html`<h2>${t("settings.title")}</h2>${this.message ? html`<div class="alert" role="alert">${this.message}</div>` : html`<p>${t("common.loading")}</p>`}`;
@@ -99,10 +133,17 @@ export class SettingsPage extends LocalizedElement {
           <input id="default_country" name="default_country" maxlength="2" size="4" .value=${s.default_country ?? ""} ?disabled=${off} />
         </div>
         <div class="field">
+          <label for="time_zone">${t("settings.time_zone")}</label>
+          <input id="time_zone" name="time_zone" size="24" placeholder=${this.plan?.time_zone ?? "UTC"}
+            .value=${s.time_zone ?? ""} ?disabled=${off} aria-describedby="time_zone_hint" />
+          <p class="hint" id="time_zone_hint">${t("settings.time_zone.hint")}</p>
+        </div>
+        <div class="field">
           <label for="contact_limit">${t("settings.contact_limit")}</label>
           <input id="contact_limit" name="contact_limit" type="number" min="0" placeholder=${t("settings.unlimited")}
             .value=${s.contact_limit === null ? "" : String(s.contact_limit)} ?disabled=${off} />
         </div>
+        ${this.plan ? this.renderPlan(this.plan) : nothing}
         <div class="field">
           <label for="reset_mode">${t("settings.reset")}</label>
           <select id="reset_mode" name="reset_mode" ?disabled=${off}>

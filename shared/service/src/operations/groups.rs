@@ -200,10 +200,25 @@ impl Groups {
             from: old.name.clone(),
             to: name.clone(),
         };
-        let members_job = self.move_members(caller, &old, action).await?;
+        let renamed = Group {
+            name: name.clone(),
+            ..old.clone()
+        };
+        let members_job = match self.move_members(caller, &old, action).await {
+            Ok(job) => job,
+            Err(e) => {
+                // Its members would keep the old name under a group that no
+                // longer has it: the group takes its name back, and the
+                // request fails whole.
+                if let Err(undo) = self.store.groups.rename(ws, &renamed, &old.name).await {
+                    tracing::error!(workspace = %ws, group = %old.id, error = %undo, "a renamed group whose members could not follow kept its new name");
+                }
+                return Err(e);
+            }
+        };
         let size = self.size(ws, &old).await?;
         Ok(GroupChange {
-            group: Group { name, ..old },
+            group: renamed,
             size,
             members_job,
         })
@@ -228,7 +243,18 @@ impl Groups {
         let action = BulkAction::RemoveFromGroup {
             group: group.name.clone(),
         };
-        let members_job = self.move_members(caller, &group, action).await?;
+        let members_job = match self.move_members(caller, &group, action).await {
+            Ok(job) => job,
+            Err(e) => {
+                // Its members would stay in a group that no longer exists:
+                // the group comes back as it was, and the request fails
+                // whole.
+                if let Err(undo) = self.store.groups.create(ws, &group).await {
+                    tracing::error!(workspace = %ws, group = %group.id, error = %undo, "a deleted group whose members could not leave it stayed deleted");
+                }
+                return Err(e);
+            }
+        };
         let size = self.size(ws, &group).await?;
         Ok(GroupChange {
             group,
