@@ -8,7 +8,9 @@ use std::time::Duration;
 use contact_service::lambda::settle_dead_letter;
 use contact_service::operations::Role;
 use contact_service::operations::dead_letters::{JOB_GAVE_UP, Settled, UPLOAD_GAVE_UP};
-use contact_service::records::{JobKind, JobMessage, JobRecord, JobStatus, Phase};
+use contact_service::records::{
+    BulkAction, BulkJob, ContactFilter, JobKind, JobMessage, JobRecord, JobStatus, Phase,
+};
 use contact_service::store::keys;
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::*;
@@ -188,13 +190,60 @@ async fn dead_uploads_and_job_steps_end_their_import_or_job_once() {
         Settled::AlreadyEnded
     );
 
+    // A bulk action's step that kept failing: the job fails, once, and the
+    // workspace hears of it.
+    let bulk = JobRecord {
+        bulk: Some(BulkJob {
+            action: BulkAction::AddTags {
+                tags: vec!["vip".into()],
+            },
+            filter: ContactFilter::default(),
+        }),
+        started_by: Some("ana@example.com".into()),
+        ..JobRecord::started("blk_dead".into(), ws, JobKind::Bulk, Vec::new(), None)
+    };
+    service.store().jobs.create(&bulk).await.unwrap();
+    let step = serde_json::to_string(&JobMessage::Step {
+        workspace: ws.into(),
+        job: bulk.id.clone(),
+        phase: Phase::Select,
+        shard: 7,
+        step: 2,
+    })
+    .unwrap();
+    assert_eq!(
+        settle_dead_letter(service, &step).await.unwrap(),
+        Settled::JobFailed {
+            workspace: ws.into(),
+            job: bulk.id.clone()
+        }
+    );
+    let job = service
+        .store()
+        .jobs
+        .job(ws, &bulk.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.status, JobStatus::Failed, "{job:?}");
+    assert_eq!(job.error.as_deref(), Some(JOB_GAVE_UP));
+    assert_eq!(
+        settle_dead_letter(service, &step).await.unwrap(),
+        Settled::AlreadyEnded
+    );
+
     // Something that is none of ours is dropped.
     assert_eq!(
         settle_dead_letter(service, "not json").await.unwrap(),
         Settled::Unknown
     );
     let kinds = kinds(&notifications(&stack, ws).await);
-    for kind in ["import_failed", "export_failed", "reset_failed"] {
+    for kind in [
+        "import_failed",
+        "export_failed",
+        "reset_failed",
+        "bulk_failed",
+    ] {
         assert_eq!(
             kinds.iter().filter(|k| *k == kind).count(),
             1,

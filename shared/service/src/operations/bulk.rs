@@ -18,9 +18,9 @@ use utoipa::ToSchema;
 
 use super::caller::Caller;
 use super::contacts::{
-    BulkResult, ContactActions, ContactQuery, Contacts, MAX_BULK_IDS, bulk_action,
+    BulkResult, ContactActions, ContactQuery, Contacts, FilterNames, MAX_BULK_IDS, bulk_action,
 };
-use super::error::{AtStep, ListedAt, ServiceError};
+use super::error::{AtStep, ServiceError};
 use super::jobs::{Jobs, all_columns};
 use crate::records::ids::{is_safe_id, new_id};
 use crate::records::time::now;
@@ -56,9 +56,19 @@ pub struct BulkFilter {
     pub created_before: Option<String>,
 }
 
+/// A bulk action's filter, named as its JSON body writes it.
+const BODY_NAMES: FilterNames = FilterNames {
+    label: |name| match name {
+        "tag" => "filter.tags".to_string(),
+        other => format!("filter.{other}"),
+    },
+    tag_list: "a list",
+};
+
 impl BulkFilter {
     /// The same filters as a search's query string, read by the search's
-    /// own rules (so both refuse the same values, in the same words).
+    /// own rules (so both refuse the same values), its messages naming the
+    /// body's members.
     fn query(&self) -> Result<ContactQuery, ServiceError> {
         let mut params = HashMap::new();
         let mut put = |name: &str, value: &Option<String>| {
@@ -80,12 +90,12 @@ impl BulkFilter {
             if self.tags.iter().any(|t| t.contains(',')) {
                 return Err(ServiceError::bad_request(
                     "invalid_query",
-                    "a tag holds no comma",
+                    "a tag of filter.tags holds no comma",
                 ));
             }
             params.insert("tag".to_string(), self.tags.join(","));
         }
-        ContactQuery::from_params(params)
+        ContactQuery::from_named(params, BODY_NAMES)
     }
 }
 
@@ -252,22 +262,16 @@ impl BulkActions {
     ) -> Result<Page<(JobRecord, Option<String>)>, ServiceError> {
         let (default, most) = BULK_PAGE;
         let limit = limit.unwrap_or(default).clamp(1, most);
-        let page = self
-            .jobs
-            .store
-            .jobs
-            .list_bulk(&caller.workspace, limit, cursor)
+        // A delete's backup link, for those who may read exports.
+        self.jobs
+            .listed(
+                &caller.workspace,
+                JobKind::Bulk,
+                (limit, cursor),
+                caller.may_manage().is_ok(),
+                "listing the bulk actions",
+            )
             .await
-            .listed_at("listing the bulk actions")?;
-        let mut items = Vec::with_capacity(page.items.len());
-        for record in page.items {
-            let url = self.backup_link(caller, &record).await?;
-            items.push((record, url));
-        }
-        Ok(Page {
-            items,
-            cursor: page.cursor,
-        })
     }
 
     /// One bulk action run in the background, with its progress.
@@ -302,5 +306,34 @@ impl BulkActions {
             return Ok(None);
         }
         self.jobs.file_link(record).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A filter in a JSON body is refused in the body's words, by the
+    /// search's own rules.
+    #[test]
+    fn a_bad_filter_is_named_as_the_body_writes_it() {
+        let refused = |body: serde_json::Value| {
+            let filter: BulkFilter = serde_json::from_value(body).unwrap();
+            let e = filter.query().unwrap_err();
+            assert_eq!(e.code(), "invalid_query");
+            e.to_string()
+        };
+        let words = refused(serde_json::json!({"tags": [""]}));
+        assert!(
+            words.contains("filter.tags names 1 to 10 tags, a list, none empty"),
+            "{words}"
+        );
+        let words = refused(serde_json::json!({"tag_match": "some"}));
+        assert!(words.contains("filter.tag_match is any or all"), "{words}");
+        let words = refused(serde_json::json!({"name": "x".repeat(300)}));
+        assert!(words.contains("filter.name holds at most"), "{words}");
+        assert!(!words.contains('='), "{words}");
+        let words = refused(serde_json::json!({"tags": ["a,b"]}));
+        assert!(words.contains("filter.tags"), "{words}");
     }
 }

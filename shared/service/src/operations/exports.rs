@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::caller::Caller;
-use super::error::{AtStep, ListedAt, ServiceError};
+use super::error::{AtStep, ServiceError};
 use super::jobs::{Jobs, all_columns};
 use crate::records::ids::{is_safe_id, new_id};
 use crate::records::time::now;
@@ -118,22 +118,15 @@ impl Exports {
         caller.may_manage()?;
         let (default, most) = EXPORTS_PAGE;
         let limit = limit.unwrap_or(default).clamp(1, most);
-        let page = self
-            .jobs
-            .store
-            .jobs
-            .list(&caller.workspace, limit, cursor)
+        self.jobs
+            .listed(
+                &caller.workspace,
+                JobKind::Export,
+                (limit, cursor),
+                true,
+                "listing the exports",
+            )
             .await
-            .listed_at("listing the exports")?;
-        let mut items = Vec::with_capacity(page.items.len());
-        for record in page.items {
-            let url = self.jobs.file_link(&record).await?;
-            items.push((record, url));
-        }
-        Ok(Page {
-            items,
-            cursor: page.cursor,
-        })
     }
 
     /// An export or a reset's backup, with a fresh link once it is ready.

@@ -25,7 +25,7 @@ use contact_engine::normalize;
 
 use super::config::Config;
 use super::contacts::ContactActions;
-use super::error::{AtStep, ServiceError};
+use super::error::{AtStep, ListedAt, ServiceError};
 use super::plan::{open_now, settle};
 use crate::records::ids::is_safe_id;
 use crate::records::time::now;
@@ -33,7 +33,7 @@ use crate::records::{
     Actor, BulkAction, Contact, JobKind, JobMessage, JobRecord, JobStatus, Phase, Settings,
     ShardProgress, StepCounts,
 };
-use crate::store::{CONTACT_SHARDS, Store};
+use crate::store::{CONTACT_SHARDS, Page, Store};
 
 /// Contacts one step reads: a page a function finishes in seconds.
 pub const STEP_CONTACTS: i32 = 500;
@@ -130,6 +130,37 @@ impl Jobs {
             store,
             config,
         }
+    }
+
+    /// A page of the workspace's jobs listed with those of `kind`, each with
+    /// its file's link when `links` (and the file is kept).
+    pub(crate) async fn listed(
+        &self,
+        ws: &str,
+        kind: JobKind,
+        (limit, cursor): (i32, Option<&str>),
+        links: bool,
+        step: &'static str,
+    ) -> Result<Page<(JobRecord, Option<String>)>, ServiceError> {
+        let page = self
+            .store
+            .jobs
+            .list(ws, kind, limit, cursor)
+            .await
+            .listed_at(step)?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for record in page.items {
+            let url = if links {
+                self.file_link(&record).await?
+            } else {
+                None
+            };
+            items.push((record, url));
+        }
+        Ok(Page {
+            items,
+            cursor: page.cursor,
+        })
     }
 
     /// A presigned link to a job's file while it is kept; the code checks

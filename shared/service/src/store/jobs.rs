@@ -34,18 +34,22 @@ fn job_key(ws: &str, id: &str) -> Item {
     key(keys::job(ws, id), keys::SK_JOB)
 }
 
-/// A job as stored: in the workspace's listing of exports and resets, or
-/// in that of its bulk actions.
+/// The listing a job of `kind` is in: the workspace's exports and resets
+/// together, or its bulk actions.
+fn listing(ws: &str, kind: JobKind) -> String {
+    match kind {
+        JobKind::Bulk => keys::bulk_index(ws),
+        JobKind::Export | JobKind::Reset => keys::jobs_index(ws),
+    }
+}
+
+/// A job as stored, in its listing.
 fn job_item(record: &JobRecord) -> Result<Item, StoreError> {
     let mut item = to_item(record)?;
     item.extend(job_key(&record.workspace, &record.id));
-    let listing = match record.kind {
-        JobKind::Bulk => keys::bulk_index(&record.workspace),
-        JobKind::Export | JobKind::Reset => keys::jobs_index(&record.workspace),
-    };
     index(
         &mut item,
-        listing,
+        listing(&record.workspace, record.kind),
         keys::creation_sk(record.created_at, &record.id),
     );
     Ok(item)
@@ -92,28 +96,18 @@ impl JobStore {
         }
     }
 
-    /// A workspace's exports and resets, newest first, `limit` a page,
-    /// after the page that gave `cursor`.
+    /// The workspace's jobs listed with those of `kind` (exports with
+    /// resets; bulk actions alone), newest first, `limit` a page, after the
+    /// page that gave `cursor`.
     pub async fn list(
         &self,
         ws: &str,
+        kind: JobKind,
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<Page<JobRecord>, StoreError> {
         self.table
-            .by_creation(keys::jobs_index(ws), limit, cursor, |id| job_key(ws, id))
-            .await
-    }
-
-    /// A workspace's bulk actions, newest first, as [`Self::list`].
-    pub async fn list_bulk(
-        &self,
-        ws: &str,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<JobRecord>, StoreError> {
-        self.table
-            .by_creation(keys::bulk_index(ws), limit, cursor, |id| job_key(ws, id))
+            .by_creation(listing(ws, kind), limit, cursor, |id| job_key(ws, id))
             .await
     }
 

@@ -6,6 +6,8 @@
 //! racing an edit either sees the edit or is tried again over it. The
 //! actions are idempotent; done twice, a contact ends as done once.
 
+use std::collections::{HashMap, HashSet};
+
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -266,17 +268,17 @@ impl ContactActions {
             .contacts(ws, &wanted)
             .await
             .at("reading the contacts")?;
-        let ordered: Vec<Contact> = ids
-            .iter()
-            .filter_map(|id| found.iter().find(|c| c.id == *id).cloned())
-            .collect();
+        let mut found: HashMap<String, Contact> =
+            found.into_iter().map(|c| (c.id.clone(), c)).collect();
+        let ordered: Vec<Contact> = ids.iter().filter_map(|id| found.remove(id)).collect();
+        let acted: HashSet<String> = ordered.iter().map(|c| c.id.clone()).collect();
         let by = Actor::api(caller.user.as_deref());
         let mut outcomes = self.act_on_all(ws, &by, action, ordered).await?.into_iter();
         let items = ids
             .iter()
             .map(|id| BulkItem {
                 id: id.clone(),
-                outcome: if found.iter().any(|c| c.id == *id) {
+                outcome: if acted.contains(id) {
                     outcomes.next().unwrap_or(BulkOutcome::Busy)
                 } else {
                     BulkOutcome::NotFound

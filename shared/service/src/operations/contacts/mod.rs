@@ -24,8 +24,8 @@ use self::checker::{Checker, requested_tags, tags_to_change, with_tags, without_
 use self::conflicts::{EDIT_TRIES, contact_changed, contact_limit_reached, contact_or_404};
 pub use self::merges::{ActivityPage, MergePage, MergeRequest, Merges};
 pub use self::requests::{
-    ContactPage, ContactPatch, ContactQuery, MergeCandidate, MergeCandidates, NewContact,
-    SharedValue, TagsChange,
+    ContactPage, ContactPatch, ContactQuery, FilterNames, MergeCandidate, MergeCandidates,
+    NewContact, SharedValue, TagsChange,
 };
 pub use self::search::PageReads;
 use self::search::search;

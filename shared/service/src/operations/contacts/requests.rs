@@ -146,6 +146,24 @@ pub struct ContactQuery {
     pub limit: Option<usize>,
 }
 
+/// How a reader of search filters names them in its messages: the query
+/// string's `tag=`, or a JSON body's `filter.tags`.
+#[derive(Debug, Clone, Copy)]
+pub struct FilterNames {
+    /// The name a message gives parameter `name`.
+    pub label: fn(&str) -> String,
+    /// How several tags are written, as a message says it.
+    pub tag_list: &'static str,
+}
+
+impl FilterNames {
+    /// The query string's names: `tag=`, `limit=`.
+    pub const QUERY: Self = Self {
+        label: |name| format!("{name}="),
+        tag_list: "separated by commas",
+    };
+}
+
 /// The query parameters a search takes besides `phone` and `email`.
 const SEARCH_PARAMETERS: &str = "name, tag, tag_match, group, custom, country, language, assignee, blocked, created_after, created_before, sort, cursor or limit";
 
@@ -153,13 +171,26 @@ impl ContactQuery {
     /// Reads the query string's parameters; a name it does not know, or a
     /// mix of modes, is refused rather than quietly ignored.
     pub fn from_params(params: HashMap<String, String>) -> Result<Self, ServiceError> {
+        Self::from_named(params, FilterNames::QUERY)
+    }
+
+    /// Reads filters by the query string's rules, its messages naming them
+    /// as `names` says (a bulk action's body reads its filter so).
+    pub fn from_named(
+        params: HashMap<String, String>,
+        names: FilterNames,
+    ) -> Result<Self, ServiceError> {
         let bad = |message: String| ServiceError::bad_request("invalid_query", message);
+        let label = names.label;
         let mut query = Self::default();
         let mut searching = false;
         for (name, value) in params {
             let short = |max: usize| -> Result<String, ServiceError> {
                 if value.trim().chars().count() > max {
-                    return Err(bad(format!("{name}= holds at most {max} characters")));
+                    return Err(bad(format!(
+                        "{} holds at most {max} characters",
+                        label(&name)
+                    )));
                 }
                 Ok(value.clone())
             };
@@ -176,13 +207,16 @@ impl ContactQuery {
                         .map(|t| t.trim().to_string())
                         .collect();
                     if query.tags.iter().any(|t| t.is_empty()) || query.tags.len() > 10 {
-                        return Err(bad(
-                            "tag= names 1 to 10 tags, separated by commas, none empty".into(),
-                        ));
+                        return Err(bad(format!(
+                            "{} names 1 to 10 tags, {}, none empty",
+                            label("tag"),
+                            names.tag_list
+                        )));
                     }
                     if query.tags.iter().any(|t| t.chars().count() > MAX_TAG_CHARS) {
                         return Err(bad(format!(
-                            "tag= holds tags of at most {MAX_TAG_CHARS} characters"
+                            "{} holds tags of at most {MAX_TAG_CHARS} characters",
+                            label("tag")
                         )));
                     }
                 }
@@ -190,7 +224,7 @@ impl ContactQuery {
                     query.all_tags = match value.as_str() {
                         "any" => false,
                         "all" => true,
-                        _ => return Err(bad("tag_match is any or all".into())),
+                        _ => return Err(bad(format!("{} is any or all", label("tag_match")))),
                     }
                 }
                 "group" => query.group = Some(short(MAX_TAG_CHARS)?),
@@ -202,7 +236,7 @@ impl ContactQuery {
                     query.blocked = Some(match value.as_str() {
                         "true" => true,
                         "false" => false,
-                        _ => return Err(bad("blocked is true or false".into())),
+                        _ => return Err(bad(format!("{} is true or false", label("blocked")))),
                     })
                 }
                 "created_after" => query.created_after = Some(short(40)?),
