@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 mod changes;
 mod countries;
+mod lookups;
 mod remembered;
 mod requests;
 mod review_rows;

@@ -6,6 +6,7 @@
 //! fault tests the pollers can also deliver at least once at its worst
 //! (copies, shuffled batches) and kill handlers mid-work ([`DeliveryFaults`]).
 
+use super::in_flight::InFlight;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -107,6 +108,9 @@ pub struct Stack {
     pub calls: Calls,
     /// The IAM actions each function's calls needed, by function.
     pub actions: ActionLog,
+    /// The most calls of each operation the functions had outstanding at
+    /// once.
+    pub in_flight: InFlight,
     /// Whether the built pages are served at `/`.
     pages: bool,
     moto: Moto,
@@ -158,6 +162,7 @@ impl Stack {
         let resources = resources::create(&template, STACK_NAME, &setup, &overrides).await?;
         let clients = Clients::local(&moto.endpoint, &[calls.interceptor()]);
         let actions = ActionLog::new(resources.queues_by_url());
+        let in_flight = InFlight::default();
         // One service per function, as each Lambda function has its own
         // clients (and role): what each calls is logged under its name.
         let mut services: HashMap<String, Arc<Service>> = HashMap::new();
@@ -167,7 +172,11 @@ impl Stack {
                 .or_insert_with(|| {
                     let clients = Clients::local(
                         &moto.endpoint,
-                        &[calls.interceptor(), actions.interceptor(function)],
+                        &[
+                            calls.interceptor(),
+                            actions.interceptor(function),
+                            in_flight.interceptor(),
+                        ],
                     );
                     let store = Store::new(
                         &clients,
@@ -263,6 +272,7 @@ impl Stack {
             resources,
             calls,
             actions,
+            in_flight,
             pages: options.pages.is_some(),
             moto,
             stop,

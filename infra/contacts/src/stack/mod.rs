@@ -5,6 +5,7 @@ pub mod actions;
 pub mod calls;
 mod cfn;
 pub mod drift;
+pub mod in_flight;
 pub mod local;
 pub mod moto;
 mod poller;

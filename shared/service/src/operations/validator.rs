@@ -18,6 +18,7 @@ use contact_engine::spreadsheet::{self, ConvertError, Sheets};
 use contact_engine::{
     MappingReview, ReviewRowsOut, Scan, StageOut, ValidateError, Validation, scan_corrected,
 };
+use futures_util::future::try_join_all;
 
 use super::config::Config;
 use super::error::{AtStep, ServiceError};
@@ -30,6 +31,11 @@ use crate::store::{Store, StoreError};
 /// Rows per chunk message: small enough for a worker to finish well inside
 /// its timeout, large enough that DynamoDB and SQS calls stay few per row.
 pub const CHUNK_ROWS: usize = 500;
+
+/// Look-up calls a validation sends side by side (each of
+/// [`LOOKUP_BATCH`] identifiers, its answers kept in file order): a
+/// 200,000-row file's 2,000 calls take 250 round trips, not 2,000.
+const LOOKUPS_AT_ONCE: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct Validator {
@@ -376,18 +382,20 @@ impl Validator {
     }
 
     /// Asks the table which contacts hold each identifier a scan found,
-    /// [`LOOKUP_BATCH`] at a time, then classifies the rows.
+    /// [`LOOKUP_BATCH`] a call and [`LOOKUPS_AT_ONCE`] calls side by side
+    /// (the answers kept in file order), then classifies the rows.
     async fn classify(&self, ws: &str, scanned: Scan) -> Result<Validation, ServiceError> {
         let mut holders = Vec::new();
         if let Some(questions) = scanned.questions() {
-            for batch in questions.values.chunks(LOOKUP_BATCH) {
-                let found = self
-                    .store
-                    .contacts
-                    .holders(ws, questions.identifier, batch)
+            let batches: Vec<&[&str]> = questions.values.chunks(LOOKUP_BATCH).collect();
+            for wave in batches.chunks(LOOKUPS_AT_ONCE) {
+                let asked = wave
+                    .iter()
+                    .map(|batch| self.store.contacts.holders(ws, questions.identifier, batch));
+                let answers = try_join_all(asked)
                     .await
                     .at("looking up the file's identifiers")?;
-                holders.extend(found.iter().map(|ids| ids.len() as u32));
+                holders.extend(answers.iter().flatten().map(|ids| ids.len() as u32));
             }
         }
         scanned.classify(&holders).at("classifying the rows")
