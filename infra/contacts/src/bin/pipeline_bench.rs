@@ -1,8 +1,12 @@
-//! `pipeline-bench [ROWS]`: imports a generated file (200,000 rows unless
-//! told) end to end on the local stack, through the HTTP API and the
-//! presigned URL, and prints the time of each stage and the DynamoDB, SQS
-//! and S3 calls per 1,000 rows, with the busiest DynamoDB partition's share
-//! of the writes. A report, not a test: it exits 0 whether targets are met.
+//! `pipeline-bench [ROWS] [--latency] [--until review|confirm]`: imports a
+//! generated file (200,000 rows unless told) end to end on the local stack,
+//! through the HTTP API and the presigned URL, and prints the time of each
+//! stage and the DynamoDB, SQS and S3 calls per 1,000 rows, with the
+//! busiest DynamoDB partition's share of the writes. `--latency` makes
+//! every call of the functions wait AWS's latency (`stack/latency.rs`), so
+//! a stage's time less its time without shows its round trips in series;
+//! `--until` stops after that stage. A report, not a test: it exits 0
+//! whether targets are met.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -10,21 +14,38 @@ use std::time::{Duration, Instant};
 
 use contact_service::operations::Role;
 use contacts::client::ApiClient;
+use contacts::stack::latency::LatencyProfile;
 use contacts::stack::local::{Stack, StackOptions};
 use serde_json::Value;
 
 type Res<T> = Result<T, String>;
 
+/// What a run measures.
+struct Run {
+    rows: u64,
+    latency: Option<LatencyProfile>,
+    /// The last stage measured: `review`, `confirm`, or every stage.
+    until: Option<String>,
+}
+
 fn main() -> ExitCode {
-    let rows: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(200_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let run = Run {
+        rows: args.iter().find_map(|a| a.parse().ok()).unwrap_or(200_000),
+        latency: args
+            .iter()
+            .any(|a| a == "--latency")
+            .then_some(LatencyProfile::AWS),
+        until: args
+            .iter()
+            .position(|a| a == "--until")
+            .and_then(|i| args.get(i + 1).cloned()),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    match runtime.block_on(run(rows)) {
+    match runtime.block_on(bench(run)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pipeline-bench: {e}");
@@ -65,22 +86,42 @@ struct Stage {
     took: Duration,
 }
 
-async fn run(rows: u64) -> Res<()> {
-    let file = input(rows)?;
+async fn bench(run: Run) -> Res<()> {
+    let file = input(run.rows)?;
     let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     eprintln!("pipeline-bench: starting the local stack …");
     let stack = Stack::start(StackOptions {
         concurrency: 6,
+        latency: run.latency,
         ..StackOptions::default()
     })
     .await
     .map_err(|e| e.to_string())?;
-    let result = measure(&stack, &file, &bytes).await;
+    let result = measure(&stack, &file, &bytes, run.until.as_deref()).await;
     stack.stop().await;
     result
 }
 
-async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
+/// Prints the stages measured so far.
+fn print_stages(stack: &Stack, stages: &[Stage]) {
+    match &stack.latency {
+        Some(model) => println!(
+            "Latency model on: {:?}; the calls waited {:.1} s in all (side by side or not).\n",
+            LatencyProfile::AWS,
+            model.waited_ms() as f64 / 1000.0
+        ),
+        None => println!("Latency model off: moto answers each call at once.\n"),
+    }
+    println!("| stage | seconds |\n| --- | ---: |");
+    let mut total = Duration::ZERO;
+    for stage in stages {
+        total += stage.took;
+        println!("| {} | {:.2} |", stage.name, stage.took.as_secs_f64());
+    }
+    println!("| **total** | **{:.2}** |\n", total.as_secs_f64());
+}
+
+async fn measure(stack: &Stack, file: &Path, bytes: &[u8], until: Option<&str>) -> Res<()> {
     let api = ApiClient::new(&stack.api_url, Some(stack.token("bench", Role::Owner)));
     let err = |e: contacts::client::ClientError| e.to_string();
     stack.calls.reset();
@@ -111,6 +152,11 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
             review["status"], review["error"]
         ));
     }
+    if until == Some("review") {
+        println!("## Pipeline benchmark to the review: {}\n", file.display());
+        print_stages(stack, &stages);
+        return Ok(());
+    }
 
     let start = Instant::now();
     api.confirm(&id).await.map_err(err)?;
@@ -118,6 +164,11 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
         name: "confirm (fan-out of chunk messages)",
         took: start.elapsed(),
     });
+    if until == Some("confirm") {
+        println!("## Pipeline benchmark to the confirm: {}\n", file.display());
+        print_stages(stack, &stages);
+        return Ok(());
+    }
 
     let start = Instant::now();
     let done = api
@@ -172,13 +223,7 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8]) -> Res<()> {
         "Result: {} (result file: {result_rows} rows)\n",
         done["result"]
     );
-    println!("| stage | seconds |\n| --- | ---: |");
-    let mut total = Duration::ZERO;
-    for stage in &stages {
-        total += stage.took;
-        println!("| {} | {:.2} |", stage.name, stage.took.as_secs_f64());
-    }
-    println!("| **total** | **{:.2}** |\n", total.as_secs_f64());
+    print_stages(stack, &stages);
     println!("| service | calls | per 1,000 rows | target |\n| --- | ---: | ---: | --- |");
     for (service, target) in [("DynamoDB", "≤ 60"), ("SQS", "≤ 2"), ("S3", "")] {
         let mut n: u64 = calls

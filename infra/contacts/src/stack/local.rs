@@ -7,6 +7,7 @@
 //! (copies, shuffled batches) and kill handlers mid-work ([`DeliveryFaults`]).
 
 use super::in_flight::InFlight;
+use super::latency::{Delayed, LatencyProfile};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +57,9 @@ pub struct StackOptions {
     pub random_faults: Option<RandomFaults>,
     /// Copies, shuffled batches and killed handlers, on every queue.
     pub delivery_faults: Option<DeliveryFaults>,
+    /// AWS's round trips modelled: every call of the functions waits the
+    /// profile's latency (`latency.rs`). Off unless given.
+    pub latency: Option<LatencyProfile>,
     /// The browser origins the API and the bucket allow (CORS); `None`
     /// takes the template's `AllowedOrigins` default.
     pub allowed_origins: Option<Vec<String>>,
@@ -80,6 +84,7 @@ impl Default for StackOptions {
             deliver_twice: false,
             random_faults: None,
             delivery_faults: None,
+            latency: None,
             allowed_origins: None,
             pages: None,
         }
@@ -111,6 +116,8 @@ pub struct Stack {
     /// The most calls of each operation the functions had outstanding at
     /// once.
     pub in_flight: InFlight,
+    /// The latency model, when on: how long calls waited in all.
+    pub latency: Option<Delayed>,
     /// Whether the built pages are served at `/`.
     pages: bool,
     moto: Moto,
@@ -163,6 +170,7 @@ impl Stack {
         let clients = Clients::local(&moto.endpoint, &[calls.interceptor()]);
         let actions = ActionLog::new(resources.queues_by_url());
         let in_flight = InFlight::default();
+        let delayed = options.latency.map(Delayed::new);
         // One service per function, as each Lambda function has its own
         // clients (and role): what each calls is logged under its name.
         let mut services: HashMap<String, Arc<Service>> = HashMap::new();
@@ -170,13 +178,14 @@ impl Stack {
             services
                 .entry(function.to_string())
                 .or_insert_with(|| {
-                    let clients = Clients::local(
+                    let clients = Clients::local_through(
                         &moto.endpoint,
                         &[
                             calls.interceptor(),
                             actions.interceptor(function),
                             in_flight.interceptor(),
                         ],
+                        delayed.as_ref().map(Delayed::client),
                     );
                     let store = Store::new(
                         &clients,
@@ -273,6 +282,7 @@ impl Stack {
             calls,
             actions,
             in_flight,
+            latency: delayed,
             pages: options.pages.is_some(),
             moto,
             stop,

@@ -6,6 +6,7 @@ pub mod calls;
 mod cfn;
 pub mod drift;
 pub mod in_flight;
+pub mod latency;
 pub mod local;
 pub mod moto;
 mod poller;

@@ -3,6 +3,7 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, SharedInterceptor};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// The three clients every function uses.
 #[derive(Debug, Clone)]
@@ -24,15 +25,27 @@ impl Clients {
     /// with fixed test credentials and path-style S3 addressing. Every
     /// request passes through `interceptors`, which tests use to inject faults.
     pub fn local(endpoint: &str, interceptors: &[SharedInterceptor]) -> Self {
-        let config = SdkConfig::builder()
+        Self::local_through(endpoint, interceptors, None)
+    }
+
+    /// [`Self::local`], sending every call through `http` when given (the
+    /// local stack's model of AWS's latency).
+    pub fn local_through(
+        endpoint: &str,
+        interceptors: &[SharedInterceptor],
+        http: Option<SharedHttpClient>,
+    ) -> Self {
+        let mut config = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(endpoint)
             .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
                 Credentials::new("test", "test", None, None, "local-stack"),
-            ))
-            .build();
-        Self::from_config(&config, interceptors)
+            ));
+        if let Some(http) = http {
+            config = config.http_client(http);
+        }
+        Self::from_config(&config.build(), interceptors)
     }
 
     fn from_config(config: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
