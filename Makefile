@@ -64,7 +64,7 @@ bench:
 # A 200,000-row import end to end on the local stack: time per stage and AWS
 # calls per 1,000 rows; see docs/PIPELINE.md.
 bench-pipeline: moto
-	$(CARGO) run --release -p contacts --bin pipeline-bench -- $(or $(ROWS),200000)
+	$(CARGO) run --release -p contacts --bin pipeline-bench -- $(or $(ROWS),200000) $(ARGS)
 
 # Searching a workspace of 200,000 contacts on the local stack: what one page
 # of each kind of search reads; see docs/BENCHMARKS.md.

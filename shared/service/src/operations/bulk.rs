@@ -11,6 +11,7 @@
 //! between the two is kept, and counted so. Only owners and managers
 //! delete.
 
+use super::reads::read_settings;
 use std::collections::HashMap;
 
 use serde::Deserialize;
@@ -219,11 +220,7 @@ impl BulkActions {
         let store = &self.jobs.store;
         // A delete's backup has every column, as a reset's.
         let columns = if bulk.action == BulkAction::Delete {
-            let settings = store
-                .workspaces
-                .settings(ws)
-                .await
-                .at("reading the settings")?;
+            let settings = read_settings(store, ws).await?;
             all_columns(&settings)
         } else {
             Vec::new()

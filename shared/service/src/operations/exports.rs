@@ -2,6 +2,7 @@
 //! to a CSV file in the background, a page at a time (see `jobs`), and a
 //! fresh short-lived link to the file on every read while it is kept.
 
+use super::reads::read_settings;
 use contact_engine::normalize;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -50,11 +51,7 @@ impl Exports {
         caller.may_manage()?;
         let ws = &caller.workspace;
         let store = &self.jobs.store;
-        let settings = store
-            .workspaces
-            .settings(ws)
-            .await
-            .at("reading the settings")?;
+        let settings = read_settings(store, ws).await?;
         let known = all_columns(&settings);
         let columns = match request.columns {
             None => known,

@@ -20,6 +20,7 @@ pub mod imports;
 pub mod jobs;
 pub mod notifications;
 pub mod plan;
+mod reads;
 pub mod resets;
 pub mod review;
 pub mod rows;

@@ -13,6 +13,7 @@
 //! write comes. (A write that began a moment before midnight and ends a
 //! moment after counts in the month it began in.)
 
+use super::reads::read_settings;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -72,11 +73,7 @@ pub(crate) async fn open_now_with(
 /// [`open_now_with`] for a caller that has not read the settings: what
 /// every deletion path calls before it deletes.
 pub(crate) async fn open_now(store: &Store, ws: &str) -> Result<String, ServiceError> {
-    let settings = store
-        .workspaces
-        .settings(ws)
-        .await
-        .at("reading the settings")?;
+    let settings = read_settings(store, ws).await?;
     Ok(open_now_with(store, ws, &settings).await?.0)
 }
 
@@ -84,11 +81,7 @@ pub(crate) async fn open_now(store: &Store, ws: &str) -> Result<String, ServiceE
 /// remains, carried over. A creation between the count and the write makes
 /// it count again, so none is lost.
 pub(crate) async fn settle(store: &Store, ws: &str) -> Result<(), ServiceError> {
-    let settings = store
-        .workspaces
-        .settings(ws)
-        .await
-        .at("reading the settings")?;
+    let settings = read_settings(store, ws).await?;
     let month = local_month(now(), settings.zone());
     for _ in 0..SETTLE_TRIES {
         let seen = store
@@ -156,12 +149,7 @@ impl Plan {
     /// `GET /v1/plan`.
     pub async fn view(&self, caller: &Caller) -> Result<PlanView, ServiceError> {
         let ws = &caller.workspace;
-        let settings = self
-            .store
-            .workspaces
-            .settings(ws)
-            .await
-            .at("reading the settings")?;
+        let settings = read_settings(&self.store, ws).await?;
         let (month, count) = open_now_with(&self.store, ws, &settings).await?;
         Ok(PlanView {
             month,

@@ -6,6 +6,7 @@
 
 use super::error::{AtStep, ServiceError};
 use super::jobs::{Jobs, all_columns};
+use super::reads::read_settings;
 use crate::records::ids::{is_safe_id, reset_id};
 use crate::records::time::{local_month, month_just_ended};
 use crate::records::{JobKind, JobMessage, JobRecord, JobStatus, Phase, ResetMode, Settings};
@@ -122,11 +123,7 @@ impl Resets {
         if let Some(record) = existing {
             return self.jobs.resume(&record).await;
         }
-        let settings = store
-            .workspaces
-            .settings(ws)
-            .await
-            .at("reading the settings")?;
+        let settings = read_settings(store, ws).await?;
         let tag = match settings.monthly_reset.mode {
             ResetMode::Off => return Ok(()),
             ResetMode::All => None,

@@ -6,6 +6,7 @@
 //! workspace remembers from its imports. And the workspace as validation
 //! sees it.
 
+use super::reads::read_settings;
 use std::collections::HashSet;
 
 use contact_engine::fields::{ContactField, CustomType};
@@ -280,12 +281,7 @@ impl WorkspaceSettings {
         mapping: RememberedMapping,
     ) -> Result<RememberedMapping, ServiceError> {
         caller.may_manage()?;
-        let settings = self
-            .store
-            .workspaces
-            .settings(&caller.workspace)
-            .await
-            .at("reading the settings")?;
+        let settings = read_settings(&self.store, &caller.workspace).await?;
         let workspace = settings.workspace(None, Vec::new());
         let columns = remembered::checked(mapping.columns, &workspace)
             .map_err(|m| ServiceError::bad_request("invalid_mapping", m))?;

@@ -8,6 +8,7 @@
 //! into this contact by the same merge and answers that merge. An undo sent
 //! twice finds the merge undone and answers it as it ended.
 
+use crate::operations::reads::read_settings;
 use std::collections::{BTreeMap, BTreeSet};
 
 use contact_engine::limits::MAX_PAGE;
@@ -356,12 +357,7 @@ impl Merges {
                 "a merge may be undone for {MERGE_DAYS} days; this one is older"
             )));
         }
-        let settings = self
-            .store
-            .workspaces
-            .settings(ws)
-            .await
-            .at("reading the settings")?;
+        let settings = read_settings(&self.store, ws).await?;
         for _ in 0..EDIT_TRIES {
             let Some(current) = self
                 .store

@@ -13,6 +13,7 @@ pub mod merges;
 pub mod requests;
 pub mod search;
 
+use crate::operations::reads::read_settings;
 use std::collections::BTreeSet;
 
 use contact_engine::normalize;
@@ -49,12 +50,7 @@ impl Contacts {
     }
 
     async fn checker(&self, ws: &str) -> Result<(Checker, Settings), ServiceError> {
-        let settings = self
-            .store
-            .workspaces
-            .settings(ws)
-            .await
-            .at("reading the settings")?;
+        let settings = read_settings(&self.store, ws).await?;
         Ok((Checker::new(&settings), settings))
     }
 
