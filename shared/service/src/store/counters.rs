@@ -17,7 +17,7 @@
 //! opening such a month counts the contacts held instead, so a contact
 //! created before the change is counted once, as held, never twice.
 
-use aws_sdk_dynamodb::types::{Select, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use futures_util::future::try_join_all;
 
 use super::error::StoreError;
@@ -118,22 +118,8 @@ impl PlanStore {
     }
 
     async fn held_in(&self, ws: &str, shard: u32) -> Result<u64, StoreError> {
-        let mut held = 0;
-        let mut start = None;
-        loop {
-            let out = self
-                .table
-                .index_query(keys::contacts_shard(ws, shard))
-                .select(Select::Count)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            held += out.count.max(0) as u64;
-            match out.last_evaluated_key {
-                Some(next) => start = Some(next),
-                None => return Ok(held),
-            }
-        }
+        let listing = self.table.index_query(keys::contacts_shard(ws, shard));
+        self.table.count(listing).await
     }
 
     /// Opens `month` with the `held` contacts carried over. Answers false

@@ -2,8 +2,6 @@
 //! the claim on its name, written together so that two groups never share
 //! a name (case aside); and a group's size, counted on the search index.
 
-use aws_sdk_dynamodb::types::Select;
-
 use super::error::StoreError;
 use super::index::{Facet, value_key};
 use super::keys;
@@ -190,25 +188,13 @@ impl GroupStore {
     }
 }
 
-/// The items of one partition, counted (a page of 1 MB at a time).
+/// The items of one partition, counted.
 async fn count(table: &Table, partition: &str) -> Result<u64, StoreError> {
-    let mut total = 0;
-    let mut start = None;
-    loop {
-        let out = table
-            .client()
-            .query()
-            .table_name(table.name())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(partition))
-            .select(Select::Count)
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        total += out.count.max(0) as u64;
-        match out.last_evaluated_key {
-            Some(k) => start = Some(k),
-            None => return Ok(total),
-        }
-    }
+    let partition = table
+        .client()
+        .query()
+        .table_name(table.name())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(partition));
+    table.count(partition).await
 }
