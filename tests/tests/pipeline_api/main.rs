@@ -18,6 +18,7 @@ use end_to_end::{
 };
 use serde_json::{Value, json};
 
+mod capacity;
 mod changes;
 mod countries;
 mod lookups;

@@ -17,7 +17,7 @@
 //!   the same kind as DynamoDB's writes.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
@@ -78,12 +78,14 @@ impl LatencyProfile {
 }
 
 /// An HTTP client that waits the profile's latency before each call, then
-/// sends it through `inner`. Counts the time it made calls wait.
+/// sends it through `inner`. Counts the time it made calls wait. Paused, it
+/// sends calls at once (a bench seeds data, or times a step both ways).
 #[derive(Debug, Clone)]
 pub struct Delayed {
     inner: SharedHttpClient,
     profile: LatencyProfile,
     waited_ms: Arc<AtomicU64>,
+    paused: Arc<AtomicBool>,
 }
 
 impl Delayed {
@@ -92,7 +94,14 @@ impl Delayed {
             inner: aws_smithy_http_client::Builder::new().build_http(),
             profile,
             waited_ms: Arc::default(),
+            paused: Arc::default(),
         }
+    }
+
+    /// Paused, calls wait nothing until resumed; calls already waiting
+    /// wait on.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Relaxed);
     }
 
     pub fn client(&self) -> SharedHttpClient {
@@ -116,6 +125,7 @@ impl HttpClient for Delayed {
             inner: self.inner.http_connector(settings, components),
             profile: self.profile,
             waited_ms: self.waited_ms.clone(),
+            paused: self.paused.clone(),
         })
     }
 }
@@ -125,11 +135,16 @@ struct DelayedConnector {
     inner: SharedHttpConnector,
     profile: LatencyProfile,
     waited_ms: Arc<AtomicU64>,
+    paused: Arc<AtomicBool>,
 }
 
 impl HttpConnector for DelayedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let delay = self.profile.delay(&request);
+        let delay = if self.paused.load(Ordering::Relaxed) {
+            Duration::ZERO
+        } else {
+            self.profile.delay(&request)
+        };
         self.waited_ms
             .fetch_add(delay.as_millis() as u64, Ordering::Relaxed);
         let inner = self.inner.clone();

@@ -7,6 +7,7 @@
 //! (copies, shuffled batches) and kill handlers mid-work ([`DeliveryFaults`]).
 
 use super::in_flight::InFlight;
+use super::capacity::CapacityMeter;
 use super::latency::{Delayed, LatencyProfile};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -118,6 +119,8 @@ pub struct Stack {
     pub in_flight: InFlight,
     /// The latency model, when on: how long calls waited in all.
     pub latency: Option<Delayed>,
+    /// DynamoDB's read and write units the calls consumed, and their cap.
+    pub capacity: CapacityMeter,
     /// Whether the built pages are served at `/`.
     pages: bool,
     moto: Moto,
@@ -283,6 +286,7 @@ impl Stack {
             actions,
             in_flight,
             latency: delayed,
+            capacity: CapacityMeter::new(&moto.endpoint),
             pages: options.pages.is_some(),
             moto,
             stop,

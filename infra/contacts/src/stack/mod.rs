@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod calls;
+pub mod capacity;
 mod cfn;
 pub mod drift;
 pub mod in_flight;

@@ -1,0 +1,104 @@
+//! DynamoDB's capacity as the local stack models it (`infra/local/capacity.py`):
+//! the units an import consumes are counted the way AWS bills them, and a
+//! table capped below what an import asks for answers
+//! `ProvisionedThroughputExceededException`, as DynamoDB does, so that the
+//! retry paths run under real pressure rather than only injected faults.
+
+use contacts::stack::capacity::Caps;
+
+use super::*;
+
+const ROWS: u32 = 300;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_contact_costs_its_items_twice_in_a_transaction_plus_one_write_per_index_it_enters()
+{
+    let stack = own_stack(StackOptions::default()).await;
+    let api = end_to_end::client(&stack.api_url, &stack.auth, "ws-units", Role::Owner);
+    let review = reviewed(&api, "units.csv", &generated_file(0, ROWS), None).await;
+    stack.capacity.reset().await.expect("the meter answers");
+    let done = confirmed(&api, &id_of(&review)).await;
+    assert_eq!(result_counts(&done), [u64::from(ROWS), 0, 0, 0]);
+    let units = stack.capacity.report().await.expect("the meter answers");
+    let rows = f64::from(ROWS);
+    println!(
+        "per row: {:.2} write units ({:.2} on indexes), {:.2} read units; by operation {:#?}",
+        units.write_units() / rows,
+        units.index_write_units() / rows,
+        units.read_units() / rows,
+        units.operations
+    );
+    // Each new contact is its item and its phone and email claims, written
+    // in transactions: at least 2 units each.
+    let transactions = &units.operations["TransactWriteItems"];
+    assert!(
+        transactions.write >= 2.0 * 3.0 * rows,
+        "{} write units in transactions for {ROWS} new contacts",
+        transactions.write
+    );
+    // And it enters the indexes its attributes key: at least the
+    // creation order's and the first name's.
+    for index in ["created", "name"] {
+        let place = units
+            .places
+            .iter()
+            .find(|(place, _)| place.ends_with(&format!("/{index}")))
+            .unwrap_or_else(|| panic!("no writes counted on index {index}: {:?}", units.places));
+        assert!(
+            place.1.write >= rows,
+            "index {index}: {} write units for {ROWS} new contacts",
+            place.1.write
+        );
+    }
+    assert_eq!(units.throttled(), 0);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_out_of_write_capacity_throttles_and_the_import_still_ends_with_every_row_imported_once()
+ {
+    let stack = own_stack(StackOptions::default()).await;
+    let api = end_to_end::client(&stack.api_url, &stack.auth, "ws-throttled", Role::Owner);
+    let review = reviewed(&api, "throttled.csv", &generated_file(0, ROWS), None).await;
+    // Far below what moto takes (thousands of units a second): the workers'
+    // writes outrun it at once.
+    stack
+        .capacity
+        .cap(Caps {
+            read: None,
+            write: Some(400.0),
+        })
+        .await
+        .expect("the meter answers");
+    let done = confirmed(&api, &id_of(&review)).await;
+    stack
+        .capacity
+        .cap(Caps::default())
+        .await
+        .expect("the meter answers");
+    let units = stack.capacity.report().await.expect("the meter answers");
+    assert!(
+        units.throttled() > 0,
+        "no call was throttled: {:#?}",
+        units.operations
+    );
+    assert_eq!(
+        result_counts(&done),
+        [u64::from(ROWS), 0, 0, 0],
+        "{}",
+        done["result"]
+    );
+    // Row by row: each row imported, once, with its own contact.
+    let result = result_file(&api, &id_of(&review), b',').await;
+    assert_eq!(result.rows.len(), ROWS as usize);
+    let n = result.headers.len();
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, row) in result.rows.iter().enumerate() {
+        assert_eq!(row[0], format!("Person {i}"), "row {} in file order", i + 2);
+        assert_eq!(row[n - 3], "Imported", "row {}: {row:?}", i + 2);
+        assert!(ids.insert(row[n - 1].clone()), "row {} shares a contact", i + 2);
+    }
+    let plan = ok(api.call("GET", "/v1/plan", None).await);
+    assert_eq!(plan.body["count"], u64::from(ROWS), "{}", plan.body);
+    stack.stop().await;
+}
