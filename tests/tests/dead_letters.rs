@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use contact_service::lambda::settle_dead_letter;
 use contact_service::operations::Role;
-use contact_service::operations::dead_letters::{JOB_GAVE_UP, Settled, UPLOAD_GAVE_UP};
+use contact_service::operations::dead_letters::{
+    FAN_OUT_GAVE_UP, JOB_GAVE_UP, Settled, UPLOAD_GAVE_UP,
+};
 use contact_service::records::{
     BulkAction, BulkJob, ContactFilter, JobKind, JobMessage, JobRecord, JobStatus, Phase,
 };
@@ -84,6 +86,46 @@ async fn a_chunk_that_keeps_failing_fails_its_import_and_frees_the_workspace() {
     // The lock is free: the next import runs to the end.
     let next = reviewed(&api, "otra.csv", &generated_file(100, 5), None).await;
     confirmed(&api, &id_of(&next)).await;
+    stack.stop().await;
+}
+
+/// A confirmed import's fan-out message that kept failing (the jobs
+/// function could not send its chunks): the import fails, once, saying its
+/// rows could not be handed on, and the workspace is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_that_keeps_failing_fails_its_import_once() {
+    let stack = own_stack(StackOptions::default()).await;
+    let ws = "dead-fan-out";
+    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
+    let import = reviewed(&api, "clientes.csv", &generated_file(0, 40), None).await;
+    let id = id_of(&import);
+    // Its chunk cannot finish the import meanwhile.
+    break_stage(&stack, ws, &id).await;
+    let answer = ok(api
+        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
+        .await);
+    assert_eq!(answer.status, 200, "confirm: {}", answer.body);
+    let letter = serde_json::to_string(&JobMessage::FanOut {
+        workspace: ws.into(),
+        import: id.clone(),
+        generation: 1,
+    })
+    .unwrap();
+    assert_eq!(
+        settle_dead_letter(&stack.service, &letter).await.unwrap(),
+        Settled::ImportFailed {
+            workspace: ws.into(),
+            import: id.clone()
+        }
+    );
+    let failed = ok(api.import(&id).await).body;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["error"], FAN_OUT_GAVE_UP);
+    assert_eq!(lock_holder(&stack.service, ws).await, None);
+    assert_eq!(
+        settle_dead_letter(&stack.service, &letter).await.unwrap(),
+        Settled::AlreadyEnded
+    );
     stack.stop().await;
 }
 

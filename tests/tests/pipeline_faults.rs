@@ -14,6 +14,7 @@ use contact_service::http::auth::Auth;
 use contact_service::operations::Role;
 use contact_service::operations::Service;
 use contact_service::operations::chunks::chunk_jobs;
+use contact_service::records::JobMessage;
 use contact_service::store::Clients;
 use contacts::client::ApiClient;
 use contacts::stack::calls::{Fault, FaultKind};
@@ -352,6 +353,69 @@ async fn repeated_upload_events_validate_once_and_change_nothing_later() {
     assert_invariants(env, ws, &run).await;
     let notes = stored_notifications(&stack.service, ws).await;
     assert_eq!(notes.len(), 1, "one notification: {notes:?}");
+    stack.stop().await;
+}
+
+/// Confirm answers once it has queued the fan-out; the jobs function sends
+/// the chunks. Here its send is carried out but its answer lost (as if the
+/// function died right after it): the fan-out message comes back and sends
+/// every chunk again, and each chunk still counts once. A fan-out message
+/// delivered again after the import completed does nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_that_sent_its_chunks_but_never_heard_so_sends_again_and_each_row_counts_once() {
+    let _turn = FEW_AT_A_TIME.acquire().await.unwrap();
+    let clean = clean().await;
+    let stack = own_stack(StackOptions {
+        visibility_timeout: Some(2),
+        faults: vec![Fault {
+            // The confirm's fan-out message is the first send; the jobs
+            // function's send of the chunks the second (and its retries).
+            operation: "SendMessageBatch",
+            nth: 2,
+            repeat: 3,
+            kind: FaultKind::LostAnswer,
+        }],
+        ..StackOptions::default()
+    })
+    .await;
+    let env = Env::of(&stack);
+    let ws = "faults-fan-out";
+    let api = env.api(ws);
+    let import = prepare(env, ws).await;
+    let id = id_of(&import);
+    assert_eq!(
+        calls(&stack, "SQS", "SendMessageBatch"),
+        0,
+        "no message was sent before the confirm"
+    );
+    confirm(&api, &id).await;
+    let run = finish(env, ws, &import).await;
+    assert_eq!(stack.calls.injected(), 3, "the fault happened");
+    assert!(
+        calls(&stack, "SQS", "SendMessageBatch") >= 5,
+        "the chunks were sent again after the lost answers"
+    );
+    assert_same(clean, &run);
+
+    // The fan-out message again, once completed: nothing is sent.
+    let before = ok(api.import(&id).await).body;
+    let sent = calls(&stack, "SQS", "SendMessageBatch");
+    let record = stored_import(&stack.service, ws, &id).await;
+    let again = JobMessage::FanOut {
+        workspace: ws.into(),
+        import: id.clone(),
+        generation: record.generation,
+    };
+    stack.service.store().queues.jobs(&[again]).await.unwrap();
+    let jobs_read = calls(&stack, "DynamoDB", "GetItem");
+    drained(&stack, &stack.resources.jobs_queue_url, "GetItem", jobs_read).await;
+    assert_eq!(
+        calls(&stack, "SQS", "SendMessageBatch"),
+        sent + 1,
+        "only the message sent by hand"
+    );
+    assert_eq!(ok(api.import(&id).await).body, before);
+    assert_invariants(env, ws, &run).await;
     stack.stop().await;
 }
 

@@ -96,12 +96,25 @@ pub async fn rows(service: &Service, event: SqsEvent) -> SqsBatchResponse {
     .await
 }
 
-/// The `jobs` function: exports and month-end resets, a page per message.
+/// The `jobs` function: exports, bulk actions and month-end resets, a page
+/// per message, and the chunk messages of confirmed imports.
 pub async fn jobs(service: &Service, event: SqsEvent) -> SqsBatchResponse {
     per_message("jobs", &event, |message: JobMessage, _| async move {
         match message {
             JobMessage::StartReset { workspace, month } => {
                 Box::pin(service.resets.start(&workspace, &month)).await
+            }
+            JobMessage::FanOut {
+                workspace,
+                import,
+                generation,
+            } => {
+                Box::pin(
+                    service
+                        .imports
+                        .fan_out_confirmed(&workspace, &import, generation),
+                )
+                .await
             }
             JobMessage::Step {
                 workspace,

@@ -46,6 +46,11 @@ pub enum Settled {
 pub const UPLOAD_GAVE_UP: &str =
     "the file could not be checked after repeated tries; upload it again";
 
+/// Why a confirmed import failed before all its rows were handed to the
+/// workers.
+pub const FAN_OUT_GAVE_UP: &str = "its rows could not be handed to the workers after repeated \
+     tries (some rows may be imported); import the file again to finish";
+
 /// Why a job failed.
 pub const JOB_GAVE_UP: &str = "it kept failing after repeated tries; start it again";
 
@@ -83,6 +88,20 @@ impl DeadLetters {
             }
             DeadLetter::Job(JobMessage::StartReset { workspace, month }) => {
                 self.fail_job(&workspace, &reset_id(&month)).await
+            }
+            DeadLetter::Job(JobMessage::FanOut {
+                workspace,
+                import,
+                generation,
+            }) => {
+                self.fail_import(
+                    &workspace,
+                    &import,
+                    Some(generation),
+                    &[ImportStatus::Importing],
+                    FAN_OUT_GAVE_UP,
+                )
+                .await
             }
             DeadLetter::Upload { workspace, import } => {
                 self.fail_import(

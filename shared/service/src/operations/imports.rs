@@ -16,7 +16,7 @@ use super::settings::{merged, remember_mapping, workspace_facts};
 use super::wording::json_error_words;
 use crate::records::ids::{is_safe_id, new_id};
 use crate::records::time::{self, duration_words, now};
-use crate::records::{ImportRecord, ImportStatus, Revalidate, StagePlan};
+use crate::records::{ImportRecord, ImportStatus, JobMessage, Revalidate, StagePlan};
 use crate::store::{ConfirmError, Page, Presigned, Store, StoreError};
 
 /// How long a result file may be downloaded.
@@ -379,10 +379,10 @@ impl Imports {
                 ));
             }
             ImportStatus::Review => {}
-            // A confirm whose messages did not all go out is finished here.
+            // A confirm whose chunks were not all sent (its fan-out message
+            // lost, or failing) asks for them again.
             ImportStatus::Importing if !record.fanned_out => {
-                let plan = self.plan(&record).await?;
-                self.fan_out(&record, &plan).await?;
+                self.queue_fan_out(&record).await?;
                 return self.load(&caller.workspace, id).await;
             }
             ImportStatus::Expired => return Err(self.expired()),
@@ -437,14 +437,54 @@ impl Imports {
             }
             Err(ConfirmError::Store(e)) => return Err(e).at("confirming the review"),
         }
-        // The messages need only what this confirm just stored.
-        let confirmed = ImportRecord {
-            allowance,
-            ..record
-        };
-        self.fan_out(&confirmed, &plan).await?;
-        remember_mapping(&self.store, &confirmed, &facts).await;
+        // The chunks go out behind the answer (the jobs function sends
+        // them), so that a confirm answers in a few round trips however
+        // large the file.
+        self.queue_fan_out(&record).await?;
+        remember_mapping(&self.store, &record, &facts).await;
         self.load(&caller.workspace, id).await
+    }
+
+    /// Asks the jobs function to send a confirmed import's chunks.
+    async fn queue_fan_out(&self, record: &ImportRecord) -> Result<(), ServiceError> {
+        self.store
+            .queues
+            .jobs(&[JobMessage::FanOut {
+                workspace: record.workspace.clone(),
+                import: record.id.clone(),
+                generation: record.generation,
+            }])
+            .await
+            .at("queueing the chunks")
+    }
+
+    /// Sends a confirmed import's chunk messages (the jobs queue's fan-out
+    /// message). Runs any number of times: once every chunk is sent, or
+    /// when the import is no longer importing that generation (cancelled,
+    /// failed, gone), it does nothing; a chunk sent twice is counted once.
+    pub async fn fan_out_confirmed(
+        &self,
+        ws: &str,
+        id: &str,
+        generation: u32,
+    ) -> Result<(), ServiceError> {
+        let Some(record) = self
+            .store
+            .imports
+            .import(ws, id)
+            .await
+            .at("reading the import to fan out")?
+        else {
+            return Ok(());
+        };
+        let due = record.status == ImportStatus::Importing
+            && record.generation == generation
+            && !record.fanned_out;
+        if !due {
+            return Ok(());
+        }
+        let plan = self.plan(&record).await?;
+        self.fan_out(&record, &plan).await
     }
 
     /// The answer for an import whose session has expired, saying how long

@@ -42,4 +42,11 @@ pub enum JobMessage {
     },
     /// The month-end reset of one workspace.
     StartReset { workspace: String, month: String },
+    /// Sending the chunk messages of a confirmed import (one generation),
+    /// behind the confirm's answer.
+    FanOut {
+        workspace: String,
+        import: String,
+        generation: u32,
+    },
 }
