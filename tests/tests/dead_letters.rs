@@ -14,6 +14,7 @@ use contact_service::records::{
     BulkAction, BulkJob, ContactFilter, JobKind, JobMessage, JobRecord, JobStatus, Phase,
 };
 use contact_service::store::keys;
+use contacts::client::ApiClient;
 use contacts::stack::local::{Stack, StackOptions};
 use end_to_end::*;
 use serde_json::{Value, json};
@@ -44,6 +45,20 @@ async fn send(stack: &Stack, queue_url: &str, body: &str) {
         .unwrap();
 }
 
+/// A 40-row import reviewed, its stage file deleted (so its chunk fails on
+/// every delivery), then confirmed.
+async fn confirmed_with_its_stage_gone(stack: &Stack, ws: &str) -> (ApiClient, String) {
+    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
+    let import = reviewed(&api, "clientes.csv", &generated_file(0, 40), None).await;
+    let id = id_of(&import);
+    break_stage(stack, ws, &id).await;
+    let answer = ok(api
+        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
+        .await);
+    assert_eq!(answer.status, 200, "confirm: {}", answer.body);
+    (api, id)
+}
+
 /// A chunk whose stage file is gone fails on every delivery: after five,
 /// SQS moves it to the rows' dead-letter queue, and the import ends as
 /// failed with the chunk's rows named; the workspace can import again.
@@ -55,14 +70,7 @@ async fn a_chunk_that_keeps_failing_fails_its_import_and_frees_the_workspace() {
     })
     .await;
     let ws = "dead-rows";
-    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
-    let import = reviewed(&api, "clientes.csv", &generated_file(0, 40), None).await;
-    let id = id_of(&import);
-    break_stage(&stack, ws, &id).await;
-    let answer = ok(api
-        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
-        .await);
-    assert_eq!(answer.status, 200, "confirm: {}", answer.body);
+    let (api, id) = confirmed_with_its_stage_gone(&stack, ws).await;
 
     let failed = ok(api
         .wait_for(&id, Duration::from_secs(90), |i| {
@@ -96,15 +104,8 @@ async fn a_chunk_that_keeps_failing_fails_its_import_and_frees_the_workspace() {
 async fn a_fan_out_that_keeps_failing_fails_its_import_once() {
     let stack = own_stack(StackOptions::default()).await;
     let ws = "dead-fan-out";
-    let api = client(&stack.api_url, &stack.auth, ws, Role::Owner);
-    let import = reviewed(&api, "clientes.csv", &generated_file(0, 40), None).await;
-    let id = id_of(&import);
     // Its chunk cannot finish the import meanwhile.
-    break_stage(&stack, ws, &id).await;
-    let answer = ok(api
-        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
-        .await);
-    assert_eq!(answer.status, 200, "confirm: {}", answer.body);
+    let (api, id) = confirmed_with_its_stage_gone(&stack, ws).await;
     let letter = serde_json::to_string(&JobMessage::FanOut {
         workspace: ws.into(),
         import: id.clone(),

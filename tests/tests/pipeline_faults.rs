@@ -406,9 +406,16 @@ async fn a_fan_out_that_sent_its_chunks_but_never_heard_so_sends_again_and_each_
         import: id.clone(),
         generation: record.generation,
     };
-    stack.service.store().queues.jobs(&[again]).await.unwrap();
+    // The fan-out's first step reads the import.
     let jobs_read = calls(&stack, "DynamoDB", "GetItem");
-    drained(&stack, &stack.resources.jobs_queue_url, "GetItem", jobs_read).await;
+    stack.service.store().queues.jobs(&[again]).await.unwrap();
+    drained(
+        &stack,
+        &stack.resources.jobs_queue_url,
+        "GetItem",
+        jobs_read,
+    )
+    .await;
     assert_eq!(
         calls(&stack, "SQS", "SendMessageBatch"),
         sent + 1,

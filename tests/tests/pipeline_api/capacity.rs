@@ -11,8 +11,7 @@ use super::*;
 const ROWS: u32 = 300;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_contact_costs_its_items_twice_in_a_transaction_plus_one_write_per_index_it_enters()
-{
+async fn a_new_contact_costs_its_items_twice_in_a_transaction_plus_one_write_per_index_it_enters() {
     let stack = own_stack(StackOptions::default()).await;
     let api = end_to_end::client(&stack.api_url, &stack.auth, "ws-units", Role::Owner);
     let review = reviewed(&api, "units.csv", &generated_file(0, ROWS), None).await;
@@ -96,7 +95,11 @@ async fn a_table_out_of_write_capacity_throttles_and_the_import_still_ends_with_
     for (i, row) in result.rows.iter().enumerate() {
         assert_eq!(row[0], format!("Person {i}"), "row {} in file order", i + 2);
         assert_eq!(row[n - 3], "Imported", "row {}: {row:?}", i + 2);
-        assert!(ids.insert(row[n - 1].clone()), "row {} shares a contact", i + 2);
+        assert!(
+            ids.insert(row[n - 1].clone()),
+            "row {} shares a contact",
+            i + 2
+        );
     }
     let plan = ok(api.call("GET", "/v1/plan", None).await);
     assert_eq!(plan.body["count"], u64::from(ROWS), "{}", plan.body);

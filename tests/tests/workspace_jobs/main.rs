@@ -311,7 +311,7 @@ async fn the_contact_limit_holds_at_write_time() {
         import["review"]["to_add"], 5,
         "the review predicts 5: {import}"
     );
-    // Confirmed; its chunk waits on a queue nobody polls…
+    // Confirmed; its fan-out waits on a queue nobody polls…
     let caller = Caller {
         workspace: ws.into(),
         role: Role::Owner,
@@ -331,7 +331,12 @@ async fn the_contact_limit_holds_at_write_time() {
         )
         .await;
     }
-    // …and for the chunk, delivered twice.
+    // …then the confirm's fan-out sends the chunk…
+    let fan_out = manual.receive(&manual.jobs_url).await;
+    assert_eq!(fan_out.len(), 1, "the confirm queued one fan-out");
+    lambda::jobs(&manual.service, event(&fan_out.iter().collect::<Vec<_>>())).await;
+    manual.delete(&manual.jobs_url, &fan_out[0]).await;
+    // …and the chunk is delivered twice.
     loop {
         let messages = manual.receive(&manual.rows_url).await;
         if messages.is_empty() {

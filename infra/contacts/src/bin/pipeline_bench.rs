@@ -102,17 +102,50 @@ fn input(rows: u64) -> Res<PathBuf> {
 struct Stage {
     name: &'static str,
     took: Duration,
+    /// CPU time this process spent in the stage: the functions' own work
+    /// (moto runs in a process of its own), with the bench's client's.
+    cpu: Duration,
     /// DynamoDB's units the stage's calls consumed.
     units: CapacityReport,
 }
 
+/// CPU time (user and system) this process has used so far.
+fn cpu_used() -> Duration {
+    // SAFETY: getrusage only writes the struct it is handed.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// When a stage began: the clock and the CPU used until then.
+struct Began {
+    at: Instant,
+    cpu: Duration,
+}
+
+fn begin() -> Began {
+    Began {
+        at: Instant::now(),
+        cpu: cpu_used(),
+    }
+}
+
 impl Stage {
-    /// Ends the stage begun at `start`: its time, and the units counted
-    /// since the last stage ended.
-    async fn ended(stack: &Stack, name: &'static str, start: Instant) -> Res<Stage> {
-        let took = start.elapsed();
+    /// Ends the stage begun at `began`: its time and CPU, and the units
+    /// counted since the last stage ended.
+    async fn ended(stack: &Stack, name: &'static str, began: Began) -> Res<Stage> {
+        let took = began.at.elapsed();
+        let cpu = cpu_used().saturating_sub(began.cpu);
         let units = stack.capacity.reset().await.map_err(|e| e.to_string())?;
-        Ok(Stage { name, took, units })
+        Ok(Stage {
+            name,
+            took,
+            cpu,
+            units,
+        })
     }
 }
 
@@ -145,20 +178,22 @@ fn print_stages(stack: &Stack, stages: &[Stage], rows: u64) {
     }
     let per_1000 = |units: f64| units * 1000.0 / rows.max(1) as f64;
     println!(
-        "| stage | seconds | read units | write units | RRU per 1,000 rows | WRU per 1,000 rows | throttled calls |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| stage | seconds | CPU s | read units | write units | RRU per 1,000 rows | WRU per 1,000 rows | throttled calls |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
-    let mut total = Duration::ZERO;
+    let (mut total, mut cpu) = (Duration::ZERO, Duration::ZERO);
     let (mut read, mut write, mut throttled) = (0.0, 0.0, 0);
     for stage in stages {
         total += stage.took;
+        cpu += stage.cpu;
         let u = &stage.units;
         read += u.read_units();
         write += u.write_units();
         throttled += u.throttled();
         println!(
-            "| {} | {:.2} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
+            "| {} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
             stage.name,
             stage.took.as_secs_f64(),
+            stage.cpu.as_secs_f64(),
             u.read_units(),
             u.write_units(),
             per_1000(u.read_units()),
@@ -167,8 +202,9 @@ fn print_stages(stack: &Stack, stages: &[Stage], rows: u64) {
         );
     }
     println!(
-        "| **total** | **{:.2}** | {read:.0} | {write:.0} | {:.0} | {:.0} | {throttled} |\n",
+        "| **total** | **{:.2}** | {:.2} | {read:.0} | {write:.0} | {:.0} | {:.0} | {throttled} |\n",
         total.as_secs_f64(),
+        cpu.as_secs_f64(),
         per_1000(read),
         per_1000(write)
     );
@@ -182,7 +218,11 @@ fn print_capacity(workers: &Stage, rows: u64) {
     println!("| where | write units | per row |\n| --- | ---: | ---: |");
     for (place, units) in &workers.units.places {
         if units.write > 0.0 {
-            println!("| {place} | {:.0} | {:.2} |", units.write, per_row(units.write));
+            println!(
+                "| {place} | {:.0} | {:.2} |",
+                units.write,
+                per_row(units.write)
+            );
         }
     }
     println!("\nThe table's part by kind of item (the key's words):\n");
@@ -197,7 +237,9 @@ fn print_capacity(workers: &Stage, rows: u64) {
         .values()
         .map(|u| u.write)
         .fold(0.0, f64::max);
-    println!("\n| table capacity (WRU/s, table and each index) | seconds the workers' writes need at least |\n| ---: | ---: |");
+    println!(
+        "\n| table capacity (WRU/s, table and each index) | seconds the workers' writes need at least |\n| ---: | ---: |"
+    );
     for capacity in CAPACITIES {
         // Each index has the capacity too: the busiest of table and
         // indexes sets the pace.
@@ -206,6 +248,123 @@ fn print_capacity(workers: &Stage, rows: u64) {
     println!(
         "\n({write:.0} write units in all, {:.2} a row; the busiest of table and indexes took {busiest:.0}.)\n",
         per_row(write)
+    );
+}
+
+/// AWS's us-east-1 list prices, written down 2026-12-05 (sources in
+/// docs/CAPACITY.md): DynamoDB on-demand (since the November 2024 cut),
+/// Lambda on Arm, SQS standard queues, S3 Standard requests.
+const PRICE_WRU: f64 = 0.625e-6;
+const PRICE_RRU: f64 = 0.125e-6;
+const PRICE_LAMBDA_GB_SECOND: f64 = 0.000_013_333_4;
+const PRICE_LAMBDA_REQUEST: f64 = 0.20e-6;
+const PRICE_SQS_REQUEST: f64 = 0.40e-6;
+const PRICE_S3_PUT: f64 = 0.005e-3;
+const PRICE_S3_GET: f64 = 0.0004e-3;
+/// The functions' memory in the template: the validator's, the others'.
+const VALIDATE_GB: f64 = 1.0;
+const OTHERS_GB: f64 = 0.5;
+
+/// What the import would cost on AWS: DynamoDB by the units counted; Lambda
+/// by its CPU here (a floor: a function is billed while it waits on calls
+/// too); SQS by its calls (the event source's included); S3 by its calls.
+fn print_cost(
+    stages: &[Stage],
+    calls: &std::collections::BTreeMap<(String, String), u64>,
+    event_source_calls: u64,
+    rows: u64,
+) {
+    let read: f64 = stages.iter().map(|s| s.units.read_units()).sum();
+    let write: f64 = stages.iter().map(|s| s.units.write_units()).sum();
+    let gb_seconds: f64 = stages
+        .iter()
+        .map(|s| {
+            let gb = if s.name.starts_with("validation") {
+                VALIDATE_GB
+            } else {
+                OTHERS_GB
+            };
+            s.cpu.as_secs_f64() * gb
+        })
+        .sum();
+    let count = |service: &str, operations: &[&str]| -> u64 {
+        calls
+            .iter()
+            .filter(|((s, o), _)| {
+                s == service && (operations.is_empty() || operations.contains(&o.as_str()))
+            })
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let sqs = count("SQS", &[]) + event_source_calls;
+    // Each message received is one invocation, at worst.
+    let invocations = event_source_calls / 2 + 1;
+    let puts = count(
+        "S3",
+        &[
+            "PutObject",
+            "ListObjectsV2",
+            "CopyObject",
+            "CreateMultipartUpload",
+            "UploadPart",
+            "CompleteMultipartUpload",
+        ],
+    );
+    let gets = count("S3", &["GetObject", "HeadObject"]);
+    let lines = [
+        (
+            "DynamoDB writes",
+            format!("{write:.0} WRU × $0.625/M"),
+            write * PRICE_WRU,
+        ),
+        (
+            "DynamoDB reads",
+            format!("{read:.0} RRU × $0.125/M"),
+            read * PRICE_RRU,
+        ),
+        (
+            "Lambda duration (CPU, a floor)",
+            format!("{gb_seconds:.1} GB-s × $0.0000133334"),
+            gb_seconds * PRICE_LAMBDA_GB_SECOND,
+        ),
+        (
+            "Lambda requests",
+            format!("about {invocations} × $0.20/M"),
+            invocations as f64 * PRICE_LAMBDA_REQUEST,
+        ),
+        (
+            "SQS requests",
+            format!("{sqs} × $0.40/M"),
+            sqs as f64 * PRICE_SQS_REQUEST,
+        ),
+        (
+            "S3 PUT/LIST",
+            format!("{puts} × $0.005/1,000"),
+            puts as f64 * PRICE_S3_PUT,
+        ),
+        (
+            "S3 GET/HEAD",
+            format!("{gets} × $0.0004/1,000"),
+            gets as f64 * PRICE_S3_GET,
+        ),
+    ];
+    println!(
+        "\nCost of this import on AWS (us-east-1 prices of 2026-12-05, on-demand, Arm Lambda):\n"
+    );
+    println!("| what | how much | dollars |\n| --- | --- | ---: |");
+    let mut total = 0.0;
+    for (what, how, dollars) in &lines {
+        total += dollars;
+        println!("| {what} | {how} | {dollars:.4} |");
+    }
+    println!(
+        "| **total** | | **{total:.4}** ({:.4} per 1,000 rows) |\n",
+        total * 1000.0 / rows.max(1) as f64
+    );
+    let cpu: f64 = stages.iter().map(|s| s.cpu.as_secs_f64()).sum();
+    println!(
+        "Lambda CPU: {cpu:.1} s in all, {:.3} s per 1,000 rows (this process's CPU: the functions' work and the bench's client; moto's is not counted).\n",
+        cpu * 1000.0 / rows.max(1) as f64
     );
 }
 
@@ -219,7 +378,7 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
     stack.calls.track_partitions();
     let mut stages = Vec::new();
 
-    let start = Instant::now();
+    let start = begin();
     let created = api
         .start_import("contacts.csv", bytes, None)
         .await
@@ -228,7 +387,7 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
     let id = created["id"].as_str().unwrap_or_default().to_string();
     stages.push(Stage::ended(stack, "create + presigned upload", start).await?);
 
-    let start = Instant::now();
+    let start = begin();
     let review = api.wait_for_review(&id).await.map_err(err)?;
     stages.push(Stage::ended(stack, "validation (S3 event → review)", start).await?);
     if review["status"] != "review" {
@@ -243,9 +402,16 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
         return Ok(());
     }
 
-    let start = Instant::now();
+    let start = begin();
     api.confirm(&id).await.map_err(err)?;
-    stages.push(Stage::ended(stack, "confirm (fan-out of chunk messages)", start).await?);
+    stages.push(
+        Stage::ended(
+            stack,
+            "confirm (the answer; the chunks are sent behind it)",
+            start,
+        )
+        .await?,
+    );
     if until == Some("confirm") {
         println!("## Pipeline benchmark to the confirm: {}\n", file.display());
         print_stages(stack, &stages, run.rows);
@@ -262,14 +428,21 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
             .await
             .map_err(meter)?;
     }
-    let start = Instant::now();
+    let start = begin();
     let done = api
         .wait_for(&id, Duration::from_secs(3600), |i: &Value| {
             i["status"] != "importing"
         })
         .await
         .map_err(err)?;
-    stages.push(Stage::ended(stack, "workers (chunks → contacts, result file)", start).await?);
+    stages.push(
+        Stage::ended(
+            stack,
+            "workers (fan-out, chunks → contacts, result file)",
+            start,
+        )
+        .await?,
+    );
     stack.capacity.cap(Caps::default()).await.map_err(meter)?;
     let calls = stack.calls.counts();
     let receives = stack
@@ -282,7 +455,7 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
         .load(std::sync::atomic::Ordering::Relaxed);
     let (writes, busiest) = stack.calls.partition_writes();
 
-    let start = Instant::now();
+    let start = begin();
     let (status, result) = api
         .download(&format!("/v1/imports/{id}/result"))
         .await
@@ -337,6 +510,7 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
         per_1000(receives),
         per_1000(deletes)
     );
+    print_cost(&stages, &calls, receives + deletes, data_rows);
     if let Some((pk, n)) = busiest {
         println!(
             "\nDynamoDB item writes: {writes}; busiest partition key `{pk}` took {n} ({:.2} %, target ≤ 12.5 %).",

@@ -6,8 +6,8 @@
 //! fault tests the pollers can also deliver at least once at its worst
 //! (copies, shuffled batches) and kill handlers mid-work ([`DeliveryFaults`]).
 
-use super::in_flight::InFlight;
 use super::capacity::CapacityMeter;
+use super::in_flight::InFlight;
 use super::latency::{Delayed, LatencyProfile};
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -142,6 +142,8 @@ impl Template {
             "TimeToLiveSpecification",
             "PointInTimeRecoverySpecification",
             "Tags",
+            // Capacity bought ahead: nothing to create on moto.
+            "WarmThroughput",
         ])?;
         let billing = props.req("BillingMode")?;
         let billing_mode = billing.str()?.to_string();

@@ -9,14 +9,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::caller::Caller;
-use super::chunks::chunk_jobs;
 use super::config::Config;
 use super::error::{AtStep, ListedAt, ServiceError};
 use super::settings::{merged, remember_mapping, workspace_facts};
 use super::wording::json_error_words;
 use crate::records::ids::{is_safe_id, new_id};
 use crate::records::time::{self, duration_words, now};
-use crate::records::{ImportRecord, ImportStatus, JobMessage, Revalidate, StagePlan};
+use crate::records::{ImportRecord, ImportStatus, Revalidate, StagePlan};
 use crate::store::{ConfirmError, Page, Presigned, Store, StoreError};
 
 /// How long a result file may be downloaded.
@@ -445,48 +444,6 @@ impl Imports {
         self.load(&caller.workspace, id).await
     }
 
-    /// Asks the jobs function to send a confirmed import's chunks.
-    async fn queue_fan_out(&self, record: &ImportRecord) -> Result<(), ServiceError> {
-        self.store
-            .queues
-            .jobs(&[JobMessage::FanOut {
-                workspace: record.workspace.clone(),
-                import: record.id.clone(),
-                generation: record.generation,
-            }])
-            .await
-            .at("queueing the chunks")
-    }
-
-    /// Sends a confirmed import's chunk messages (the jobs queue's fan-out
-    /// message). Runs any number of times: once every chunk is sent, or
-    /// when the import is no longer importing that generation (cancelled,
-    /// failed, gone), it does nothing; a chunk sent twice is counted once.
-    pub async fn fan_out_confirmed(
-        &self,
-        ws: &str,
-        id: &str,
-        generation: u32,
-    ) -> Result<(), ServiceError> {
-        let Some(record) = self
-            .store
-            .imports
-            .import(ws, id)
-            .await
-            .at("reading the import to fan out")?
-        else {
-            return Ok(());
-        };
-        let due = record.status == ImportStatus::Importing
-            && record.generation == generation
-            && !record.fanned_out;
-        if !due {
-            return Ok(());
-        }
-        let plan = self.plan(&record).await?;
-        self.fan_out(&record, &plan).await
-    }
-
     /// The answer for an import whose session has expired, saying how long
     /// a session lasts.
     fn expired(&self) -> ServiceError {
@@ -506,22 +463,6 @@ impl Imports {
             .plan(&record.workspace, &record.id, record.generation)
             .await
             .at("reading the stage plan")
-    }
-
-    /// Sends one message per chunk, ten per call. Sending twice is harmless:
-    /// a chunk is counted once.
-    async fn fan_out(&self, record: &ImportRecord, plan: &StagePlan) -> Result<(), ServiceError> {
-        let jobs = chunk_jobs(record, plan);
-        self.store
-            .queues
-            .chunks(&jobs)
-            .await
-            .at("sending the chunks")?;
-        self.store
-            .imports
-            .set_fanned_out(&record.workspace, &record.id)
-            .await
-            .at("recording the chunks sent")
     }
 
     /// Cancels an import that is not importing and has not ended.

@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod dead_letters;
 pub mod error;
 pub mod exports;
+mod fan_out;
 pub mod groups;
 pub mod imports;
 pub mod jobs;
