@@ -138,8 +138,10 @@ class Meter:
             if self.caps[kind] is None:
                 return
             now = time.monotonic()
-            known = [w for (k, w) in self.buckets if k == kind] or places
-            if any(self._bucket(kind, w, now) <= 0 for w in set(known) | set(places)):
+            # The places named, and every index that has spent: an index
+            # out of capacity throttles its table's writes too.
+            drawn = {w for (k, w) in self.buckets if k == kind} | set(places)
+            if any(self._bucket(kind, w, now) <= 0 for w in drawn):
                 counts = self.operations.setdefault(operation, _counts())
                 counts["throttled"] += 1
                 raise Throttled()
@@ -233,13 +235,17 @@ def _index_writes(before, after):
     return 0
 
 
-def _metered_write(method, key_of):
-    def write(self, table_name, *args, **kwargs):
+def _metered_write(method, deletes):
+    """Meters a backend write (`put_item`, `update_item`, `delete_item`, which
+    answer the item written, or the item deleted): its table's units from
+    the item before and after, and each index's from what it held of both."""
+
+    def write(self, table_name, key_or_item, *args, **kwargs):
         call = _call()
         table = self.tables.get(table_name)
         if call is None or table is None:
-            return method(self, table_name, *args, **kwargs)
-        hash_key, range_key = self.get_keys_value(table, key_of(args, kwargs))
+            return method(self, table_name, key_or_item, *args, **kwargs)
+        hash_key, range_key = self.get_keys_value(table, key_or_item)
         before = table.get_item(hash_key, range_key)
         indexes = table.global_indexes or []
         held_before = [_held_by(index, before) for index in indexes]
@@ -247,10 +253,9 @@ def _metered_write(method, key_of):
         factor = 2 if call.operation == "TransactWriteItems" else 1
         after, written = None, False
         try:
-            answer = method(self, table_name, *args, **kwargs)
+            answer = method(self, table_name, key_or_item, *args, **kwargs)
             written = True
-            if key_of is not _key_of_delete:
-                after = table.get_item(hash_key, range_key)
+            after = None if deletes else answer
             return answer
         finally:
             size_after = after.size() if after is not None else 0
@@ -264,18 +269,6 @@ def _metered_write(method, key_of):
                         call.add("write", _index_name(table, index), units)
 
     return write
-
-
-def _key_of_put(args, kwargs):
-    return args[0] if args else kwargs["item_attrs"]
-
-
-def _key_of_update(args, kwargs):
-    return args[0] if args else kwargs["key"]
-
-
-def _key_of_delete(args, kwargs):
-    return args[0] if args else kwargs["key"]
 
 
 def _metered_get(method):
@@ -361,9 +354,9 @@ def install():
     for name, operation in HANDLERS.items():
         if hasattr(DynamoHandler, name):
             setattr(DynamoHandler, name, _handler(getattr(DynamoHandler, name), operation))
-    DynamoDBBackend.put_item = _metered_write(DynamoDBBackend.put_item, _key_of_put)
-    DynamoDBBackend.update_item = _metered_write(DynamoDBBackend.update_item, _key_of_update)
-    DynamoDBBackend.delete_item = _metered_write(DynamoDBBackend.delete_item, _key_of_delete)
+    DynamoDBBackend.put_item = _metered_write(DynamoDBBackend.put_item, deletes=False)
+    DynamoDBBackend.update_item = _metered_write(DynamoDBBackend.update_item, deletes=False)
+    DynamoDBBackend.delete_item = _metered_write(DynamoDBBackend.delete_item, deletes=True)
     DynamoDBBackend.get_item = _metered_get(DynamoDBBackend.get_item)
     DynamoDBBackend.transact_write_items = _metered_transaction(
         DynamoDBBackend.transact_write_items

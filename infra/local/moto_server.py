@@ -219,11 +219,10 @@ def _index_map(table, index_name, keys):
         return found[1]
 
 
-def _candidates(table, args, kwargs):
+def _candidates(table, index_name, args, kwargs):
     """The items that can match a query's key condition, or None when the
     query is not one this knows how to narrow (moto then reads them all)."""
     hash_key = args[0] if args else kwargs.get("hash_key")
-    index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
     if not index_name:
         if hash_key is None:
             return None
@@ -243,8 +242,8 @@ _query = tables.Table.query
 
 
 def query(self, *args, **kwargs):
-    candidates = _candidates(self, args, kwargs)
     index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
+    candidates = _candidates(self, index_name, args, kwargs)
     NARROWED.items = None if candidates is None else (self, candidates, bool(index_name))
     try:
         answer = _query(self, *args, **kwargs)

@@ -105,3 +105,83 @@ async fn a_table_out_of_write_capacity_throttles_and_the_import_still_ends_with_
     assert_eq!(plan.body["count"], u64::from(ROWS), "{}", plan.body);
     stack.stop().await;
 }
+
+/// The meter's rules, one call at a time on the stack's own table: an item
+/// entering an index, its index key moving (the old entry deleted and the
+/// new one put), a change the index does not hold, a write whose condition
+/// fails, and a delete, each costs what AWS bills.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_write_costs_its_item_and_each_index_what_it_holds_of_the_item() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let stack = own_stack(StackOptions::default()).await;
+    let (db, table) = (&stack.clients.dynamodb, &stack.resources.names.table);
+    let s = |v: &str| AttributeValue::S(v.into());
+    let key = || {
+        [("pk", "W#meter#X#1"), ("sk", "X")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), s(v)))
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    stack.capacity.reset().await.expect("the meter answers");
+    // Enters the `country` index: 1 for the table, 1 for the index.
+    let mut item = key();
+    item.insert("ix_country_pk".into(), s("W#meter#country#ec"));
+    item.insert("ix_country_sk".into(), s("1"));
+    db.put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    // Its index key moves: 1 for the table, 2 for the index.
+    db.update_item()
+        .table_name(table)
+        .set_key(Some(key()))
+        .update_expression("SET ix_country_sk = :k")
+        .expression_attribute_values(":k", s("2"))
+        .send()
+        .await
+        .unwrap();
+    // An attribute the index does not project: 1 for the table alone.
+    db.update_item()
+        .table_name(table)
+        .set_key(Some(key()))
+        .update_expression("SET note = :n")
+        .expression_attribute_values(":n", s("x"))
+        .send()
+        .await
+        .unwrap();
+    // A put whose condition fails still costs its write, and no index's.
+    let refused = db
+        .put_item()
+        .table_name(table)
+        .set_item(Some(key()))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await;
+    assert!(refused.is_err(), "the item exists");
+    // Leaves the index: 1 for the table, 1 for the index.
+    db.delete_item()
+        .table_name(table)
+        .set_key(Some(key()))
+        .send()
+        .await
+        .unwrap();
+    let units = stack.capacity.report().await.expect("the meter answers");
+    let write = |operation: &str| units.operations[operation].write;
+    assert_eq!(write("PutItem"), 1.0 + 1.0 + 1.0, "{:#?}", units.operations);
+    assert_eq!(
+        write("UpdateItem"),
+        1.0 + 2.0 + 1.0,
+        "{:#?}",
+        units.operations
+    );
+    assert_eq!(write("DeleteItem"), 1.0 + 1.0, "{:#?}", units.operations);
+    assert_eq!(
+        units.places[&format!("{table}/country")].write,
+        4.0,
+        "{:#?}",
+        units.places
+    );
+    stack.stop().await;
+}

@@ -271,7 +271,8 @@ const OTHERS_GB: f64 = 0.5;
 fn print_cost(
     stages: &[Stage],
     calls: &std::collections::BTreeMap<(String, String), u64>,
-    event_source_calls: u64,
+    receives: u64,
+    deletes: u64,
     rows: u64,
 ) {
     let read: f64 = stages.iter().map(|s| s.units.read_units()).sum();
@@ -296,9 +297,10 @@ fn print_cost(
             .map(|(_, n)| n)
             .sum()
     };
-    let sqs = count("SQS", &[]) + event_source_calls;
-    // Each message received is one invocation, at worst.
-    let invocations = event_source_calls / 2 + 1;
+    let sqs = count("SQS", &[]) + receives + deletes;
+    // Each receive that brought messages is one invocation, and the
+    // validator's one.
+    let invocations = receives + 1;
     let puts = count(
         "S3",
         &[
@@ -510,7 +512,7 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
         per_1000(receives),
         per_1000(deletes)
     );
-    print_cost(&stages, &calls, receives + deletes, data_rows);
+    print_cost(&stages, &calls, receives, deletes, data_rows);
     if let Some((pk, n)) = busiest {
         println!(
             "\nDynamoDB item writes: {writes}; busiest partition key `{pk}` took {n} ({:.2} %, target ≤ 12.5 %).",
