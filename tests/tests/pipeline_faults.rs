@@ -356,6 +356,44 @@ async fn repeated_upload_events_validate_once_and_change_nothing_later() {
     stack.stop().await;
 }
 
+/// The confirm's transaction is done but its fan-out message cannot be
+/// queued (SQS answers 500 past the SDK's retries): the confirm answers 503
+/// and the import stays importing with no chunk sent. The client's retry
+/// finds it so and queues the fan-out; the run ends as a clean one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirm_whose_fan_out_could_not_be_queued_queues_it_when_retried() {
+    let _turn = FEW_AT_A_TIME.acquire().await.unwrap();
+    let clean = clean().await;
+    let stack = own_stack(StackOptions {
+        faults: vec![Fault {
+            // The confirm's fan-out message is the first send.
+            operation: "SendMessageBatch",
+            nth: 1,
+            repeat: 3,
+            kind: FaultKind::Unavailable,
+        }],
+        ..StackOptions::default()
+    })
+    .await;
+    let env = Env::of(&stack);
+    let ws = "faults-fan-out-queue";
+    let api = env.api(ws);
+    let import = prepare(env, ws).await;
+    let id = id_of(&import);
+    let first = ok(api
+        .call("POST", &format!("/v1/imports/{id}/confirm"), None)
+        .await);
+    assert_eq!(first.status, 503, "confirm: {}", first.body);
+    assert_eq!(stack.calls.injected(), 3, "the fault happened");
+    let stored = stored_import(&stack.service, ws, &id).await;
+    assert_eq!(stored.status.as_str(), "importing");
+    assert!(!stored.fanned_out, "no chunk was sent");
+    confirm(&api, &id).await;
+    let run = finish(env, ws, &import).await;
+    assert_same(clean, &run);
+    stack.stop().await;
+}
+
 /// Confirm answers once it has queued the fan-out; the jobs function sends
 /// the chunks. Here its send is carried out but its answer lost (as if the
 /// function died right after it): the fan-out message comes back and sends
