@@ -55,16 +55,21 @@ enum Plan {
     Update(String),
 }
 
-/// The history entry of a row's write to a contact: at a key made of the
-/// import and the row, so a row written twice leaves one entry.
+/// The actor of an import's row.
+fn row_actor(record: &ImportRecord, row: u64) -> Actor {
+    Actor::import(&record.id, row, record.created_by.as_deref())
+}
+
+/// The history entry of a row's write to an existing contact: at a key
+/// made of the import and the row, so a row written twice leaves one
+/// entry. (A contact the row creates keeps its creator instead.)
 fn entry_of(
     record: &ImportRecord,
     row: u64,
-    before: Option<&Contact>,
+    before: &Contact,
     after: &Contact,
 ) -> Option<ActivityEntry> {
-    let by = Actor::import(&record.id, row, record.created_by.as_deref());
-    Activity::of_write(before, after, by)
+    Activity::of_write(before, after, row_actor(record, row))
         .map(|a| ActivityEntry::of_row(&after.id, &record.id, record.created_at, row, a))
 }
 
@@ -208,6 +213,7 @@ pub(crate) async fn write_rows(
                     let created = earlier.map_or(&stamp, |c| &c.created_at);
                     let mut contact = Contact {
                         id: id.clone(),
+                        created_by: Some(row_actor(record, row.row)),
                         created_at: created.clone(),
                         updated_at: earlier.map_or(&stamp, |c| &c.updated_at).clone(),
                         ..Contact::default()
@@ -220,13 +226,14 @@ pub(crate) async fn write_rows(
                         }
                         contact.updated_at = next_stamp(&earlier.updated_at);
                     }
-                    let entry = entry_of(record, row.row, None, &contact);
+                    // Its history's first line is the contact's own
+                    // `created_by`: no entry item.
                     changes.push(RowChange {
                         row: i,
                         end: RowEnd::written(Status::Imported, &id),
                         contact,
                         before: earlier,
-                        entry,
+                        entry: None,
                     });
                 }
                 Plan::Update(id) => {
@@ -246,7 +253,7 @@ pub(crate) async fn write_rows(
                         continue;
                     }
                     after.updated_at = next_stamp(&before.updated_at);
-                    let entry = entry_of(record, row.row, Some(before), &after);
+                    let entry = entry_of(record, row.row, before, &after);
                     changes.push(RowChange {
                         row: i,
                         end: RowEnd::written(Status::Updated, &id),

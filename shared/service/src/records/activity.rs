@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use contact_engine::fields::ContactField;
 use contact_engine::normalize;
 
+pub use super::actors::{Actor, Source};
 use super::contacts::Contact;
 
 /// What happened to the contact.
@@ -32,63 +33,6 @@ pub enum ActivityKind {
     Unmerged,
     /// Brought back by undoing the merge that had merged it away.
     Restored,
-}
-
-/// What made a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    Import,
-    Api,
-    /// A bulk action run in the background over a filter.
-    Bulk,
-}
-
-/// Who or what made a change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Actor {
-    pub source: Option<Source>,
-    /// The import whose row made it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub import: Option<String>,
-    /// The row of that import, as the file numbers it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub row: Option<u64>,
-    /// The bulk action's job that made it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<String>,
-    /// The person whose call or import it was, as their token names them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-}
-
-impl Actor {
-    pub fn api(user: Option<&str>) -> Self {
-        Self {
-            source: Some(Source::Api),
-            user: user.map(str::to_string),
-            ..Self::default()
-        }
-    }
-
-    pub fn import(import: &str, row: u64, user: Option<&str>) -> Self {
-        Self {
-            source: Some(Source::Import),
-            import: Some(import.to_string()),
-            row: Some(row),
-            user: user.map(str::to_string),
-            job: None,
-        }
-    }
-
-    pub fn bulk(job: &str, user: Option<&str>) -> Self {
-        Self {
-            source: Some(Source::Bulk),
-            job: Some(job.to_string()),
-            user: user.map(str::to_string),
-            ..Self::default()
-        }
-    }
 }
 
 /// One field's value before and after a change (`null`: empty). Custom
@@ -182,13 +126,10 @@ fn tags_gained(from: &[String], to: &[String]) -> Vec<String> {
 }
 
 impl Activity {
-    /// The entry for a write from `before` (none: a new contact) to
-    /// `after`; `None` when nothing a person sees changed.
-    pub fn of_write(before: Option<&Contact>, after: &Contact, by: Actor) -> Option<Self> {
+    /// The entry for a write from `before` to `after`; `None` when nothing
+    /// a person sees changed.
+    pub fn of_write(before: &Contact, after: &Contact, by: Actor) -> Option<Self> {
         let at = after.updated_at.clone();
-        let Some(before) = before else {
-            return Some(Self::new(ActivityKind::Created, at, by));
-        };
         let changes = field_changes(before, after);
         let tags_added = tags_gained(&before.tags, &after.tags);
         let tags_removed = tags_gained(&after.tags, &before.tags);
@@ -209,6 +150,18 @@ impl Activity {
             tags_removed,
             ..Self::new(kind, at, by)
         })
+    }
+
+    /// The first line of a contact's history, from the creator it keeps
+    /// (`None` for a contact stored before it kept one: its history holds
+    /// the line as an entry of its own).
+    pub fn creation(contact: &Contact) -> Option<Self> {
+        let by = contact.created_by.clone()?;
+        Some(Self::new(
+            ActivityKind::Created,
+            contact.created_at.clone(),
+            by,
+        ))
     }
 
     /// The entry of a merge or its undo on one of its contacts, with what
@@ -269,7 +222,7 @@ mod tests {
         after
             .custom_fields
             .insert("plan".into(), Value::String("pro".into()));
-        let entry = Activity::of_write(Some(&before), &after, Actor::api(Some("u@x.co"))).unwrap();
+        let entry = Activity::of_write(&before, &after, Actor::api(Some("u@x.co"))).unwrap();
         assert_eq!(entry.kind, ActivityKind::Updated);
         let named: Vec<(&str, &Value, &Value)> = entry
             .changes
@@ -295,22 +248,29 @@ mod tests {
         let before = ana();
         let mut tagged = ana();
         tagged.tags = vec!["VIP".into(), "feria".into()];
-        let entry = Activity::of_write(Some(&before), &tagged, Actor::api(None)).unwrap();
+        let entry = Activity::of_write(&before, &tagged, Actor::api(None)).unwrap();
         assert_eq!(entry.kind, ActivityKind::Tagged);
         assert_eq!(entry.tags_added, ["feria"]);
         assert!(entry.tags_removed.is_empty(), "VIP is vip in another case");
         let mut blocked = ana();
         blocked.blocked = true;
-        let entry = Activity::of_write(Some(&before), &blocked, Actor::api(None)).unwrap();
+        let entry = Activity::of_write(&before, &blocked, Actor::api(None)).unwrap();
         assert_eq!(entry.kind, ActivityKind::Blocked);
         let mut stamped = ana();
         stamped.updated_at = "2026-12-02T00:00:00Z".into();
         assert_eq!(
-            Activity::of_write(Some(&before), &stamped, Actor::api(None)),
+            Activity::of_write(&before, &stamped, Actor::api(None)),
             None
         );
-        let created = Activity::of_write(None, &ana(), Actor::import("imp_1", 2, None)).unwrap();
+        assert_eq!(Activity::creation(&ana()), None, "stored before creators were kept");
+        let imported = Contact {
+            created_by: Some(Actor::import("imp_1", 2, None)),
+            created_at: "2026-11-30T08:00:00Z".into(),
+            ..ana()
+        };
+        let created = Activity::creation(&imported).unwrap();
         assert_eq!(created.kind, ActivityKind::Created);
         assert_eq!(created.by.row, Some(2));
+        assert_eq!(created.at, "2026-11-30T08:00:00Z");
     }
 }

@@ -7,6 +7,8 @@ use contact_engine::options::Identifier;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::actors::Actor;
+
 contact_fields! {
     /// A contact as stored and as the API shows it.
     #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -29,6 +31,12 @@ contact_fields! {
         /// The emails of contacts merged into this one, as `other_phones`.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub other_emails: Vec<String>,
+        /// Who or what created the contact: the first line of its history,
+        /// kept on the contact itself so that a creation writes no history
+        /// item of its own. Absent on contacts stored before it was kept
+        /// (their history holds a `created` entry instead).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub created_by: Option<Actor>,
         /// RFC 3339.
         pub created_at: String,
         /// RFC 3339.

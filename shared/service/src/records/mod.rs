@@ -5,6 +5,7 @@
 //! operations reason about them.
 
 pub mod activity;
+pub mod actors;
 pub mod bulk;
 pub mod contacts;
 pub mod groups;

@@ -117,13 +117,21 @@ impl ActivityStore {
             )));
         }
         let out = query.send().await?;
-        let cursor = out.last_evaluated_key.as_ref().and_then(|k| {
+        let items = out.items.unwrap_or_default();
+        // A full page always has a cursor, as DynamoDB gives one when it
+        // stops at the limit (moto only when more entries follow): the
+        // page after it may be empty.
+        let full = items.len() >= usize::try_from(limit).unwrap_or(usize::MAX);
+        let stopped_at = match out.last_evaluated_key.as_ref() {
+            Some(k) => Some(k),
+            None if full => items.last(),
+            None => None,
+        };
+        let cursor = stopped_at.and_then(|k| {
             let sk = sort_key(k)?.strip_prefix(keys::ACTIVITY_PREFIX)?;
             keys::creation_cursor(sk)
         });
-        let items = out
-            .items
-            .unwrap_or_default()
+        let items = items
             .into_iter()
             .map(from_item)
             .collect::<Result<_, _>>()?;

@@ -17,8 +17,7 @@ use super::index;
 use super::keys;
 use super::retry::Retry;
 use super::table::{
-    Item, NotWritten, TRANSACTION_ITEMS, Table, from_item, index, index_sort, key, partition_key,
-    s, text, to_item,
+    Item, NotWritten, TRANSACTION_ITEMS, Table, key, partition_key, s, text, to_item,
 };
 use crate::records::Contact;
 
@@ -31,10 +30,11 @@ pub struct ContactStore {
 /// One query's worth of a contact shard.
 #[derive(Debug, Clone)]
 pub struct ContactShardRead {
-    /// In id order.
+    /// In creation order (the `created` index's), less any deleted
+    /// between the index's read and the contacts'.
     pub contacts: Vec<Contact>,
     /// Where DynamoDB stopped before the shard's end (by count or by size):
-    /// the id the next read starts after.
+    /// the index sort key the next read starts after.
     pub stopped_after: Option<String>,
 }
 
@@ -72,11 +72,6 @@ fn contact_item(ws: &str, contact: &Contact) -> Result<Item, StoreError> {
     let mut item = to_item(contact)?;
     item.extend(key(keys::contact(ws, &contact.id), keys::SK_CONTACT));
     index::add_item_keys(&mut item, ws, contact);
-    index(
-        &mut item,
-        keys::contacts_index(ws, &contact.id),
-        &contact.id,
-    );
     Ok(item)
 }
 
@@ -158,9 +153,11 @@ impl ContactStore {
             .collect())
     }
 
-    /// Reads up to `limit` contacts of one listing shard, in id order, after
-    /// contact `after`. The start key is made from `ws` here, so whatever a
-    /// caller's cursor says it reads the caller's own workspace only.
+    /// Reads up to `limit` contacts of one listing shard, in creation
+    /// order, after the index sort key `after` (a read's `stopped_after`):
+    /// the ids from the `created` index, then the contacts themselves,
+    /// read consistently. The start key is made from `ws` here, so whatever
+    /// a caller's cursor says it reads the caller's own workspace only.
     pub async fn read_shard(
         &self,
         ws: &str,
@@ -168,23 +165,34 @@ impl ContactStore {
         after: Option<&str>,
         limit: i32,
     ) -> Result<ContactShardRead, StoreError> {
-        let partition = keys::contacts_shard(ws, shard);
-        let mut query = self.table.index_query(&partition).limit(limit);
-        if let Some(id) = after {
+        let mut query = self.table.contacts_listing(ws, shard).limit(limit);
+        if let Some(sort) = after {
+            let (_, id) = sort.rsplit_once('#').ok_or(StoreError::BadCursor)?;
             let mut start = key(keys::contact(ws, id), keys::SK_CONTACT);
-            index(&mut start, &partition, id);
+            start.insert(
+                "ix_created_pk".into(),
+                s(index::Facet::Created.partition(ws, shard)),
+            );
+            start.insert("ix_created_sk".into(), s(sort));
             query = query.set_exclusive_start_key(Some(start));
         }
         let out = query.send().await?;
-        let contacts = out
+        let ids: Vec<String> = out
             .items
             .unwrap_or_default()
+            .iter()
+            .filter_map(|item| text(item, "id").map(str::to_string))
+            .collect();
+        let mut found: HashMap<String, Contact> = self
+            .contacts(ws, &ids)
+            .await?
             .into_iter()
-            .map(from_item)
-            .collect::<Result<Vec<Contact>, _>>()?;
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        let contacts = ids.iter().filter_map(|id| found.remove(id)).collect();
         let stopped_after = out
             .last_evaluated_key
-            .and_then(|k| index_sort(&k).map(str::to_string));
+            .and_then(|k| text(&k, "ix_created_sk").map(str::to_string));
         Ok(ContactShardRead {
             contacts,
             stopped_after,
@@ -193,14 +201,14 @@ impl ContactStore {
 
     /// Creates a contact through the API: its phone and email each claimed
     /// for it alone, and its place taken in `month`'s count under `limit`,
-    /// all at once or not at all.
+    /// all at once or not at all. Its history's first line is its own
+    /// `created_by`.
     pub async fn create(
         &self,
         ws: &str,
         contact: &Contact,
         month: &str,
         limit: Option<u64>,
-        entry: &ActivityEntry,
     ) -> Result<Creation, StoreError> {
         let Some(count) = counters::take(&self.table, ws, month, 1, limit) else {
             return Ok(Creation::LimitReached);
@@ -211,7 +219,6 @@ impl ContactStore {
         items.extend(self.exclusive_moves(ws, None, contact));
         let claims = 2..items.len();
         items.extend(self.index_moves(ws, None, Some(contact)));
-        items.push(entry.item(&self.table, ws)?);
         Ok(match self.table.transact_or_reasons(items).await? {
             None => Creation::Created,
             Some(reasons) if reasons.failed_in(claims) => Creation::IdentifierTaken,
@@ -499,11 +506,17 @@ mod tests {
     #[test]
     fn every_contact_lands_in_a_shard_the_listing_reads() {
         let shards: HashSet<String> = (0..keys::CONTACT_SHARDS)
-            .map(|shard| keys::contacts_shard("w", shard))
+            .map(|shard| index::Facet::Created.partition("w", shard))
             .collect();
         for i in 0..500 {
-            let index = keys::contacts_index("w", &format!("c_{i}"));
-            assert!(shards.contains(&index), "{index}");
+            let contact = Contact {
+                id: format!("c_{i}"),
+                ..Contact::default()
+            };
+            let mut item = Item::new();
+            index::add_item_keys(&mut item, "w", &contact);
+            let listed = text(&item, "ix_created_pk").unwrap_or_default();
+            assert!(shards.contains(listed), "{listed}");
         }
     }
 }

@@ -118,7 +118,7 @@ impl PlanStore {
     }
 
     async fn held_in(&self, ws: &str, shard: u32) -> Result<u64, StoreError> {
-        let listing = self.table.index_query(keys::contacts_shard(ws, shard));
+        let listing = self.table.contacts_listing(ws, shard);
         self.table.count(listing).await
     }
 

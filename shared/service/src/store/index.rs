@@ -20,6 +20,7 @@
 
 use std::collections::BTreeSet;
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use super::error::StoreError;
@@ -303,6 +304,19 @@ impl SearchStore {
 }
 
 impl Table {
+    /// A query of one shard of the listing of a workspace's contacts: its
+    /// partition of the `created` index, which holds every contact, by
+    /// creation (the listing has no index of its own: one write less per
+    /// contact).
+    pub(crate) fn contacts_listing(&self, ws: &str, shard: u32) -> QueryFluentBuilder {
+        self.client()
+            .query()
+            .table_name(self.name())
+            .index_name("created")
+            .key_condition_expression("ix_created_pk = :pk")
+            .expression_attribute_values(":pk", s(Facet::Created.partition(ws, shard)))
+    }
+
     /// Up to `limit` entries of one index partition within `bounds`: an
     /// item partition of the table (read consistently), or a partition of
     /// a global index.

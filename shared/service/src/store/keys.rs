@@ -114,21 +114,11 @@ pub fn contact(ws: &str, id: &str) -> String {
     format!("W#{ws}#C#{id}")
 }
 
-/// The GSI partition that lists one shard of a workspace's contacts.
-pub fn contacts_index(ws: &str, id: &str) -> String {
-    contacts_shard(ws, contact_shard(id))
-}
-
 /// The shard of a contact, in the listing and in every search partition.
 pub fn contact_shard(id: &str) -> u32 {
     id.bytes()
         .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
         % CONTACT_SHARDS
-}
-
-/// The GSI partition of one contact shard.
-pub fn contacts_shard(ws: &str, shard: u32) -> String {
-    format!("W#{ws}#CONTACTS#{shard:02}")
 }
 
 /// One entry of a contact's history, in the contact's partition, oldest
@@ -303,7 +293,7 @@ mod tests {
     fn contacts_spread_over_every_shard() {
         let mut seen = std::collections::HashSet::new();
         for i in 0..1000 {
-            seen.insert(contacts_index("w", &format!("c_{i}")));
+            seen.insert(contact_shard(&format!("c_{i}")));
         }
         assert_eq!(seen.len(), CONTACT_SHARDS as usize);
     }

@@ -214,7 +214,7 @@ impl ContactActions {
                 return Ok(BulkOutcome::Unchanged);
             }
             after.updated_at = next_stamp(&contact.updated_at);
-            let entry = Activity::of_write(Some(&contact), &after, by.clone())
+            let entry = Activity::of_write(&contact, &after, by.clone())
                 .map(|a| ActivityEntry::now(&after.id, a));
             match store
                 .replace(ws, &contact, &after, entry.as_ref())

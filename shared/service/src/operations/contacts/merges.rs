@@ -459,14 +459,23 @@ impl Merges {
         limit: Option<usize>,
         cursor: Option<&str>,
     ) -> Result<ActivityPage, ServiceError> {
-        self.contact(caller, id).await?;
+        let contact = self.contact(caller, id).await?;
         let limit = limit.unwrap_or(20).clamp(1, MAX_PAGE) as i32;
-        let page = self
+        let mut page = self
             .store
             .activity
             .page(&caller.workspace, id, limit, cursor)
             .await
             .listed_at("reading the contact's activity")?;
+        // The creation is the history's last line (the oldest), kept on
+        // the contact: it ends the last page. A page of `limit` entries
+        // always has a cursor, so the line never makes a page longer than
+        // asked.
+        if page.cursor.is_none()
+            && let Some(created) = Activity::creation(&contact)
+        {
+            page.items.push(created);
+        }
         Ok(ActivityPage {
             items: page.items,
             cursor: page.cursor,

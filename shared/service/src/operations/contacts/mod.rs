@@ -63,20 +63,18 @@ impl Contacts {
         let stamp = rfc3339(now());
         let blank = Contact {
             id: new_id("c"),
+            created_by: Some(Actor::api(caller.user.as_deref())),
             created_at: stamp.clone(),
             updated_at: stamp,
             ..Contact::default()
         };
         let mut contact = checker.apply(&blank, &ContactPatch::from(new))?;
         contact.tags = tags;
-        let entry = Activity::of_write(None, &contact, Actor::api(caller.user.as_deref()))
-            .map(|a| ActivityEntry::now(&contact.id, a))
-            .expect("a creation is always told");
         let (month, _) = open_now_with(&self.store, ws, &settings).await?;
         let created = self
             .store
             .contacts
-            .create(ws, &contact, &month, limit, &entry)
+            .create(ws, &contact, &month, limit)
             .await
             .at("creating the contact")?;
         match created {
@@ -384,7 +382,7 @@ impl Contacts {
             }
             after.updated_at = next_stamp(&before.updated_at);
             let entry =
-                Activity::of_write(Some(&before), &after, Actor::api(caller.user.as_deref()))
+                Activity::of_write(&before, &after, Actor::api(caller.user.as_deref()))
                     .map(|a| ActivityEntry::now(&after.id, a));
             let edited = self
                 .store
