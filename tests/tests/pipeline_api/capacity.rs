@@ -126,7 +126,7 @@ async fn each_write_costs_its_item_and_each_index_what_it_holds_of_the_item() {
     // Enters the `country` index: 1 for the table, 1 for the index.
     let mut item = key();
     item.insert("ix_country_pk".into(), s("W#meter#country#ec"));
-    item.insert("ix_country_sk".into(), s("1"));
+    item.insert("ix_created_sk".into(), s("1"));
     db.put_item()
         .table_name(table)
         .set_item(Some(item))
@@ -137,7 +137,7 @@ async fn each_write_costs_its_item_and_each_index_what_it_holds_of_the_item() {
     db.update_item()
         .table_name(table)
         .set_key(Some(key()))
-        .update_expression("SET ix_country_sk = :k")
+        .update_expression("SET ix_created_sk = :k")
         .expression_attribute_values(":k", s("2"))
         .send()
         .await

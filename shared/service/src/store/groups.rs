@@ -172,13 +172,16 @@ impl GroupStore {
     }
 
     /// How many contacts are in the group named `name`: its search index
-    /// entries counted, shard by shard, all shards at once.
+    /// entries counted, shard by shard and place by place (the table and
+    /// the value indexes), all at once.
     pub async fn size(&self, ws: &str, name: &str) -> Result<u64, StoreError> {
         let facet = Facet::Group(value_key(name));
         let mut running = tokio::task::JoinSet::new();
         for shard in 0..keys::CONTACT_SHARDS {
-            let (table, partition) = (self.table.clone(), facet.partition(ws, shard));
-            running.spawn(async move { count(&table, &partition).await });
+            for index in facet.places() {
+                let (table, partition) = (self.table.clone(), facet.partition(ws, shard));
+                running.spawn(async move { table.index_count(index, &partition).await });
+            }
         }
         let mut total = 0;
         while let Some(done) = running.join_next().await {
@@ -186,15 +189,4 @@ impl GroupStore {
         }
         Ok(total)
     }
-}
-
-/// The items of one partition, counted.
-async fn count(table: &Table, partition: &str) -> Result<u64, StoreError> {
-    let partition = table
-        .client()
-        .query()
-        .table_name(table.name())
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", s(partition));
-    table.count(partition).await
 }

@@ -2,20 +2,31 @@
 //! can be found by — its creation, its name, its surname, its country, its
 //! language, each tag, each group, its assignee, blocked, each custom
 //! field's value. Each entry sits in a partition that is a facet's value in
-//! one of 16 shards (by contact id, as the listing), so a large import's
-//! writes spread out; within it entries sort by creation
-//! (`{created_at}#{id}`) or by name (`{first words} {last words}#{id}`).
+//! one of 16 shards (by contact id), so a large import's writes spread out;
+//! within it entries sort by creation (`{created_at}#{id}`) or by name
+//! (`{first words} {last words}#{id}`).
 //!
-//! A contact has one value of each of the first five: those entries are
-//! attributes of the contact's own item, keys of a global secondary index
-//! each (`ix_{facet}_pk`/`_sk`, projecting the id only), which DynamoDB
-//! keeps beside the item at one write unit an entry and no item in any
-//! transaction. The others may have many values (or are rare): they are
-//! items of their own in the table, moved with the contact in the same
-//! transaction as its write, as its claims are. Either way a search never
-//! meets an entry its contact does not hold, once the index has caught up
-//! (global indexes follow within a second), and never misses one. A query
-//! reads one partition per shard from a bound, a page at a time: what a
+//! Entries cost what DynamoDB bills for them, so as many as possible ride
+//! on the contact's own item, as keys of global secondary indexes
+//! (`ix_{index}_pk`, and `ix_name_sk`, `ix_surname_sk` or, for every index
+//! sorted by creation, the one `ix_created_sk`; projecting the id only):
+//! DynamoDB keeps an index
+//! entry beside the item at one write unit, in no transaction, where an
+//! item of its own written in the contact's transaction costs two. A
+//! contact has one value of each of the first five facets: each has an
+//! index (`created`, which is also the contacts' listing, `name`, `surname`,
+//! `country`, `language`). Of the others, which may have many values, the
+//! first two in facet order ride on the item too, in the indexes `value_1`
+//! and `value_2`; the rest are items of their own in the table, moved with
+//! the contact in the same transaction as its write, as its claims are. So
+//! a facet of many values is read in three places per shard: the table and
+//! the two value indexes.
+//!
+//! Either way a search never misses an entry its contact holds, once the
+//! indexes have caught up (global indexes follow within a second), and
+//! checks every filter on the contacts it reads, so an entry its contact no
+//! longer holds costs a read, never a wrong answer. A query reads one
+//! partition per shard and place from a bound, a page at a time: what a
 //! page reads is bounded by the page, never by the workspace.
 
 use std::collections::BTreeSet;
@@ -33,6 +44,26 @@ use crate::records::Contact;
 const NAME_KEY_CHARS: usize = 60;
 /// Characters of a facet value kept in a partition key.
 const VALUE_KEY_CHARS: usize = 200;
+
+/// The global indexes that each carry one more entry of a contact's
+/// many-valued facets (its first ones, in facet order).
+pub const VALUE_INDEXES: [&str; 2] = ["value_1", "value_2"];
+
+/// The contact item's attribute that every index sorted by creation takes
+/// as its sort key: one attribute for all of them, as their sort keys are
+/// all the contact's [`created_sort`] (an item's size is what a write
+/// costs).
+pub const CREATED_SORT: &str = "ix_created_sk";
+
+/// The key attributes (partition, sort) of a place a facet's entries are
+/// in: the table's own (`None`), or an index's on the contact's item.
+pub fn key_attributes(index: Option<&str>) -> (String, String) {
+    match index {
+        None => ("pk".into(), "sk".into()),
+        Some(name @ ("name" | "surname")) => (format!("ix_{name}_pk"), format!("ix_{name}_sk")),
+        Some(name) => (format!("ix_{name}_pk"), CREATED_SORT.into()),
+    }
+}
 
 /// What a contact can be found by.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -86,7 +117,7 @@ pub fn custom_text(value: &serde_json::Value) -> Option<String> {
 
 impl Facet {
     /// The global index a facet's entries are keys of (the contact item's
-    /// own attributes `ix_{name}_pk`, `ix_{name}_sk`); `None` for a facet
+    /// own attributes, [`key_attributes`]); `None` for a facet
     /// whose entries are items of their own.
     pub fn global_index(&self) -> Option<&'static str> {
         match self {
@@ -96,6 +127,17 @@ impl Facet {
             Facet::Country(_) => Some("country"),
             Facet::Language(_) => Some("language"),
             _ => None,
+        }
+    }
+
+    /// Where the facet's entries are: its own global index, or the
+    /// table's items (`None`) and each value index.
+    pub fn places(&self) -> Vec<Option<&'static str>> {
+        match self.global_index() {
+            Some(index) => vec![Some(index)],
+            None => std::iter::once(None)
+                .chain(VALUE_INDEXES.iter().copied().map(Some))
+                .collect(),
         }
     }
 
@@ -187,12 +229,20 @@ pub fn entries(contact: &Contact) -> Vec<(Facet, String)> {
     out
 }
 
-/// The entries that are items of their own, by key (`pk`, `sk`).
-pub fn own_items(ws: &str, contact: &Contact) -> BTreeSet<(String, String)> {
-    let shard = keys::contact_shard(&contact.id);
+/// The entries of the facets without an index of their own, in facet
+/// order: the first [`VALUE_INDEXES`] ride on the contact's item, the rest
+/// are items.
+fn valued(contact: &Contact) -> impl Iterator<Item = (Facet, String)> {
     entries(contact)
         .into_iter()
         .filter(|(facet, _)| facet.global_index().is_none())
+}
+
+/// The entries that are items of their own, by key (`pk`, `sk`).
+pub fn own_items(ws: &str, contact: &Contact) -> BTreeSet<(String, String)> {
+    let shard = keys::contact_shard(&contact.id);
+    valued(contact)
+        .skip(VALUE_INDEXES.len())
         .map(|(facet, sort)| (facet.partition(ws, shard), sort))
         .collect()
 }
@@ -201,11 +251,18 @@ pub fn own_items(ws: &str, contact: &Contact) -> BTreeSet<(String, String)> {
 /// indexes) into it.
 pub(crate) fn add_item_keys(item: &mut Item, ws: &str, contact: &Contact) {
     let shard = keys::contact_shard(&contact.id);
+    let mut keep = |name: &str, facet: &Facet, sort: String| {
+        let (pk, sk) = key_attributes(Some(name));
+        item.insert(pk, s(facet.partition(ws, shard)));
+        item.insert(sk, s(sort));
+    };
     for (facet, sort) in entries(contact) {
         if let Some(name) = facet.global_index() {
-            item.insert(format!("ix_{name}_pk"), s(facet.partition(ws, shard)));
-            item.insert(format!("ix_{name}_sk"), s(sort));
+            keep(name, &facet, sort);
         }
+    }
+    for (name, (facet, sort)) in VALUE_INDEXES.iter().zip(valued(contact)) {
+        keep(name, &facet, sort);
     }
 }
 
@@ -267,10 +324,11 @@ impl SearchStore {
         Self { table }
     }
 
-    /// Reads each facet's partition in every shard within `bounds`, up to
-    /// `want` entries each, all at once; answers one read per (facet,
-    /// shard), facets in order, shards in order. The partitions are made
-    /// from `ws` here: a search reads the caller's workspace only.
+    /// Reads each facet's partition in every shard and place (its index,
+    /// or the table and the value indexes) within `bounds`, up to `want`
+    /// entries each, all at once; answers one read per (facet, shard,
+    /// place), facets in order. The partitions are made from `ws` here: a
+    /// search reads the caller's workspace only.
     pub async fn reads(
         &self,
         ws: &str,
@@ -282,16 +340,17 @@ impl SearchStore {
         let mut at = 0;
         for facet in facets {
             for shard in 0..keys::CONTACT_SHARDS {
-                let (table, partition, bounds) = (
-                    self.table.clone(),
-                    facet.partition(ws, shard),
-                    bounds.clone(),
-                );
-                let index = facet.global_index();
-                running.spawn(async move {
-                    (at, table.index_read(index, &partition, &bounds, want).await)
-                });
-                at += 1;
+                for index in facet.places() {
+                    let (table, partition, bounds) = (
+                        self.table.clone(),
+                        facet.partition(ws, shard),
+                        bounds.clone(),
+                    );
+                    running.spawn(async move {
+                        (at, table.index_read(index, &partition, &bounds, want).await)
+                    });
+                    at += 1;
+                }
             }
         }
         let mut reads = vec![IndexRead::default(); at];
@@ -317,6 +376,25 @@ impl Table {
             .expression_attribute_values(":pk", s(Facet::Created.partition(ws, shard)))
     }
 
+    /// The entries of one index partition (as [`Table::index_read`]'s
+    /// places), counted.
+    pub(crate) async fn index_count(
+        &self,
+        index: Option<&str>,
+        partition: &str,
+    ) -> Result<u64, StoreError> {
+        let (pk, _) = key_attributes(index);
+        let query = self
+            .client()
+            .query()
+            .table_name(self.name())
+            .set_index_name(index.map(str::to_string))
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", pk)
+            .expression_attribute_values(":pk", s(partition));
+        self.count(query).await
+    }
+
     /// Up to `limit` entries of one index partition within `bounds`: an
     /// item partition of the table (read consistently), or a partition of
     /// a global index.
@@ -327,10 +405,7 @@ impl Table {
         bounds: &Bounds,
         limit: i32,
     ) -> Result<IndexRead, StoreError> {
-        let (pk, sk) = match index {
-            Some(name) => (format!("ix_{name}_pk"), format!("ix_{name}_sk")),
-            None => ("pk".to_string(), "sk".to_string()),
-        };
+        let (pk, sk) = key_attributes(index);
         let condition = match (&bounds.from, &bounds.to) {
             (Some(_), Some(_)) => "#pk = :pk AND #sk BETWEEN :from AND :to",
             (Some(_), None) => "#pk = :pk AND #sk >= :from",
@@ -416,32 +491,48 @@ mod tests {
             ),
             "t",
         );
-        let before = ana();
+        let mut before = ana();
+        before.tags = vec!["VIP".into(), "feria".into(), "zeta".into(), "alfa".into()];
         let mut after = ana();
-        after.tags = vec!["vip".into(), "nuevo".into()];
+        after.tags = vec!["alfa".into(), "feria".into(), "vip".into(), "omega".into()];
         let moved: Vec<String> = moves(&table, "w", Some(&before), Some(&after))
             .into_iter()
             .map(|(k, _)| k)
             .collect();
         let shard = keys::contact_shard("c_1");
+        // The first two tags in order (alfa, feria) ride on the item, in
+        // the value indexes; the others are items of their own.
         assert_eq!(
             moved,
             [
-                format!("W#w#IX#tag#feria#{shard:02}|2026-12-01T10:00:00Z#c_1"),
-                format!("W#w#IX#tag#nuevo#{shard:02}|2026-12-01T10:00:00Z#c_1"),
+                format!("W#w#IX#tag#zeta#{shard:02}|2026-12-01T10:00:00Z#c_1"),
+                format!("W#w#IX#tag#omega#{shard:02}|2026-12-01T10:00:00Z#c_1"),
             ]
         );
-        // Tags are items of their own; the creation, the names and the
-        // country are keys on the contact's item.
         assert_eq!(moves(&table, "w", Some(&before), None).len(), 2);
+        // The creation, the names, the country and the first two tags are
+        // keys on the contact's item.
         let mut item = Item::new();
         add_item_keys(&mut item, "w", &before);
-        assert_eq!(
-            item.get("ix_country_pk")
+        let key_of = |name: &str| {
+            item.get(name)
                 .and_then(|v| v.as_s().ok())
-                .map(String::as_str),
-            Some(format!("W#w#IX#country#ec#{shard:02}").as_str())
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            key_of("ix_country_pk"),
+            format!("W#w#IX#country#ec#{shard:02}")
         );
-        assert_eq!(item.len(), 8, "{item:?}");
+        assert_eq!(
+            key_of("ix_value_1_pk"),
+            format!("W#w#IX#tag#alfa#{shard:02}")
+        );
+        assert_eq!(
+            key_of("ix_value_2_pk"),
+            format!("W#w#IX#tag#feria#{shard:02}")
+        );
+        // Every index sorted by creation sorts by the one attribute.
+        assert_eq!(item.len(), 9, "{item:?}");
     }
 }

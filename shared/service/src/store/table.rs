@@ -24,6 +24,36 @@ use super::retry::Retry;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
+/// An item's size as DynamoDB bills it (its attribute names and values:
+/// text in UTF-8 bytes, a number about one byte per two digits, a list or
+/// map 3 bytes and one per element): a write costs a unit per started KB
+/// of it, twice in a transaction.
+pub(crate) fn item_size(item: &Item) -> usize {
+    fn value_size(value: &AttributeValue) -> usize {
+        match value {
+            AttributeValue::S(text) => text.len(),
+            AttributeValue::N(number) => {
+                let digits = number.bytes().filter(u8::is_ascii_digit).count();
+                digits.div_ceil(2) + 1
+            }
+            AttributeValue::B(bytes) => bytes.as_ref().len(),
+            AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
+            AttributeValue::Ns(numbers) => numbers.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+            AttributeValue::L(values) => 3 + values.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+            AttributeValue::M(map) => {
+                3 + map
+                    .iter()
+                    .map(|(name, v)| 1 + name.len() + value_size(v))
+                    .sum::<usize>()
+            }
+            _ => 1,
+        }
+    }
+    item.iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
+}
+
 /// A page of a listing and where the next one starts.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
