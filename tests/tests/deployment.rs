@@ -227,6 +227,18 @@ async fn each_function_is_granted_exactly_the_calls_it_makes() {
     let done = finished(&api, &format!("/v1/exports/{export}")).await;
     assert_eq!(done["status"], "completed", "{done}");
 
+    // An imported contact edited, so that the reset deletes a history
+    // entry with the contact (a creation's line is the contact's own).
+    let listed = call(&api, "GET", "/v1/contacts?limit=1", None).await;
+    let edited = listed["items"][0]["id"].as_str().unwrap().to_string();
+    call(
+        &api,
+        "PATCH",
+        &format!("/v1/contacts/{edited}"),
+        Some(json!({"first_name": "Ana María"})),
+    )
+    .await;
+
     // The month-end reset, from the schedule to the last deletion.
     let started = ok(api.call("POST", MONTH_END_PATH, None).await);
     assert_eq!(started.status, 200, "{}", started.body);

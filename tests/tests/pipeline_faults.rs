@@ -8,6 +8,7 @@
 //! contacts as rows imported.
 
 use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
 
 use contact_engine::options::Identifier;
 use contact_service::http::auth::Auth;
@@ -416,6 +417,11 @@ async fn a_fan_out_that_sent_its_chunks_but_never_heard_so_sends_again_and_each_
         ..StackOptions::default()
     })
     .await;
+    // The workers wait until the fan-out has come back and sent again, so
+    // that the resend meets an import still importing (else the workers
+    // may finish from the lost sends' chunks first, and the fan-out that
+    // comes back rightly does nothing).
+    stack.hold_rows(true);
     let env = Env::of(&stack);
     let ws = "faults-fan-out";
     let api = env.api(ws);
@@ -427,12 +433,15 @@ async fn a_fan_out_that_sent_its_chunks_but_never_heard_so_sends_again_and_each_
         "no message was sent before the confirm"
     );
     confirm(&api, &id).await;
+    eventually(
+        Duration::from_secs(60),
+        "the chunks are sent again after the lost answers",
+        || async { (calls(&stack, "SQS", "SendMessageBatch") >= 5).then_some(()) },
+    )
+    .await;
+    stack.hold_rows(false);
     let run = finish(env, ws, &import).await;
     assert_eq!(stack.calls.injected(), 3, "the fault happened");
-    assert!(
-        calls(&stack, "SQS", "SendMessageBatch") >= 5,
-        "the chunks were sent again after the lost answers"
-    );
     assert_same(clean, &run);
 
     // The fan-out message again, once completed: nothing is sent.

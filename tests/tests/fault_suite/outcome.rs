@@ -58,11 +58,30 @@ pub(crate) async fn outcome(
         for moment in ["id", "created_at", "updated_at"] {
             fields.remove(moment);
         }
-        // The import tag names the minute the import began.
-        for t in fields["tags"].as_array_mut().into_iter().flatten() {
+        // The import tag names the minute the import began (a contact
+        // without tags stores none).
+        for t in fields
+            .get_mut("tags")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
             if *t == tag {
                 *t = json!("import-tag");
             }
+        }
+        // A contact an import created names it as its creator, row and
+        // all: the imports' ids (this one's, the one that made the known
+        // contacts) are the run's own.
+        if let Some(creator) = fields
+            .get_mut("created_by")
+            .and_then(|c| c.get_mut("import"))
+        {
+            *creator = json!(if *creator == json!(import_id) {
+                "this-import"
+            } else {
+                "an-earlier-import"
+            });
         }
         assert!(contacts.insert(name.clone(), values).is_none(), "{name}");
     }

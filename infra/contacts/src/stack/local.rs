@@ -105,6 +105,8 @@ pub const SCHEDULE_FUNCTION: &str = "ResetFunction";
 /// A running stack; dropping it stops moto.
 pub struct Stack {
     pub pollers: Arc<PollerStats>,
+    /// Set: the rows queue's pollers receive nothing ([`Stack::hold_rows`]).
+    rows_held: Arc<std::sync::atomic::AtomicBool>,
     pub api_url: String,
     pub service: Arc<Service>,
     /// How the API checks tokens: the stack's shared key.
@@ -227,6 +229,7 @@ impl Stack {
                 .await;
         }));
 
+        let rows_held: Arc<std::sync::atomic::AtomicBool> = Arc::default();
         for poller in template.pollers()? {
             let queue_url = match poller.queue.as_str() {
                 "UploadsQueue" => resources.uploads_queue_url.clone(),
@@ -270,12 +273,18 @@ impl Stack {
                     faults: options.delivery_faults.clone(),
                     draws: Draws::new(seed),
                     stats: stats.clone(),
+                    held: if handler == Handler::Rows {
+                        rows_held.clone()
+                    } else {
+                        Arc::default()
+                    },
                 };
                 let stopped = stopped.clone();
                 tasks.push(tokio::spawn(poll.run(stopped)));
             }
         }
         Ok(Stack {
+            rows_held,
             pollers: stats,
             api_url,
             service,
@@ -310,6 +319,14 @@ impl Stack {
 
     pub fn moto_endpoint(&self) -> &str {
         &self.moto.endpoint
+    }
+
+    /// Holds the rows queue's messages back (`true`) or lets the workers
+    /// take them again: a test's way to order a worker after something
+    /// else, as AWS's event source may start the workers late.
+    pub fn hold_rows(&self, held: bool) {
+        self.rows_held
+            .store(held, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Stops the API and the pollers, then moto.

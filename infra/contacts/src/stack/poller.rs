@@ -84,6 +84,9 @@ pub(super) struct Poller {
     pub(super) faults: Option<DeliveryFaults>,
     pub(super) draws: Draws,
     pub(super) stats: Arc<PollerStats>,
+    /// While set, the poller receives nothing (a test holding a queue's
+    /// messages back, as an event source that has not scaled up yet).
+    pub(super) held: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Poller {
@@ -91,6 +94,10 @@ impl Poller {
         loop {
             if *stopped.borrow() {
                 return;
+            }
+            if self.held.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
             }
             let received = tokio::select! {
                 r = self.sqs
@@ -110,6 +117,12 @@ impl Poller {
                 }
             };
             if messages.is_empty() {
+                continue;
+            }
+            if self.held.load(Ordering::Relaxed) {
+                // Held while this receive waited (moto may answer a long
+                // poll late): the messages go back, visible at once.
+                self.hand_back(&messages).await;
                 continue;
             }
             self.stats.receives.fetch_add(1, Ordering::Relaxed);
@@ -180,6 +193,29 @@ impl Poller {
                     .await;
             }
         }
+    }
+
+    /// Makes `messages` visible again at once, untouched.
+    async fn hand_back(&self, messages: &[aws_sdk_sqs::types::Message]) {
+        let entries: Vec<ChangeMessageVisibilityBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle()?)
+                    .visibility_timeout(0)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let _ = self
+            .sqs
+            .change_message_visibility_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
     }
 
     /// Runs `work` while keeping `messages` from other receivers, as the

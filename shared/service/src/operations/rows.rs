@@ -101,7 +101,7 @@ pub(crate) async fn write_rows(
             })
         })
         .collect();
-    for _round in 0..WRITE_ROUNDS {
+    for round in 0..WRITE_ROUNDS {
         let pending: Vec<usize> = (0..rows.len()).filter(|i| ends[*i].is_none()).collect();
         if pending.is_empty() {
             break;
@@ -173,15 +173,19 @@ pub(crate) async fn write_rows(
             };
             plans.push((i, plan));
         }
-        // The contacts rows update, and those a row creating may have
-        // created on an earlier run (its id is fixed by the import and the
-        // row), read in batches.
+        // The contacts rows update, read in batches; and, from the second
+        // round on, those a row creating may have created on an earlier run
+        // (its id is fixed by the import and the row). The first round
+        // does not look for them: a creation is written only where its
+        // contact is not there yet, so a row an earlier run created fails
+        // that condition and comes back in the next round, which reads it.
+        // A first delivery, nearly every delivery, reads nothing for them.
         let to_read: Vec<String> = plans
             .iter()
             .filter_map(|(i, p)| match p {
                 Plan::Update(id) => Some(id.clone()),
-                Plan::Create => Some(created_contact_id(&record.id, rows[*i].row)),
-                Plan::Done(_) => None,
+                Plan::Create if round > 0 => Some(created_contact_id(&record.id, rows[*i].row)),
+                Plan::Create | Plan::Done(_) => None,
             })
             .collect::<HashSet<_>>()
             .into_iter()

@@ -28,10 +28,6 @@ use crate::records::{CountryInForce, ImportRecord, ImportStatus, RowFiles, Stage
 use crate::store::retry::Retry;
 use crate::store::{Store, StoreError};
 
-/// Rows per chunk message: small enough for a worker to finish well inside
-/// its timeout, large enough that DynamoDB and SQS calls stay few per row.
-pub const CHUNK_ROWS: usize = 500;
-
 /// Look-up calls a validation sends side by side (each of
 /// [`LOOKUP_BATCH`] identifiers, its answers kept in file order): a
 /// 200,000-row file's 2,000 calls take 63 round trips, not 2,000.
@@ -247,6 +243,7 @@ impl Validator {
         });
         // One more reading writes the error file, the stage file and the
         // review's rows.
+        let chunk_rows = self.config.chunk_rows;
         let staged = tokio::task::block_in_place(|| -> Result<_, ValidateError> {
             let create = |path: &std::path::Path| -> std::io::Result<_> {
                 Ok(std::io::BufWriter::new(std::fs::File::create(path)?))
@@ -270,7 +267,7 @@ impl Validator {
                 &*source,
                 options,
                 &workspace,
-                CHUNK_ROWS,
+                chunk_rows,
                 StageOut {
                     stage: &mut stage,
                     errors: Some(&mut errors),

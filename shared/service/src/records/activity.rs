@@ -262,7 +262,11 @@ mod tests {
             Activity::of_write(&before, &stamped, Actor::api(None)),
             None
         );
-        assert_eq!(Activity::creation(&ana()), None, "stored before creators were kept");
+        assert_eq!(
+            Activity::creation(&ana()),
+            None,
+            "stored before creators were kept"
+        );
         let imported = Contact {
             created_by: Some(Actor::import("imp_1", 2, None)),
             created_at: "2026-11-30T08:00:00Z".into(),

@@ -131,10 +131,7 @@ impl ActivityStore {
             let sk = sort_key(k)?.strip_prefix(keys::ACTIVITY_PREFIX)?;
             keys::creation_cursor(sk)
         });
-        let items = items
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
+        let items = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, cursor })
     }
 

@@ -535,7 +535,10 @@ mod tests {
     fn imported() -> Contact {
         let import = "imp_01kbxyzabcdefghjkmnpqrstvw";
         let mut custom = std::collections::BTreeMap::new();
-        custom.insert("empresa".into(), serde_json::json!("Distribuidora Andina S.A."));
+        custom.insert(
+            "empresa".into(),
+            serde_json::json!("Distribuidora Andina S.A."),
+        );
         Contact {
             id: crate::records::ids::created_contact_id(import, 123_456),
             first_name: Some("María José".into()),
@@ -543,11 +546,7 @@ mod tests {
             phone: Some("+593991234567".into()),
             email: Some("maria.jose.rodriguez@empresa.com.ec".into()),
             country: Some("EC".into()),
-            tags: vec![
-                "vip".into(),
-                "lead".into(),
-                "import-2026-12-06-0130".into(),
-            ],
+            tags: vec!["vip".into(), "lead".into(), "import-2026-12-06-0130".into()],
             custom_fields: custom,
             created_by: Some(crate::records::Actor::import(
                 import,

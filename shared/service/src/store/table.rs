@@ -28,6 +28,7 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 /// text in UTF-8 bytes, a number about one byte per two digits, a list or
 /// map 3 bytes and one per element): a write costs a unit per started KB
 /// of it, twice in a transaction.
+#[cfg(test)]
 pub(crate) fn item_size(item: &Item) -> usize {
     fn value_size(value: &AttributeValue) -> usize {
         match value {
@@ -39,7 +40,9 @@ pub(crate) fn item_size(item: &Item) -> usize {
             AttributeValue::B(bytes) => bytes.as_ref().len(),
             AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
             AttributeValue::Ns(numbers) => numbers.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
-            AttributeValue::L(values) => 3 + values.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+            AttributeValue::L(values) => {
+                3 + values.iter().map(|v| 1 + value_size(v)).sum::<usize>()
+            }
             AttributeValue::M(map) => {
                 3 + map
                     .iter()

@@ -381,9 +381,8 @@ impl Contacts {
                 return Ok(before);
             }
             after.updated_at = next_stamp(&before.updated_at);
-            let entry =
-                Activity::of_write(&before, &after, Actor::api(caller.user.as_deref()))
-                    .map(|a| ActivityEntry::now(&after.id, a));
+            let entry = Activity::of_write(&before, &after, Actor::api(caller.user.as_deref()))
+                .map(|a| ActivityEntry::now(&after.id, a));
             let edited = self
                 .store
                 .contacts
