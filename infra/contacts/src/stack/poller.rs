@@ -89,6 +89,25 @@ pub(super) struct Poller {
     pub(super) held: Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// The entries that set `messages`' visibility timeout to `seconds`.
+fn visibility_entries(
+    messages: &[aws_sdk_sqs::types::Message],
+    seconds: i32,
+) -> Vec<ChangeMessageVisibilityBatchRequestEntry> {
+    messages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(m.receipt_handle()?)
+                .visibility_timeout(seconds)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
 impl Poller {
     pub(super) async fn run(mut self, mut stopped: watch::Receiver<bool>) {
         loop {
@@ -197,18 +216,7 @@ impl Poller {
 
     /// Makes `messages` visible again at once, untouched.
     async fn hand_back(&self, messages: &[aws_sdk_sqs::types::Message]) {
-        let entries: Vec<ChangeMessageVisibilityBatchRequestEntry> = messages
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(m.receipt_handle()?)
-                    .visibility_timeout(0)
-                    .build()
-                    .ok()
-            })
-            .collect();
+        let entries = visibility_entries(messages, 0);
         let _ = self
             .sqs
             .change_message_visibility_batch()
@@ -230,18 +238,7 @@ impl Poller {
         messages: &[aws_sdk_sqs::types::Message],
         work: impl Future<Output = T>,
     ) -> T {
-        let entries: Vec<ChangeMessageVisibilityBatchRequestEntry> = messages
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(m.receipt_handle()?)
-                    .visibility_timeout(self.visibility)
-                    .build()
-                    .ok()
-            })
-            .collect();
+        let entries = visibility_entries(messages, self.visibility);
         let every = Duration::from_secs_f64((f64::from(self.visibility) / 2.0).max(0.5));
         let (sqs, queue_url) = (self.sqs.clone(), self.queue_url.clone());
         // A task of its own: a handler's CPU work (`block_in_place`) holds

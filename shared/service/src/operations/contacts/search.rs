@@ -9,9 +9,9 @@
 //! per shard, are read side by side from where the last page stopped and
 //! merged into one order; every filter is then checked on the contacts
 //! themselves. A page ends full, or after [`MAX_ROUNDS`] reads, shorter,
-//! with a cursor: no page reads more than `MAX_ROUNDS` × 16 × [`WANT_MAX`]
-//! index entries and as many contacts as it keeps, whatever the workspace
-//! holds.
+//! with a cursor: no page reads more than `MAX_ROUNDS` × 16 × 3 (the
+//! places a facet of many values is in) × [`WANT_MAX`] index entries and
+//! as many contacts as it keeps, whatever the workspace holds.
 //!
 //! A name search reads two indexes in turn: contacts whose first name
 //! begins with the text (by name), then those whose last name does and
