@@ -260,36 +260,47 @@ pub fn run(
         &headers,
         &["Import Status", "Errors", "Contact ID"],
     );
-    assert_eq!(preview.len() as u64, review.rows, "preview rows");
-    assert_eq!(errors.len() as u64, review.errors, "error file rows");
-    assert_eq!(result.len() as u64, review.rows, "result rows");
+    assert_eq!(preview.rows.len() as u64, review.rows, "preview rows");
+    assert_eq!(errors.rows.len() as u64, review.errors, "error file rows");
+    assert_eq!(result.rows.len() as u64, review.rows, "result rows");
 
-    let mut error_rows = errors.iter();
-    for (i, (row, status)) in preview.iter().zip(&statuses).enumerate() {
-        let stage = &staged[i];
-        for c in 0..columns {
+    // Each output keeps the file's cells, but for a column of the file an
+    // added one took (the file's own "Error" column, say).
+    let keeps = |output: &Output, row: &[String], stage: &StagedRow, what: &str| {
+        for c in (0..columns).filter(|c| !output.taken[*c]) {
             let read = stage.cells.get(c).map_or("", String::as_str);
-            assert_eq!(row[c], escape_formula(read), "row {} column {c}", stage.row);
-            assert_eq!(result[i][c], row[c]);
+            assert_eq!(
+                row[c],
+                escape_formula(read),
+                "{what}: row {} column {c}",
+                stage.row
+            );
         }
-        assert_eq!(row[columns], status.as_str());
-        let why = &row[columns + 1];
+    };
+    let mut error_rows = errors.rows.iter();
+    for (i, (row, status)) in preview.rows.iter().zip(&statuses).enumerate() {
+        let stage = &staged[i];
+        keeps(&preview, row, stage, "preview");
+        keeps(&result, &result.rows[i], stage, "result");
+        assert_eq!(row[preview.at[0]], status.as_str());
+        let why = &row[preview.at[1]];
         match status {
             Status::Imported | Status::Updated => assert!(why.is_empty(), "{why}"),
             Status::Skipped | Status::Error => {
                 assert!(!why.is_empty(), "row {} says no why", stage.row)
             }
         }
-        assert_eq!(result[i][columns], status.as_str());
+        assert_eq!(result.rows[i][result.at[0]], status.as_str());
         if *status == Status::Error {
             let in_errors = error_rows.next().expect("an error row per Error");
-            assert_eq!(in_errors[..columns], row[..columns]);
-            let located = in_errors[columns]
+            keeps(&errors, in_errors, stage, "error file");
+            let located = in_errors[errors.at[0]]
                 .strip_prefix(&format!("Row {}: ", stage.row))
                 .expect("the error names its row");
             assert_eq!(escape_formula(located), why.as_str());
         }
     }
+    let (preview, errors, result) = (preview.rows, errors.rows, result.rows);
 
     Outcome::Reviewed(Reviewed {
         dialect: validation.dialect,
@@ -304,10 +315,46 @@ pub fn run(
     })
 }
 
+/// One output file read back: its data rows, where each added column
+/// stands, and which of the file's own columns an added one took.
+struct Output {
+    rows: Vec<Vec<String>>,
+    at: Vec<usize>,
+    taken: Vec<bool>,
+}
+
+/// Where each added column of an output goes, as the engine lays them out
+/// (`files::Layout`): into the file's own column of that name (trimmed,
+/// case aside; the first not taken yet), else after the file's columns, in
+/// order.
+fn placed(headers: &[String], added: &[&str]) -> (Vec<usize>, Vec<bool>) {
+    let mut taken = vec![false; headers.len()];
+    let mut at = Vec::with_capacity(added.len());
+    let mut next = headers.len();
+    for name in added {
+        let own = headers
+            .iter()
+            .enumerate()
+            .position(|(c, h)| !taken[c] && h.trim().eq_ignore_ascii_case(name));
+        match own {
+            Some(c) => {
+                taken[c] = true;
+                at.push(c);
+            }
+            None => {
+                at.push(next);
+                next += 1;
+            }
+        }
+    }
+    (at, taken)
+}
+
 /// Reads one output file back: it starts with a UTF-8 byte-order mark, its
-/// header is the file's (escaped) then `added`, every row has exactly those
-/// columns, and no cell would run as a formula. Answers the data rows.
-fn read_back(file: &[u8], delimiter: u8, headers: &[String], added: &[&str]) -> Vec<Vec<String>> {
+/// header is the file's (escaped) then the `added` columns it does not have
+/// already, every row has exactly those columns, and no cell would run as a
+/// formula.
+fn read_back(file: &[u8], delimiter: u8, headers: &[String], added: &[&str]) -> Output {
     let body = file
         .strip_prefix(UTF8_BOM)
         .expect("an output starts with a BOM");
@@ -325,10 +372,17 @@ fn read_back(file: &[u8], delimiter: u8, headers: &[String], added: &[&str]) -> 
         .collect();
     assert!(!rows.is_empty(), "an output without a header");
     let header = rows.remove(0);
+    let (at, taken) = placed(headers, added);
     let expected: Vec<Cow<'_, str>> = headers
         .iter()
         .map(|h| escape_formula(h))
-        .chain(added.iter().map(|a| Cow::Borrowed(*a)))
+        .chain(
+            added
+                .iter()
+                .zip(&at)
+                .filter(|(_, at)| **at >= headers.len())
+                .map(|(a, _)| Cow::Borrowed(*a)),
+        )
         .collect();
     assert_eq!(header, expected, "an output's header");
     for row in &rows {
@@ -340,7 +394,7 @@ fn read_back(file: &[u8], delimiter: u8, headers: &[String], added: &[&str]) -> 
             );
         }
     }
-    rows
+    Output { rows, at, taken }
 }
 
 /// A workspace whose contacts are decided by the identifier itself: its
