@@ -169,11 +169,23 @@ impl ApiClient {
         &self,
         id: &str,
         timeout: Duration,
+        done: impl FnMut(&Value) -> bool,
+    ) -> Result<Value, ClientError> {
+        self.wait_for_paced(id, timeout, Duration::from_secs(1), done)
+            .await
+    }
+
+    /// Reads the import until `done` says so (or `timeout` passes), quick
+    /// at first, then once every `slowest`: a long import is not read more
+    /// often than a person would look.
+    pub async fn wait_for_paced(
+        &self,
+        id: &str,
+        timeout: Duration,
+        slowest: Duration,
         mut done: impl FnMut(&Value) -> bool,
     ) -> Result<Value, ClientError> {
         let start = Instant::now();
-        // Quick at first, then once a second: a long import is not read
-        // more often than a person would look.
         let mut pause = Duration::from_millis(50);
         loop {
             let answer = self.import(id).await?;
@@ -187,7 +199,7 @@ impl ApiClient {
                 )));
             }
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(1));
+            pause = (pause * 2).min(slowest);
         }
     }
 

@@ -528,6 +528,31 @@ async fn the_activity_tells_creations_and_changes_by_import_and_by_call_a_page_a
     let added: Vec<&Value> = entries[..23].iter().map(|e| &e["tags_added"][0]).collect();
     assert!(added.windows(2).all(|w| w[0] != w[1]), "each change once");
 
+    // A page exactly as long as the stored history (23 changes) is full,
+    // so it has a cursor; the page after it holds the creation line alone,
+    // and is the last.
+    let kinds = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let full = get_ok(&api, &format!("/v1/contacts/{dora}/activity?limit=23"))
+        .await
+        .body;
+    assert_eq!(kinds(&full), vec!["tagged"; 23], "{full}");
+    let cursor = full["cursor"].as_str().expect("a full page has a cursor");
+    let rest = get_ok(
+        &api,
+        &format!("/v1/contacts/{dora}/activity?limit=23&cursor={cursor}"),
+    )
+    .await
+    .body;
+    assert_eq!(kinds(&rest), ["created"], "{rest}");
+    assert_eq!(rest["cursor"], Value::Null, "{rest}");
+
     assert_error(
         &call(
             &api,

@@ -31,6 +31,7 @@ mod listings;
 mod plan;
 mod resets;
 mod settings;
+mod upgrades;
 
 use self::resets::*;
 

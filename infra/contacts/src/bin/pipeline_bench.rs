@@ -5,10 +5,17 @@
 //! (counted as AWS bills them, `infra/local/capacity.py`), the DynamoDB,
 //! SQS and S3 calls per 1,000 rows, the busiest DynamoDB partition's share
 //! of the writes, and the time the workers' write units need at a table's
-//! capacity of 4,000 and 40,000 write units a second. `--latency` makes
-//! every call of the functions wait AWS's latency (`stack/latency.rs`), so
-//! a stage's time less its time without shows its round trips in series;
-//! `--until` stops after that stage; `--cap` caps the table's (and each
+//! capacity of 4,000 and 40,000 write units a second.
+//!
+//! Before that main import, the same file goes through the review's stages
+//! (upload, validation, confirm) a first time, in a workspace of its own,
+//! with every call of the functions waiting AWS's latency
+//! (`stack/latency.rs`): a stage's time with the latency less its time
+//! without (the main import's) is its round trips in series. That first
+//! import's chunks are held back and dropped once sent, so it writes no
+//! contact and the main import's figures are its own. `--latency` instead
+//! runs the main import with the latency throughout; `--until` stops the
+//! main import after that stage; `--cap` caps the table's (and each
 //! index's) write units a second during the workers' stage, so that moto
 //! throttles as DynamoDB would. A report, not a test: it exits 0 whether
 //! targets are met.
@@ -16,6 +23,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use contact_service::operations::Role;
 use contacts::client::ApiClient;
@@ -29,7 +38,8 @@ type Res<T> = Result<T, String>;
 /// What a run measures.
 struct Run {
     rows: u64,
-    latency: Option<LatencyProfile>,
+    /// The main import waits AWS's latency on every call too.
+    latency: bool,
     /// The last stage measured: `review`, `confirm`, or every stage.
     until: Option<String>,
     /// Write units a second the table and each index may take during the
@@ -45,10 +55,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let run = Run {
         rows: args.iter().find_map(|a| a.parse().ok()).unwrap_or(200_000),
-        latency: args
-            .iter()
-            .any(|a| a == "--latency")
-            .then_some(LatencyProfile::AWS),
+        latency: args.iter().any(|a| a == "--latency"),
         until: args
             .iter()
             .position(|a| a == "--until")
@@ -155,7 +162,7 @@ async fn bench(run: Run) -> Res<()> {
     eprintln!("pipeline-bench: starting the local stack …");
     let stack = Stack::start(StackOptions {
         concurrency: 6,
-        latency: run.latency,
+        latency: Some(LatencyProfile::AWS),
         ..StackOptions::default()
     })
     .await
@@ -167,15 +174,7 @@ async fn bench(run: Run) -> Res<()> {
 
 /// Prints the stages measured so far, with the DynamoDB units each consumed
 /// (per 1,000 of the file's `rows`).
-fn print_stages(stack: &Stack, stages: &[Stage], rows: u64) {
-    match &stack.latency {
-        Some(model) => println!(
-            "Latency model on: {:?}; the calls waited {:.1} s in all (side by side or not).\n",
-            LatencyProfile::AWS,
-            model.waited_ms() as f64 / 1000.0
-        ),
-        None => println!("Latency model off: moto answers each call at once.\n"),
-    }
+fn print_stages(stages: &[Stage], rows: u64) {
     let per_1000 = |units: f64| units * 1000.0 / rows.max(1) as f64;
     println!(
         "| stage | seconds | CPU s | read units | write units | RRU per 1,000 rows | WRU per 1,000 rows | throttled calls |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -370,16 +369,20 @@ fn print_cost(
     );
 }
 
-async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()> {
-    let until = run.until.as_deref();
-    let api = ApiClient::new(&stack.api_url, Some(stack.token("bench", Role::Owner)));
-    let err = |e: contacts::client::ClientError| e.to_string();
-    let meter = |e: contacts::stack::StackError| e.to_string();
-    stack.capacity.reset().await.map_err(meter)?;
-    stack.calls.reset();
-    stack.calls.track_partitions();
-    let mut stages = Vec::new();
+/// The workspace of the import whose review is timed with AWS's latency.
+const LATENCY_WORKSPACE: &str = "bench-latency";
 
+/// The review's stages of one import of `bytes`: create and upload,
+/// validation, and the confirm unless `confirm` is false. Answers the
+/// import's id, its review, and the stages.
+async fn review_stages(
+    stack: &Stack,
+    api: &ApiClient,
+    bytes: &[u8],
+    confirm: bool,
+) -> Res<(String, Value, Vec<Stage>)> {
+    let err = |e: contacts::client::ClientError| e.to_string();
+    let mut stages = Vec::new();
     let start = begin();
     let created = api
         .start_import("contacts.csv", bytes, None)
@@ -398,25 +401,144 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
             review["status"], review["error"]
         ));
     }
-    if until == Some("review") {
-        println!("## Pipeline benchmark to the review: {}\n", file.display());
-        print_stages(stack, &stages, run.rows);
-        return Ok(());
+    if confirm {
+        let start = begin();
+        api.confirm(&id).await.map_err(err)?;
+        stages.push(
+            Stage::ended(
+                stack,
+                "confirm (the answer; the chunks are sent behind it)",
+                start,
+            )
+            .await?,
+        );
     }
+    Ok((id, review, stages))
+}
 
-    let start = begin();
-    api.confirm(&id).await.map_err(err)?;
-    stages.push(
-        Stage::ended(
-            stack,
-            "confirm (the answer; the chunks are sent behind it)",
-            start,
-        )
-        .await?,
+/// The review's stages of a first import of the file, in a workspace of
+/// its own, with every call waiting AWS's latency. Its chunks are held
+/// back, and dropped once its fan-out has sent them all: it writes no
+/// contact, so the main import meets the same empty table.
+async fn review_with_latency(stack: &Stack, bytes: &[u8]) -> Res<Vec<Stage>> {
+    let latency = stack
+        .latency
+        .as_ref()
+        .ok_or("the stack has no latency model")?;
+    let api = ApiClient::new(
+        &stack.api_url,
+        Some(stack.token(LATENCY_WORKSPACE, Role::Owner)),
     );
-    if until == Some("confirm") {
-        println!("## Pipeline benchmark to the confirm: {}\n", file.display());
-        print_stages(stack, &stages, run.rows);
+    stack.hold_rows(true);
+    latency.set_paused(false);
+    stack.capacity.reset().await.map_err(|e| e.to_string())?;
+    let reviewed = review_stages(stack, &api, bytes, true).await;
+    latency.set_paused(true);
+    let (id, _, stages) = reviewed?;
+    let record = contact_service::store::keys::import(LATENCY_WORKSPACE, &id);
+    let started = Instant::now();
+    loop {
+        let item = stack
+            .clients
+            .dynamodb
+            .get_item()
+            .table_name(&stack.resources.names.table)
+            .key("pk", AttributeValue::S(record.clone()))
+            .key(
+                "sk",
+                AttributeValue::S(contact_service::store::keys::SK_IMPORT.into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| format!("reading the first import: {e}"))?;
+        let sent = item
+            .item()
+            .and_then(|i| i.get("fanned_out"))
+            .is_some_and(|v| v.as_bool().is_ok_and(|b| *b));
+        if sent {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            return Err("the first import's chunks were not sent in 5 minutes".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stack
+        .clients
+        .sqs
+        .purge_queue()
+        .queue_url(&stack.resources.rows_queue_url)
+        .send()
+        .await
+        .map_err(|e| format!("dropping the first import's chunks: {e}"))?;
+    stack.hold_rows(false);
+    Ok(stages)
+}
+
+/// Each review stage's time without the latency (the main import's) and
+/// with it (the first import's): the difference is the stage's round trips
+/// in series.
+fn print_latency(without: &[Stage], with: &[Stage], waited_ms: u64) {
+    println!(
+        "Each review stage twice: the main import without added latency, and a first import of the same file (its own workspace, its chunks dropped) with every call waiting AWS's latency ({:?}; its calls waited {:.1} s in all, side by side or not).\n",
+        LatencyProfile::AWS,
+        waited_ms as f64 / 1000.0
+    );
+    println!(
+        "| stage | seconds without latency | seconds with AWS's latency | added (round trips in series) |\n| --- | ---: | ---: | ---: |"
+    );
+    for (plain, slow) in without.iter().zip(with) {
+        let (a, b) = (plain.took.as_secs_f64(), slow.took.as_secs_f64());
+        println!("| {} | {a:.2} | {b:.2} | {:+.2} |", plain.name, b - a);
+    }
+    println!();
+}
+
+async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()> {
+    let until = run.until.as_deref();
+    let err = |e: contacts::client::ClientError| e.to_string();
+    let meter = |e: contacts::stack::StackError| e.to_string();
+    let latency = stack
+        .latency
+        .as_ref()
+        .ok_or("the stack has no latency model")?;
+    let with_latency = if run.latency {
+        Vec::new()
+    } else {
+        eprintln!("pipeline-bench: the review with AWS's latency, on a first import …");
+        review_with_latency(stack, bytes).await?
+    };
+    let waited = latency.waited_ms();
+    latency.set_paused(!run.latency);
+    let polled =
+        |stat: &std::sync::atomic::AtomicU64| stat.load(std::sync::atomic::Ordering::Relaxed);
+    let (receives_before, deletes_before) = (
+        polled(&stack.pollers.receives),
+        polled(&stack.pollers.deletes),
+    );
+    stack.capacity.reset().await.map_err(meter)?;
+    stack.calls.reset();
+    stack.calls.track_partitions();
+
+    eprintln!("pipeline-bench: the main import …");
+    let api = ApiClient::new(&stack.api_url, Some(stack.token("bench", Role::Owner)));
+    let (id, review, mut stages) =
+        review_stages(stack, &api, bytes, until != Some("review")).await?;
+    let report_review = |stages: &[Stage]| {
+        if run.latency {
+            println!(
+                "Latency model on throughout: the calls waited {:.1} s in all (side by side or not).\n",
+                latency.waited_ms() as f64 / 1000.0
+            );
+        } else {
+            print_latency(stages, &with_latency, waited);
+        }
+    };
+    if let Some(stage) = until {
+        println!("## Pipeline benchmark to the {stage}: {}\n", file.display());
+        print_stages(&stages, run.rows);
+        report_review(&stages);
         return Ok(());
     }
 
@@ -431,10 +553,16 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
             .map_err(meter)?;
     }
     let start = begin();
+    // Read every 10 s at most: moto takes minutes where AWS takes about
+    // half of one, and the progress reads a page makes while it waits are
+    // not the import's own calls.
     let done = api
-        .wait_for(&id, Duration::from_secs(3600), |i: &Value| {
-            i["status"] != "importing"
-        })
+        .wait_for_paced(
+            &id,
+            Duration::from_secs(3600),
+            Duration::from_secs(10),
+            |i: &Value| i["status"] != "importing",
+        )
         .await
         .map_err(err)?;
     stages.push(
@@ -447,14 +575,8 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
     );
     stack.capacity.cap(Caps::default()).await.map_err(meter)?;
     let calls = stack.calls.counts();
-    let receives = stack
-        .pollers
-        .receives
-        .load(std::sync::atomic::Ordering::Relaxed);
-    let deletes = stack
-        .pollers
-        .deletes
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let receives = polled(&stack.pollers.receives) - receives_before;
+    let deletes = polled(&stack.pollers.deletes) - deletes_before;
     let (writes, busiest) = stack.calls.partition_writes();
 
     let start = begin();
@@ -488,7 +610,8 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
     if let Some(write) = run.cap {
         println!("Workers' stage run under a cap of {write:.0} write units a second.\n");
     }
-    print_stages(stack, &stages, data_rows);
+    print_stages(&stages, data_rows);
+    report_review(&stages);
     print_capacity(&stages[3], data_rows);
     println!("| service | calls | per 1,000 rows | target |\n| --- | ---: | ---: | --- |");
     for (service, target) in [("DynamoDB", "≤ 60"), ("SQS", "≤ 2"), ("S3", "")] {

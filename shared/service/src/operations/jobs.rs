@@ -33,7 +33,12 @@ use crate::records::{
     Actor, BulkAction, Contact, JobKind, JobMessage, JobRecord, JobStatus, Phase, Settings,
     ShardProgress, StepCounts,
 };
-use crate::store::{CONTACT_SHARDS, Page, Store};
+use crate::store::{CONTACT_SHARDS, Page, Store, StoreError};
+
+/// Why a job whose place in the contacts cannot be read failed: it began
+/// before an upgrade that changed how the place is kept.
+pub const JOB_PLACE_LOST: &str =
+    "it began before the service was upgraded and cannot go on from where it was; start it again";
 
 /// Contacts one step reads: a page a function finishes in seconds.
 pub const STEP_CONTACTS: i32 = 500;
@@ -272,9 +277,27 @@ impl Jobs {
                 .after_stale(&record, phase, shard, &progress, step)
                 .await;
         }
-        let (next, counts) = match phase {
-            Phase::Select => self.select_step(&record, shard, step, &progress).await?,
-            Phase::Delete => self.delete_step(&record, shard, step).await?,
+        let stepped = match phase {
+            Phase::Select => self.select_step(&record, shard, step, &progress).await,
+            Phase::Delete => self.delete_step(&record, shard, step).await,
+        };
+        let (next, counts) = match stepped {
+            Err(ServiceError::Store {
+                source: StoreError::BadCursor,
+                ..
+            }) => {
+                // The shard's place is in a form this version does not
+                // read (a job begun before an upgrade): no delivery can
+                // ever run the step, so the job ends now, in plain words,
+                // instead of waiting for nothing.
+                self.store
+                    .jobs
+                    .fail(&record, JOB_PLACE_LOST, now())
+                    .await
+                    .at("failing the job")?;
+                return Ok(());
+            }
+            stepped => stepped?,
         };
         let moved = self
             .store

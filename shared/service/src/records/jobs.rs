@@ -137,7 +137,8 @@ impl JobRecord {
 pub struct ShardProgress {
     /// The next step to run.
     pub step: u32,
-    /// The last contact id read, where the next page starts.
+    /// Where the next page starts: the listing's place after the last
+    /// contact read (its sort key in the `created` index).
     pub cursor: Option<String>,
     /// The select phase's pages of chosen contacts, in order.
     pub parts: Vec<String>,

@@ -58,11 +58,19 @@ pub const CREATED_SORT: &str = "ix_created_sk";
 /// The key attributes (partition, sort) of a place a facet's entries are
 /// in: the table's own (`None`), or an index's on the contact's item.
 pub fn key_attributes(index: Option<&str>) -> (String, String) {
-    match index {
-        None => ("pk".into(), "sk".into()),
-        Some(name @ ("name" | "surname")) => (format!("ix_{name}_pk"), format!("ix_{name}_sk")),
-        Some(name) => (format!("ix_{name}_pk"), CREATED_SORT.into()),
-    }
+    let Some(name) = index else {
+        return ("pk".into(), "sk".into());
+    };
+    // An index sorted by name is one a facet sorted by name has to itself.
+    let by_name = Facet::WITH_INDEX
+        .iter()
+        .any(|facet| facet.by_name() && facet.global_index() == Some(name));
+    let sort = if by_name {
+        format!("ix_{name}_sk")
+    } else {
+        CREATED_SORT.into()
+    };
+    (format!("ix_{name}_pk"), sort)
 }
 
 /// What a contact can be found by.
@@ -116,6 +124,16 @@ pub fn custom_text(value: &serde_json::Value) -> Option<String> {
 }
 
 impl Facet {
+    /// A facet of each kind whose entries have a global index of their own
+    /// ([`Facet::global_index`]).
+    const WITH_INDEX: [Facet; 5] = [
+        Facet::Created,
+        Facet::Name,
+        Facet::Surname,
+        Facet::Country(String::new()),
+        Facet::Language(String::new()),
+    ];
+
     /// The global index a facet's entries are keys of (the contact item's
     /// own attributes, [`key_attributes`]); `None` for a facet
     /// whose entries are items of their own.
@@ -532,7 +550,17 @@ mod tests {
             key_of("ix_value_2_pk"),
             format!("W#w#IX#tag#feria#{shard:02}")
         );
-        // Every index sorted by creation sorts by the one attribute.
+        // Every index sorted by creation sorts by the one attribute; the
+        // name indexes each by their own.
         assert_eq!(item.len(), 9, "{item:?}");
+        assert_eq!(
+            key_attributes(Some("surname")),
+            ("ix_surname_pk".into(), "ix_surname_sk".into())
+        );
+        assert_eq!(
+            key_attributes(Some("country")),
+            ("ix_country_pk".into(), CREATED_SORT.into())
+        );
+        assert_eq!(key_attributes(None), ("pk".into(), "sk".into()));
     }
 }
