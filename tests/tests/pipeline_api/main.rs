@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 mod capacity;
 mod changes;
+mod chunk_reads;
 mod countries;
 mod lookups;
 mod remembered;

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use contact_service::operations::Role;
+use contact_service::records::ChunkJob;
 use contacts::client::ApiClient;
 use contacts::stack::capacity::{CapacityReport, Caps};
 use contacts::stack::latency::LatencyProfile;
@@ -416,11 +417,78 @@ async fn review_stages(
     Ok((id, review, stages))
 }
 
+/// Chunks of the first import the bench runs itself, one at a time,
+/// alternately with and without AWS's latency.
+const TIMED_CHUNKS: usize = 6;
+
+/// What the first import's timed chunks took, in seconds each: with the
+/// latency, without it, and what their calls waited in all.
+struct ChunkTimes {
+    with: Vec<f64>,
+    without: Vec<f64>,
+    waited_ms: u64,
+}
+
+/// Takes [`TIMED_CHUNKS`] of the first import's chunk messages off the
+/// held rows queue and runs each through the worker, one at a time,
+/// alternately with and without AWS's latency: a chunk's time with less
+/// its time without is the round trips its worker makes one after another
+/// (moto's own time is the same either way).
+async fn time_chunks(stack: &Stack) -> Res<ChunkTimes> {
+    let latency = stack
+        .latency
+        .as_ref()
+        .ok_or("the stack has no latency model")?;
+    let mut jobs: Vec<ChunkJob> = Vec::new();
+    let started = Instant::now();
+    while jobs.len() < TIMED_CHUNKS && started.elapsed() < Duration::from_secs(60) {
+        let received = stack
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&stack.resources.rows_queue_url)
+            .max_number_of_messages((TIMED_CHUNKS - jobs.len()) as i32)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .map_err(|e| format!("receiving the first import's chunks: {e}"))?;
+        for message in received.messages() {
+            let body = message.body().unwrap_or_default();
+            let job = serde_json::from_str(body)
+                .map_err(|e| format!("a chunk message that is not a chunk: {e}"))?;
+            jobs.push(job);
+        }
+    }
+    let mut times = ChunkTimes {
+        with: Vec::new(),
+        without: Vec::new(),
+        waited_ms: 0,
+    };
+    let waited_before = latency.waited_ms();
+    for (i, job) in jobs.iter().enumerate() {
+        let with_latency = i % 2 == 0;
+        latency.set_paused(!with_latency);
+        let started = Instant::now();
+        let ran = stack.service.worker.run_chunk(job).await;
+        let took = started.elapsed().as_secs_f64();
+        latency.set_paused(true);
+        ran.map_err(|e| format!("a timed chunk: {e}"))?;
+        if with_latency {
+            times.with.push(took);
+        } else {
+            times.without.push(took);
+        }
+    }
+    times.waited_ms = latency.waited_ms() - waited_before;
+    Ok(times)
+}
+
 /// The review's stages of a first import of the file, in a workspace of
-/// its own, with every call waiting AWS's latency. Its chunks are held
-/// back, and dropped once its fan-out has sent them all: it writes no
-/// contact, so the main import meets the same empty table.
-async fn review_with_latency(stack: &Stack, bytes: &[u8]) -> Res<Vec<Stage>> {
+/// its own, with every call waiting AWS's latency, and a few of its chunks
+/// timed both ways ([`time_chunks`]). Its other chunks are held back, and
+/// dropped once its fan-out has sent them all: the main import meets an
+/// empty workspace of its own.
+async fn review_with_latency(stack: &Stack, bytes: &[u8]) -> Res<(Vec<Stage>, ChunkTimes)> {
     let latency = stack
         .latency
         .as_ref()
@@ -464,6 +532,7 @@ async fn review_with_latency(stack: &Stack, bytes: &[u8]) -> Res<Vec<Stage>> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let chunks = time_chunks(stack).await?;
     stack
         .clients
         .sqs
@@ -473,15 +542,15 @@ async fn review_with_latency(stack: &Stack, bytes: &[u8]) -> Res<Vec<Stage>> {
         .await
         .map_err(|e| format!("dropping the first import's chunks: {e}"))?;
     stack.hold_rows(false);
-    Ok(stages)
+    Ok((stages, chunks))
 }
 
 /// Each review stage's time without the latency (the main import's) and
 /// with it (the first import's): the difference is the stage's round trips
 /// in series.
-fn print_latency(without: &[Stage], with: &[Stage], waited_ms: u64) {
+fn print_latency(without: &[Stage], with: &[Stage], chunks: &ChunkTimes, waited_ms: u64) {
     println!(
-        "Each review stage twice: the main import without added latency, and a first import of the same file (its own workspace, its chunks dropped) with every call waiting AWS's latency ({:?}; its calls waited {:.1} s in all, side by side or not).\n",
+        "Each review stage twice: the main import without added latency, and a first import of the same file (its own workspace; a few chunks timed, the others dropped) with every call waiting AWS's latency ({:?}; its calls waited {:.1} s in all, side by side or not).\n",
         LatencyProfile::AWS,
         waited_ms as f64 / 1000.0
     );
@@ -492,7 +561,20 @@ fn print_latency(without: &[Stage], with: &[Stage], waited_ms: u64) {
         let (a, b) = (plain.took.as_secs_f64(), slow.took.as_secs_f64());
         println!("| {} | {a:.2} | {b:.2} | {:+.2} |", plain.name, b - a);
     }
-    println!();
+    let mean = |times: &[f64]| times.iter().sum::<f64>() / times.len().max(1) as f64;
+    let (a, b) = (mean(&chunks.without), mean(&chunks.with));
+    println!(
+        "| one chunk, run alone by the worker (mean of {} without, {} with; the first import's) | {a:.2} | {b:.2} | {:+.2} |",
+        chunks.without.len(),
+        chunks.with.len(),
+        b - a
+    );
+    println!(
+        "\nThe timed chunks: {:.2?} s without, {:.2?} s with; their calls waited {:.1} s in all, side by side or not.\n",
+        chunks.without,
+        chunks.with,
+        chunks.waited_ms as f64 / 1000.0
+    );
 }
 
 async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()> {
@@ -504,12 +586,13 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
         .as_ref()
         .ok_or("the stack has no latency model")?;
     let with_latency = if run.latency {
-        Vec::new()
+        None
     } else {
         eprintln!("pipeline-bench: the review with AWS's latency, on a first import …");
-        review_with_latency(stack, bytes).await?
+        let waited = latency.waited_ms();
+        let (stages, chunks) = review_with_latency(stack, bytes).await?;
+        Some((stages, chunks, latency.waited_ms() - waited))
     };
-    let waited = latency.waited_ms();
     latency.set_paused(!run.latency);
     let polled =
         |stat: &std::sync::atomic::AtomicU64| stat.load(std::sync::atomic::Ordering::Relaxed);
@@ -525,15 +608,12 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
     let api = ApiClient::new(&stack.api_url, Some(stack.token("bench", Role::Owner)));
     let (id, review, mut stages) =
         review_stages(stack, &api, bytes, until != Some("review")).await?;
-    let report_review = |stages: &[Stage]| {
-        if run.latency {
-            println!(
-                "Latency model on throughout: the calls waited {:.1} s in all (side by side or not).\n",
-                latency.waited_ms() as f64 / 1000.0
-            );
-        } else {
-            print_latency(stages, &with_latency, waited);
-        }
+    let report_review = |stages: &[Stage]| match &with_latency {
+        Some((with, chunks, waited)) => print_latency(stages, with, chunks, *waited),
+        None => println!(
+            "Latency model on throughout: the calls waited {:.1} s in all (side by side or not).\n",
+            latency.waited_ms() as f64 / 1000.0
+        ),
     };
     if let Some(stage) = until {
         println!("## Pipeline benchmark to the {stage}: {}\n", file.display());

@@ -15,9 +15,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::error::{AtStep, ServiceError};
 use super::imports::RESULT_DAYS;
-use super::plan::open_now_with;
+use super::plan::open_month;
 use super::rows::{RowEnd, write_rows};
-use crate::records::time::now;
+use crate::records::time::{local_month, months_anywhere, now};
 use crate::records::{ChunkJob, ImportRecord, ImportStatus, Outcomes};
 use crate::store::Store;
 
@@ -37,7 +37,12 @@ impl Worker {
         let state = self
             .store
             .chunks
-            .state(&job.workspace, &job.import, job.chunk.index)
+            .state(
+                &job.workspace,
+                &job.import,
+                job.chunk.index,
+                &months_anywhere(now()),
+            )
             .await
             .at("reading the chunk's state")?;
         let counted = state.counted;
@@ -55,8 +60,13 @@ impl Worker {
                 .chunk_rows(job)
                 .await
                 .at("reading the chunk's rows")?;
-            // The month is opened before anything is written in it.
-            let (month, _) = open_now_with(&self.store, &job.workspace, &state.settings).await?;
+            // The month is opened before anything is written in it: read
+            // with the chunk's state when it is already (the month may have
+            // turned since: then it is opened now).
+            let month = local_month(now(), state.settings.zone());
+            if !state.opened_months.contains(&month) {
+                open_month(&self.store, &job.workspace, &month).await?;
+            }
             // Under a contact limit the chunk takes its new contacts from the
             // month's counter first (what the review predicted, in file
             // order, as far as the counter still allows): creations are

@@ -47,6 +47,18 @@ pub fn local_month(unix_seconds: i64, zone: Tz) -> String {
         .unwrap_or_default()
 }
 
+/// The months it is somewhere on Earth at `unix_seconds` (local times run
+/// from UTC−12 to UTC+14): one, or two around a month's turn. A
+/// workspace's month, in whatever zone it keeps, is one of them.
+pub fn months_anywhere(unix_seconds: i64) -> Vec<String> {
+    let mut months: Vec<String> = [-12 * 3600, 14 * 3600]
+        .iter()
+        .map(|offset| local_month(unix_seconds + offset, Tz::UTC))
+        .collect();
+    months.dedup();
+    months
+}
+
 /// The month that ended at the last local midnight, when `unix_seconds`
 /// falls in the first hour of a month's first day in `zone`: the hour the
 /// hourly schedule starts that workspace's month-end reset. `None` at any
@@ -93,6 +105,32 @@ pub fn duration_words(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_zone_s_month_is_one_of_the_months_anywhere() {
+        // Around a month's turn (2026-12-01 00:00 UTC, and the hours
+        // either side) and in the middle of one.
+        let turn = 1_796_083_200;
+        assert_eq!(rfc3339(turn), "2026-12-01T00:00:00Z");
+        for at in [
+            turn - 13 * 3600,
+            turn - 3600,
+            turn,
+            turn + 11 * 3600,
+            turn + 15 * 86_400,
+        ] {
+            let anywhere = months_anywhere(at);
+            for zone in chrono_tz::TZ_VARIANTS {
+                let month = local_month(at, zone);
+                assert!(
+                    anywhere.contains(&month),
+                    "{zone} {month} at {at}: {anywhere:?}"
+                );
+            }
+        }
+        assert_eq!(months_anywhere(turn), ["2026-11", "2026-12"]);
+        assert_eq!(months_anywhere(turn + 15 * 86_400), ["2026-12"]);
+    }
 
     #[test]
     fn stamps_always_move_on() {

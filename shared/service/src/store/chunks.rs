@@ -24,6 +24,8 @@ pub struct ChunkState {
     pub settings: Settings,
     /// The new contacts an earlier run of the chunk was granted.
     pub grant: Option<Grant>,
+    /// Of the months asked about, those whose count is opened.
+    pub opened_months: Vec<String>,
 }
 
 impl ChunkStore {
@@ -32,19 +34,26 @@ impl ChunkStore {
     }
 
     /// What a worker needs before a chunk, in one read: the import, whether
-    /// the chunk is already counted, the workspace's settings and the new
-    /// contacts already granted to the chunk.
-    pub async fn state(&self, ws: &str, id: &str, chunk: u32) -> Result<ChunkState, StoreError> {
+    /// the chunk is already counted, the workspace's settings, the new
+    /// contacts already granted to the chunk, and which of `months` are
+    /// opened (the workspace's month is one of them: the chunk then need
+    /// not read its count again to know it is open).
+    pub async fn state(
+        &self,
+        ws: &str,
+        id: &str,
+        chunk: u32,
+        months: &[String],
+    ) -> Result<ChunkState, StoreError> {
         let pk = keys::import(ws, id);
-        let found = self
-            .table
-            .batch_get(vec![
-                key(pk.clone(), keys::SK_IMPORT),
-                key(pk.clone(), &keys::chunk_sk(chunk)),
-                key(pk, &keys::grant_sk(chunk)),
-                key(keys::workspace(ws), keys::SK_SETTINGS),
-            ])
-            .await?;
+        let mut wanted = vec![
+            key(pk.clone(), keys::SK_IMPORT),
+            key(pk.clone(), &keys::chunk_sk(chunk)),
+            key(pk, &keys::grant_sk(chunk)),
+            key(keys::workspace(ws), keys::SK_SETTINGS),
+        ];
+        wanted.extend(months.iter().map(|month| counters::month_key(ws, month)));
+        let found = self.table.batch_get(wanted).await?;
         let mut state = ChunkState::default();
         for item in found {
             match sort_key(&item).unwrap_or_default() {
@@ -52,6 +61,12 @@ impl ChunkStore {
                 keys::SK_SETTINGS => state.settings = settings_from(item)?,
                 sk if sk.starts_with(keys::GRANT_PREFIX) => {
                     state.grant = Some(from_item(item)?);
+                }
+                sk if sk.starts_with(keys::COUNTERS_PREFIX) => {
+                    if counters::count_of(&item).is_some() {
+                        let month = &sk[keys::COUNTERS_PREFIX.len()..];
+                        state.opened_months.push(month.to_string());
+                    }
                 }
                 _ => state.counted = true,
             }

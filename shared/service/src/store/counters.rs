@@ -22,7 +22,7 @@ use futures_util::future::try_join_all;
 
 use super::error::StoreError;
 use super::keys;
-use super::table::{Table, key, n};
+use super::table::{Item, Table, key, n};
 
 /// A month's count as the plan reads it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,8 +40,18 @@ impl MonthCount {
     }
 }
 
-fn month_key(ws: &str, month: &str) -> super::table::Item {
+pub(super) fn month_key(ws: &str, month: &str) -> Item {
     key(keys::workspace(ws), &keys::counters_sk(month))
+}
+
+/// A month's count as its item holds it, `None` while the month is not
+/// opened (no item, or one from before months were opened).
+pub(super) fn count_of(item: &Item) -> Option<MonthCount> {
+    let number = |name: &str| -> Option<u64> { item.get(name)?.as_n().ok()?.parse().ok() };
+    number("month_count").map(|count| MonthCount {
+        count,
+        carried: number("carried").unwrap_or(0),
+    })
 }
 
 /// `month`'s count, `None` while the month is not opened.
@@ -50,14 +60,8 @@ pub(crate) async fn month_count(
     ws: &str,
     month: &str,
 ) -> Result<Option<MonthCount>, StoreError> {
-    let Some(item) = table.get(month_key(ws, month)).await? else {
-        return Ok(None);
-    };
-    let number = |name: &str| -> Option<u64> { item.get(name)?.as_n().ok()?.parse().ok() };
-    Ok(number("month_count").map(|count| MonthCount {
-        count,
-        carried: number("carried").unwrap_or(0),
-    }))
+    let item = table.get(month_key(ws, month)).await?;
+    Ok(item.as_ref().and_then(count_of))
 }
 
 /// Adds `count` new contacts to opened `month`, and with a `limit` only

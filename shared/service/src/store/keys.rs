@@ -53,8 +53,11 @@ pub fn grant_sk(index: u32) -> String {
     format!("{GRANT_PREFIX}{index:05}")
 }
 
+/// A month's count, in the workspace's partition.
+pub const COUNTERS_PREFIX: &str = "COUNTERS#";
+
 pub fn counters_sk(month: &str) -> String {
-    format!("COUNTERS#{month}")
+    format!("{COUNTERS_PREFIX}{month}")
 }
 
 /// The GSI partition that lists a workspace's imports, newest first.
