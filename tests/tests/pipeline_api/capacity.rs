@@ -4,21 +4,30 @@
 //! `ProvisionedThroughputExceededException`, as DynamoDB does, so that the
 //! retry paths run under real pressure rather than only injected faults.
 
-use contacts::stack::capacity::Caps;
+use contacts::stack::capacity::{CapacityReport, Caps};
+use contacts::stack::local::Stack;
 
 use super::*;
 
 const ROWS: u32 = 300;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_contact_costs_its_items_twice_in_a_transaction_plus_one_write_per_index_it_enters() {
+/// Imports [`ROWS`] new contacts of the generated file into `ws` on a
+/// stack of its own, and answers the stack with the units the import's
+/// workers consumed (from the confirm on).
+async fn imported_units(ws: &str, name: &str) -> (Stack, CapacityReport) {
     let stack = own_stack(StackOptions::default()).await;
-    let api = end_to_end::client(&stack.api_url, &stack.auth, "ws-units", Role::Owner);
-    let review = reviewed(&api, "units.csv", &generated_file(0, ROWS), None).await;
+    let api = end_to_end::client(&stack.api_url, &stack.auth, ws, Role::Owner);
+    let review = reviewed(&api, name, &generated_file(0, ROWS), None).await;
     stack.capacity.reset().await.expect("the meter answers");
     let done = confirmed(&api, &id_of(&review)).await;
     assert_eq!(result_counts(&done), [u64::from(ROWS), 0, 0, 0]);
     let units = stack.capacity.report().await.expect("the meter answers");
+    (stack, units)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_contact_costs_its_items_twice_in_a_transaction_plus_one_write_per_index_it_enters() {
+    let (stack, units) = imported_units("ws-units", "units.csv").await;
     let rows = f64::from(ROWS);
     println!(
         "per row: {:.2} write units ({:.2} on indexes), {:.2} read units; by operation {:#?}",
@@ -64,13 +73,7 @@ async fn a_new_contact_costs_its_items_twice_in_a_transaction_plus_one_write_per
 /// was 17.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_contact_writes_no_history_item_and_keeps_its_first_values_on_its_item() {
-    let stack = own_stack(StackOptions::default()).await;
-    let api = end_to_end::client(&stack.api_url, &stack.auth, "ws-cut", Role::Owner);
-    let review = reviewed(&api, "cut.csv", &generated_file(0, ROWS), None).await;
-    stack.capacity.reset().await.expect("the meter answers");
-    let done = confirmed(&api, &id_of(&review)).await;
-    assert_eq!(result_counts(&done), [u64::from(ROWS), 0, 0, 0]);
-    let units = stack.capacity.report().await.expect("the meter answers");
+    let (stack, units) = imported_units("ws-cut", "cut.csv").await;
     let rows = f64::from(ROWS);
     assert!(
         units

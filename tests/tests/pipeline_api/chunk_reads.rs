@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use contact_service::records::ChunkJob;
 use contacts::stack::local::Stack;
 
 use super::*;
@@ -17,25 +16,16 @@ use super::*;
 async fn chunk_calls(stack: &Stack, api: &ApiClient, bytes: &[u8]) -> BTreeMap<String, u64> {
     let import = reviewed(api, "chunk.csv", bytes, None).await;
     ok(api.confirm(&id_of(&import)).await);
-    let job: ChunkJob = end_to_end::eventually(PIPELINE_TIMEOUT, "the chunk is sent", || async {
-        let received = stack
-            .clients
-            .sqs
-            .receive_message()
-            .queue_url(&stack.resources.rows_queue_url)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .expect("the rows queue answers");
-        let message = received.messages().first()?;
-        Some(serde_json::from_str(message.body()?).expect("a chunk message"))
-    })
-    .await;
+    let jobs = stack
+        .take_held_chunks(1, PIPELINE_TIMEOUT)
+        .await
+        .expect("the rows queue answers");
+    let job = jobs.first().expect("the chunk is sent");
     stack.calls.reset();
     stack
         .service
         .worker
-        .run_chunk(&job)
+        .run_chunk(job)
         .await
         .expect("the chunk runs");
     stack

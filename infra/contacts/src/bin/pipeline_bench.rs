@@ -24,13 +24,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue;
-
 use contact_service::operations::Role;
-use contact_service::records::ChunkJob;
 use contacts::client::ApiClient;
 use contacts::stack::capacity::{CapacityReport, Caps};
-use contacts::stack::latency::LatencyProfile;
+use contacts::stack::latency::{Delayed, LatencyProfile};
 use contacts::stack::local::{Stack, StackOptions};
 use serde_json::Value;
 
@@ -434,31 +431,11 @@ struct ChunkTimes {
 /// alternately with and without AWS's latency: a chunk's time with less
 /// its time without is the round trips its worker makes one after another
 /// (moto's own time is the same either way).
-async fn time_chunks(stack: &Stack) -> Res<ChunkTimes> {
-    let latency = stack
-        .latency
-        .as_ref()
-        .ok_or("the stack has no latency model")?;
-    let mut jobs: Vec<ChunkJob> = Vec::new();
-    let started = Instant::now();
-    while jobs.len() < TIMED_CHUNKS && started.elapsed() < Duration::from_secs(60) {
-        let received = stack
-            .clients
-            .sqs
-            .receive_message()
-            .queue_url(&stack.resources.rows_queue_url)
-            .max_number_of_messages((TIMED_CHUNKS - jobs.len()) as i32)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .map_err(|e| format!("receiving the first import's chunks: {e}"))?;
-        for message in received.messages() {
-            let body = message.body().unwrap_or_default();
-            let job = serde_json::from_str(body)
-                .map_err(|e| format!("a chunk message that is not a chunk: {e}"))?;
-            jobs.push(job);
-        }
-    }
+async fn time_chunks(stack: &Stack, latency: &Delayed) -> Res<ChunkTimes> {
+    let jobs = stack
+        .take_held_chunks(TIMED_CHUNKS, Duration::from_secs(60))
+        .await
+        .map_err(|e| e.to_string())?;
     let mut times = ChunkTimes {
         with: Vec::new(),
         without: Vec::new(),
@@ -488,11 +465,11 @@ async fn time_chunks(stack: &Stack) -> Res<ChunkTimes> {
 /// timed both ways ([`time_chunks`]). Its other chunks are held back, and
 /// dropped once its fan-out has sent them all: the main import meets an
 /// empty workspace of its own.
-async fn review_with_latency(stack: &Stack, bytes: &[u8]) -> Res<(Vec<Stage>, ChunkTimes)> {
-    let latency = stack
-        .latency
-        .as_ref()
-        .ok_or("the stack has no latency model")?;
+async fn review_with_latency(
+    stack: &Stack,
+    latency: &Delayed,
+    bytes: &[u8],
+) -> Res<(Vec<Stage>, ChunkTimes)> {
     let api = ApiClient::new(
         &stack.api_url,
         Some(stack.token(LATENCY_WORKSPACE, Role::Owner)),
@@ -503,28 +480,14 @@ async fn review_with_latency(stack: &Stack, bytes: &[u8]) -> Res<(Vec<Stage>, Ch
     let reviewed = review_stages(stack, &api, bytes, true).await;
     latency.set_paused(true);
     let (id, _, stages) = reviewed?;
-    let record = contact_service::store::keys::import(LATENCY_WORKSPACE, &id);
+    let imports = &stack.service.store().imports;
     let started = Instant::now();
     loop {
-        let item = stack
-            .clients
-            .dynamodb
-            .get_item()
-            .table_name(&stack.resources.names.table)
-            .key("pk", AttributeValue::S(record.clone()))
-            .key(
-                "sk",
-                AttributeValue::S(contact_service::store::keys::SK_IMPORT.into()),
-            )
-            .consistent_read(true)
-            .send()
+        let record = imports
+            .import(LATENCY_WORKSPACE, &id)
             .await
             .map_err(|e| format!("reading the first import: {e}"))?;
-        let sent = item
-            .item()
-            .and_then(|i| i.get("fanned_out"))
-            .is_some_and(|v| v.as_bool().is_ok_and(|b| *b));
-        if sent {
+        if record.is_some_and(|r| r.fanned_out) {
             break;
         }
         if started.elapsed() > Duration::from_secs(300) {
@@ -532,7 +495,7 @@ async fn review_with_latency(stack: &Stack, bytes: &[u8]) -> Res<(Vec<Stage>, Ch
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let chunks = time_chunks(stack).await?;
+    let chunks = time_chunks(stack, latency).await?;
     stack
         .clients
         .sqs
@@ -590,7 +553,7 @@ async fn measure(stack: &Stack, file: &Path, bytes: &[u8], run: &Run) -> Res<()>
     } else {
         eprintln!("pipeline-bench: the review with AWS's latency, on a first import …");
         let waited = latency.waited_ms();
-        let (stages, chunks) = review_with_latency(stack, bytes).await?;
+        let (stages, chunks) = review_with_latency(stack, latency, bytes).await?;
         Some((stages, chunks, latency.waited_ms() - waited))
     };
     latency.set_paused(!run.latency);

@@ -23,6 +23,7 @@ use contact_service::http::auth::Auth;
 use contact_service::http::cors::Cors;
 use contact_service::http::{App, router};
 use contact_service::operations::{Config, Role, Service};
+use contact_service::records::ChunkJob;
 use contact_service::store::{Clients, Resources as ServiceResources, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -327,6 +328,39 @@ impl Stack {
     pub fn hold_rows(&self, held: bool) {
         self.rows_held
             .store(held, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Takes up to `n` chunk messages off the rows queue while it is held
+    /// ([`Stack::hold_rows`]), waiting at most `within` for them: for a
+    /// caller that runs chunks through the worker itself. A message taken
+    /// and not deleted comes back after the queue's visibility timeout.
+    pub async fn take_held_chunks(
+        &self,
+        n: usize,
+        within: Duration,
+    ) -> Result<Vec<ChunkJob>, StackError> {
+        let mut jobs = Vec::new();
+        let started = std::time::Instant::now();
+        while jobs.len() < n && started.elapsed() < within {
+            let received = self
+                .clients
+                .sqs
+                .receive_message()
+                .queue_url(&self.resources.rows_queue_url)
+                .max_number_of_messages((n - jobs.len()).min(10) as i32)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .map_err(|e| StackError::Aws(format!("receiving chunk messages: {e}")))?;
+            for message in received.messages() {
+                let body = message.body().unwrap_or_default();
+                let job = serde_json::from_str(body).map_err(|e| {
+                    StackError::Aws(format!("a rows message that is not a chunk: {e}"))
+                })?;
+                jobs.push(job);
+            }
+        }
+        Ok(jobs)
     }
 
     /// Stops the API and the pollers, then moto.
